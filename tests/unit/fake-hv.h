@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * fake-hv.h - an in-memory hypervisor for unit tests: IOMMU on/off, device
+ * groups, reserved memory, which domain owns which device, and a failure
+ * to inject into any hook.  Behaves like Xen 4.17 as recorded in
+ * shared/REFERENCE-real-xen.md (test-assign -EINVAL while a guest holds a
+ * device, deassign of a device not held -ENODEV, ...).
+ */
+#ifndef FAKE_HV_H
+#define FAKE_HV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "xpci.h"
+
+struct fake_hv;
+
+struct fake_hv *fake_hv_new(void);
+void fake_hv_free(struct fake_hv *hv);
+
+/* The ops table; pass the fake_hv as hv_priv.  Its close hook does not
+ * free the fake (tests keep it to inspect). */
+extern const struct xpci_hv_ops fake_hv_ops;
+
+void fake_hv_set_iommu(struct fake_hv *hv, bool enabled);
+/* Put sbdfs[0..n) into one Xen device group. */
+void fake_hv_set_group(struct fake_hv *hv, const char *const *bdfs,
+                       unsigned n);
+void fake_hv_add_rdm(struct fake_hv *hv, const char *bdf, uint64_t start_pfn,
+                     uint64_t nr_pages);
+/* Record that domid owns bdf (0 = dom0, XPCI_DOMID_IO = quarantine). */
+void fake_hv_set_owner(struct fake_hv *hv, const char *bdf, uint32_t domid);
+/* -1 when never set (dom0). */
+long fake_hv_owner(const struct fake_hv *hv, const char *bdf);
+void fake_hv_add_domain(struct fake_hv *hv, uint32_t domid);
+/* Make hook `op` ("physinfo", "assign", ...) fail with -err, `count` times
+ * (-1: always). */
+void fake_hv_fail(struct fake_hv *hv, const char *op, int err, int count);
+/* Calls made so far, "op(args)" each, in order; NULL-terminated. */
+const char *const *fake_hv_calls(const struct fake_hv *hv);
+
+#endif /* FAKE_HV_H */

@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * xpci.h - public interface of libxpci, a PCI passthrough library for Xen
+ * dom0.
+ *
+ * Conventions: functions return 0 (or a count) on success and -errno on
+ * failure; out-parameters end in _r and are written only on success.
+ * Strings handed out by the library are owned by the object they came from
+ * unless the comment says the caller frees them.
+ */
+#ifndef XPCI_H
+#define XPCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* PCI addresses and xl PCI_SPEC_STRINGs                               */
+/* ------------------------------------------------------------------ */
+
+struct xpci_bdf {
+    uint16_t domain; /* PCI segment */
+    uint8_t bus;
+    uint8_t dev;     /* 0..31 */
+    uint8_t func;    /* 0..7 */
+};
+
+/* "DDDD:BB:DD.F" plus the terminating NUL. */
+#define XPCI_BDF_STRLEN 13
+
+/*
+ * Parse "[DDDD:]BB:DD.F" (hex, case-insensitive; the domain defaults to 0).
+ * Trailing characters are an error.  Returns 0 or -EINVAL.
+ */
+int xpci_bdf_parse(const char *s, struct xpci_bdf *bdf_r);
+
+/* Format as "DDDD:BB:DD.F" into buf (at least XPCI_BDF_STRLEN bytes). */
+void xpci_bdf_format(const struct xpci_bdf *bdf, char *buf);
+
+/* Xen's machine SBDF encoding: segment << 16 | bus << 8 | dev << 3 | func. */
+uint32_t xpci_bdf_to_sbdf(const struct xpci_bdf *bdf);
+void xpci_bdf_from_sbdf(uint32_t sbdf, struct xpci_bdf *bdf_r);
+
+/* Total order on BDFs (domain, bus, device, function). */
+int xpci_bdf_cmp(const struct xpci_bdf *a, const struct xpci_bdf *b);
+
+enum xpci_rdm_policy {
+    XPCI_RDM_POLICY_STRICT = 0,
+    XPCI_RDM_POLICY_RELAXED = 1,
+};
+
+/* A tri-state option value in a spec: not given, or given as 0/1. */
+#define XPCI_OPT_UNSET (-1)
+
+/*
+ * One element of xl's `pci = [ ... ]` list or an xl pci-attach argument:
+ *   [BDF][@VSLOT][,KEY=VALUE...]   (xl-disk-configuration style keys)
+ * See xpci_spec_parse() for the grammar accepted.
+ */
+struct xpci_spec {
+    struct xpci_bdf bdf;
+    bool has_bdf;           /* false when the device is named (name=) */
+    bool all_functions;     /* "BB:DD.*": every function of the slot */
+    int vslot;              /* virtual slot, or -1 when not given */
+    int vfunc;              /* virtual function, or -1 when not given */
+    int permissive;         /* XPCI_OPT_UNSET, 0 or 1 */
+    int msitranslate;       /* XPCI_OPT_UNSET, 0 or 1 */
+    int seize;              /* XPCI_OPT_UNSET, 0 or 1 */
+    int power_mgmt;         /* XPCI_OPT_UNSET, 0 or 1 */
+    int rdm_policy;         /* XPCI_OPT_UNSET or enum xpci_rdm_policy */
+    char *name;             /* name= (assignable device name) or NULL */
+};
+
+/*
+ * Parse an xl PCI_SPEC_STRING.  Accepts and rejects what Xen 4.17's
+ * libxlutil accepts and rejects, except where its behaviour is a known bug
+ * (documented in spec.c).  On failure, if err_r is non-NULL, *err_r gets a
+ * malloc'd message naming the offending part (caller frees).
+ * Returns 0, -EINVAL (malformed) or -ENOMEM.  Free with xpci_spec_dispose().
+ */
+int xpci_spec_parse(const char *s, struct xpci_spec *spec_r, char **err_r);
+void xpci_spec_init(struct xpci_spec *spec);
+void xpci_spec_dispose(struct xpci_spec *spec);
+
+/* ------------------------------------------------------------------ */
+/* Backends                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Hypervisor backend.  The default talks to libxenctrl.  Every function
+ * returns 0 (or a count) or -errno.  Hooks a backend cannot serve may be
+ * NULL; the library then reports the fact as unknown / the step as
+ * unsupported (-EOPNOTSUPP).
+ */
+struct xpci_hv_info {
+    bool iommu_enabled;     /* XEN_SYSCTL_PHYSCAP_directio */
+    bool hvm;               /* HVM guests possible */
+    uint32_t max_domid_hint;
+};
+
+struct xpci_rdm {
+    uint64_t start_pfn;
+    uint64_t nr_pages;
+};
+
+#define XPCI_DOMID_IO 0x7FF1U      /* Xen's DOMID_IO: the quarantine */
+#define XPCI_ASSIGN_RDM_RELAXED 1U /* XEN_DOMCTL_DEV_RDM_RELAXED */
+
+struct xpci_hv_ops {
+    void (*close)(void *priv);
+    int (*physinfo)(void *priv, struct xpci_hv_info *info_r);
+    /* SBDFs in the same IOMMU group as sbdf (may include sbdf itself);
+     * returns the count, up to max, or -errno. */
+    int (*device_group)(void *priv, uint32_t sbdf, uint32_t *sbdfs,
+                        unsigned max);
+    /* Reserved device memory ranges of sbdf; count (up to max), -errno,
+     * or -ENOBUFS with *needed_r set when max is too small. */
+    int (*rdm_map)(void *priv, uint32_t sbdf, struct xpci_rdm *ents,
+                   unsigned max, unsigned *needed_r);
+    int (*test_assign)(void *priv, uint32_t domid, uint32_t sbdf);
+    int (*assign)(void *priv, uint32_t domid, uint32_t sbdf, uint32_t flags);
+    int (*deassign)(void *priv, uint32_t domid, uint32_t sbdf);
+    int (*iomem_permission)(void *priv, uint32_t domid, uint64_t first_mfn,
+                            uint64_t nr_mfns, bool allow);
+    int (*ioport_permission)(void *priv, uint32_t domid, uint32_t first_port,
+                             uint32_t nr_ports, bool allow);
+    int (*map_pirq)(void *priv, uint32_t domid, int irq, int *pirq_r);
+    int (*unmap_pirq)(void *priv, uint32_t domid, int pirq);
+    int (*irq_permission)(void *priv, uint32_t domid, int pirq, bool allow);
+    /* 0 if the domain exists, -ESRCH if not. */
+    int (*domain_exists)(void *priv, uint32_t domid);
+};
+
+/*
+ * Xenstore backend.  The default talks to libxenstore.  Paths are absolute.
+ * XPCI_XS_NO_TXN is "no transaction".  Every function returns 0 or -errno
+ * (-ENOENT for a missing node, -EAGAIN when a transaction must be retried).
+ */
+#define XPCI_XS_NO_TXN 0U
+
+enum xpci_xs_perm_flags {
+    XPCI_XS_PERM_NONE = 0,
+    XPCI_XS_PERM_READ = 1,
+    XPCI_XS_PERM_WRITE = 2,
+};
+
+struct xpci_xs_perm {
+    uint32_t domid;
+    unsigned perms; /* enum xpci_xs_perm_flags */
+};
+
+struct xpci_xs_ops {
+    void (*close)(void *priv);
+    int (*txn_start)(void *priv, uint32_t *txn_r);
+    int (*txn_end)(void *priv, uint32_t txn, bool abort);
+    /* *val_r is malloc'd and NUL-terminated; caller frees. */
+    int (*read)(void *priv, uint32_t txn, const char *path, char **val_r);
+    int (*write)(void *priv, uint32_t txn, const char *path, const char *val);
+    int (*mkdir)(void *priv, uint32_t txn, const char *path);
+    int (*rm)(void *priv, uint32_t txn, const char *path);
+    /* *names_r is a malloc'd array of malloc'd strings; caller frees. */
+    int (*directory)(void *priv, uint32_t txn, const char *path,
+                     char ***names_r, unsigned *n_r);
+    /* perms[0] is the owner and the default for domains not listed. */
+    int (*get_perms)(void *priv, uint32_t txn, const char *path,
+                     struct xpci_xs_perm **perms_r, unsigned *n_r);
+    int (*set_perms)(void *priv, uint32_t txn, const char *path,
+                     const struct xpci_xs_perm *perms, unsigned n);
+    int (*watch)(void *priv, const char *path, const char *token);
+    int (*unwatch)(void *priv, const char *path, const char *token);
+    /* Wait up to timeout_ms for a watch event; -ETIMEDOUT when none came.
+     * *path_r and *token_r are malloc'd; caller frees. */
+    int (*wait_watch)(void *priv, int timeout_ms, char **path_r,
+                      char **token_r);
+};
+
+/*
+ * Sysfs backend.  Paths are relative to the sysfs root ("bus/pci/devices").
+ * The default does plain file I/O below the root given in the parameters;
+ * a test backend may add kernel behaviour on writes (a write to a driver's
+ * "bind" makes the device's "driver" link appear).  Reads go through the
+ * root directly; only writes go through these hooks.
+ */
+struct xpci_sysfs_ops {
+    /* Write val (len bytes) to the attribute at path; -errno on failure,
+     * as the kernel would fail the write(2). */
+    int (*write)(void *priv, int rootfd, const char *path, const char *val,
+                 size_t len);
+};
+
+enum xpci_ctx_flags {
+    /* Do not consult the hypervisor at all (captured trees, tests). */
+    XPCI_CTX_NO_HYPERVISOR = 1U << 0,
+    /* Do not connect to xenstore. */
+    XPCI_CTX_NO_XENSTORE = 1U << 1,
+};
+
+struct xpci_params {
+    const char *sysfs_root;    /* default "/sys" */
+    const char *proc_root;     /* default "/proc" */
+    const char *dev_root;      /* default "/dev" (probes /dev/xen/privcmd) */
+    unsigned flags;            /* enum xpci_ctx_flags */
+    const char *no_hv_reason;  /* reason shown with XPCI_CTX_NO_HYPERVISOR */
+    const struct xpci_hv_ops *hv_ops; /* NULL: libxenctrl */
+    void *hv_priv;
+    const struct xpci_xs_ops *xs_ops; /* NULL: libxenstore */
+    void *xs_priv;
+    const struct xpci_sysfs_ops *sysfs_ops; /* NULL: plain writes */
+    void *sysfs_priv;
+};
+
+typedef struct xpci_ctx xpci_ctx;
+
+/*
+ * Create a library context.  params may be NULL for the defaults.  The
+ * context opens even when Xen or xenstored is not there; the facts they
+ * would give are then reported as unknown, with the reason from
+ * xpci_ctx_hv_unavailable() / xpci_ctx_xs_unavailable().
+ * Returns 0, -ENOENT/-ENOTDIR when the sysfs root can't be opened, -ENOMEM.
+ * Backends passed in are closed (their close hook) by xpci_ctx_free().
+ */
+int xpci_ctx_new(xpci_ctx **ctx_r, const struct xpci_params *params);
+void xpci_ctx_free(xpci_ctx *ctx);
+
+/* NULL when the hypervisor backend is usable, else why it is not. */
+const char *xpci_ctx_hv_unavailable(const xpci_ctx *ctx);
+/* NULL when the xenstore backend is usable, else why it is not. */
+const char *xpci_ctx_xs_unavailable(const xpci_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Discovery                                                           */
+/* ------------------------------------------------------------------ */
+
+enum xpci_bar_type {
+    XPCI_BAR_UNUSED = 0,
+    XPCI_BAR_IO,
+    XPCI_BAR_MEM32,
+    XPCI_BAR_MEM64,
+};
+
+#define XPCI_NUM_RESOURCES 7 /* BAR0..5 + expansion ROM (index 6) */
+
+struct xpci_bar {
+    enum xpci_bar_type type;
+    bool prefetchable;
+    uint64_t start;
+    uint64_t size;
+};
+
+enum xpci_pcie_type {
+    XPCI_PCIE_NONE = -1,        /* not PCI Express */
+    XPCI_PCIE_ENDPOINT = 0,
+    XPCI_PCIE_LEGACY_ENDPOINT = 1,
+    XPCI_PCIE_RC_INTEGRATED = 9,
+    XPCI_PCIE_RC_EVENT_COLLECTOR = 10,
+    XPCI_PCIE_ROOT_PORT = 4,
+    XPCI_PCIE_UPSTREAM_PORT = 5,
+    XPCI_PCIE_DOWNSTREAM_PORT = 6,
+    XPCI_PCIE_TO_PCI_BRIDGE = 7,
+    XPCI_PCI_TO_PCIE_BRIDGE = 8,
+};
+
+/* A fact that may not be known (unreadable, or needs the hypervisor). */
+enum xpci_tristate {
+    XPCI_UNKNOWN = -1,
+    XPCI_NO = 0,
+    XPCI_YES = 1,
+};
+
+/*
+ * Everything xpci knows about one PCI function.  Read-only for callers;
+ * owned by the host snapshot it came from.
+ */
+struct xpci_device {
+    struct xpci_bdf bdf;
+    char bdf_str[XPCI_BDF_STRLEN];
+    char *location;        /* stable path, e.g. "pci0000:00/1c.0/00.0" */
+    char *sysfs_path;      /* relative to the sysfs root: "devices/pci…" */
+    char *error;           /* why this device could not be read fully */
+
+    uint16_t vendor, device, subsys_vendor, subsys_device;
+    uint32_t class_code;   /* 24 bits: base << 16 | sub << 8 | prog-if */
+    uint8_t revision;
+    uint8_t header_type;   /* without the multifunction bit */
+    bool multifunction;
+    bool is_bridge;        /* header type 1 or 2 */
+    bool is_host_bridge;   /* class 0x0600 */
+
+    char *driver;          /* bound driver name, or NULL */
+    char *driver_override; /* or NULL when "(null)" / absent */
+    int iommu_group;       /* -1 when absent */
+    int numa_node;         /* -1 when unknown */
+    int irq;               /* legacy IRQ, 0 when none */
+    struct xpci_bar bars[XPCI_NUM_RESOURCES];
+
+    /* From config space capabilities. */
+    bool config_full;      /* more than the 64-byte header was readable */
+    bool has_msi, has_msix, has_pm, has_sriov, has_af;
+    enum xpci_pcie_type pcie_type;
+    bool flr;              /* PCIe DevCap FLR or AF FLR */
+    bool pm_no_soft_reset; /* PM NoSoftReset: D3->D0 resets nothing */
+    bool acs;              /* has an ACS capability */
+
+    char *reset_method;    /* kernel's reset_method, or NULL if absent */
+    bool has_reset;        /* the kernel offers a "reset" attribute */
+    int boot_vga;          /* -1 when absent, else 0/1 */
+
+    /* Parent chain, closest first, up to the root port (BDF strings). */
+    char **parents;
+    unsigned n_parents;
+
+    /* SR-IOV */
+    bool is_vf;
+    char *physfn;          /* PF BDF of a VF, or NULL */
+    int sriov_totalvfs, sriov_numvfs; /* -1 when not a PF */
+    char **virtfns;        /* VF BDFs of a PF */
+    unsigned n_virtfns;
+
+    /* Pciback */
+    bool in_pciback_slots; /* listed in pciback's "slots" */
+
+    /* Hypervisor view (XPCI_UNKNOWN when Xen is not consulted). */
+    enum xpci_tristate xen_assignable; /* xc_test_assign_device(dom0)==0 */
+    int xen_domid;         /* holder from xenstore (/libxl/pci/…/domid), -1 */
+    bool libxl_assignable; /* /libxl/pci/<bdf> exists (hidden by xl/xpci) */
+    char *libxl_driver_path; /* original driver recorded by libxl, or NULL */
+    char *libxl_name;      /* name recorded by libxl, or NULL */
+
+    /* dom0 use found under this device */
+    char **netdevs;        /* network interfaces */
+    unsigned n_netdevs;
+    char **blockdevs;      /* whole disks and partitions */
+    unsigned n_blockdevs;
+    bool has_fb;           /* a framebuffer (console) lives on it */
+};
+
+struct xpci_host;
+
+/*
+ * Scan every PCI function under the context's sysfs root, plus the dom0
+ * state the checks need (mounts, routes, swap) and, when available, the
+ * hypervisor's view.  A device whose sysfs entries are malformed is still
+ * listed, with ->error set.  Returns 0, -ENOENT when there is no PCI bus in
+ * the tree, or -ENOMEM.
+ */
+int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r);
+void xpci_host_free(struct xpci_host *host);
+
+size_t xpci_host_count(const struct xpci_host *host);
+/* Devices in BDF order. */
+const struct xpci_device *xpci_host_device(const struct xpci_host *host,
+                                           size_t i);
+/*
+ * Find by BDF ("[DDDD:]BB:DD.F") or location path ("pci0000:00/1c.0/00.0").
+ * Returns 0, -EINVAL (neither form), -ENODEV (no such device).
+ */
+int xpci_host_find(const struct xpci_host *host, const char *id,
+                   const struct xpci_device **dev_r);
+
+/* Host-wide facts */
+struct xpci_host_info {
+    enum xpci_tristate xen_running;
+    enum xpci_tristate iommu_enabled;
+    const char *hv_unavailable; /* reason, or NULL */
+    const char *xs_unavailable; /* reason, or NULL */
+};
+void xpci_host_get_info(const struct xpci_host *host,
+                        struct xpci_host_info *info_r);
+
+/* ------------------------------------------------------------------ */
+/* Assignability checks                                                */
+/* ------------------------------------------------------------------ */
+
+/* Ordered by severity for verdicts: pass < warn < unknown < fail. */
+enum xpci_level {
+    XPCI_LEVEL_PASS = 0,
+    XPCI_LEVEL_WARN = 1,
+    XPCI_LEVEL_UNKNOWN = 2,
+    XPCI_LEVEL_FAIL = 3,
+};
+
+const char *xpci_level_name(enum xpci_level level);
+
+struct xpci_check {
+    const char *id;      /* stable identifier, e.g. "dom0.block" */
+    enum xpci_level level;
+    char *reason;        /* one line */
+    char *remedy;        /* one line, or NULL when nothing is to be done */
+};
+
+struct xpci_report {
+    const struct xpci_device *dev;
+    enum xpci_level verdict; /* the most severe level of the checks */
+    struct xpci_check *checks;
+    unsigned n_checks;
+    /* Functions that must be assigned together with dev (BDF strings,
+     * dev itself not included). */
+    char **together;
+    unsigned n_together;
+};
+
+/*
+ * Run every assignability check on dev.  Never fails on odd device state
+ * (that becomes a failing check); returns 0 or -ENOMEM.
+ */
+int xpci_check_device(const struct xpci_host *host,
+                      const struct xpci_device *dev,
+                      struct xpci_report **report_r);
+void xpci_report_free(struct xpci_report *report);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XPCI_H */

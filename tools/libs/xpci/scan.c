@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * scan.c - discovery: one snapshot of every PCI function under the sysfs
+ * root (identity, resources, capabilities, driver, SR-IOV and pciback
+ * state), plus the hypervisor's and libxl's view of each when available.
+ * Each attribute is read once, relative to the function's directory fd.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "xpci-internal.h"
+
+#define SYSFS_PCI_DEVICES "bus/pci/devices"
+#define SYSFS_PCIBACK_SLOTS "bus/pci/drivers/pciback/slots"
+#define PCIBACK_DRIVER "pciback"
+#define XS_LIBXL_PCI "/libxl/pci"
+
+/* IORESOURCE_* flags of the kernel's "resource" lines */
+#define IORESOURCE_IO 0x00000100UL
+#define IORESOURCE_MEM 0x00000200UL
+#define IORESOURCE_PREFETCH 0x00002000UL
+#define IORESOURCE_MEM_64 0x00100000UL
+
+static void add_error(struct xpci_device *dev, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Errors accumulate as one "; "-separated line per device. */
+static void add_error(struct xpci_device *dev, const char *fmt, ...)
+{
+    va_list ap;
+    char *msg, *joined;
+
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (!msg)
+        return;
+    if (!dev->error) {
+        dev->error = msg;
+        return;
+    }
+    joined = xpci__sprintf("%s; %s", dev->error, msg);
+    free(msg);
+    if (joined) {
+        free(dev->error);
+        dev->error = joined;
+    }
+}
+
+static void device_dispose(struct xpci_device *dev)
+{
+    free(dev->location);
+    free(dev->sysfs_path);
+    free(dev->error);
+    free(dev->driver);
+    free(dev->driver_override);
+    free(dev->reset_method);
+    xpci__strv_free(dev->parents, dev->n_parents);
+    free(dev->physfn);
+    xpci__strv_free(dev->virtfns, dev->n_virtfns);
+    free(dev->libxl_driver_path);
+    free(dev->libxl_name);
+    xpci__strv_free(dev->netdevs, dev->n_netdevs);
+    xpci__strv_free(dev->blockdevs, dev->n_blockdevs);
+}
+
+/*
+ * A link in bus/pci/devices points at "../../../devices/pci0000:00/...":
+ * make it sysfs-relative, and derive the parent chain and the location
+ * path (root bus, then device.function of each hop) from it.  The location
+ * names no bus number below the root, so it survives renumbering.
+ */
+static int parse_topology(struct xpci_device *dev, const char *target)
+{
+    _cleanup_free_ char *copy = NULL, *loc = NULL;
+    char *save = NULL, *comp;
+    size_t loclen;
+    char **chain = NULL;
+    unsigned n_chain = 0;
+    int r;
+
+    while (!strncmp(target, "../", 3))
+        target += 3;
+    if (strncmp(target, "devices/pci", 11))
+        return -EINVAL;
+    dev->sysfs_path = strdup(target);
+    copy = strdup(target + strlen("devices/"));
+    if (!dev->sysfs_path || !copy)
+        return -ENOMEM;
+
+    comp = strtok_r(copy, "/", &save);
+    loc = strdup(comp); /* "pci0000:00" */
+    if (!loc)
+        return -ENOMEM;
+    loclen = strlen(loc);
+    while ((comp = strtok_r(NULL, "/", &save))) {
+        struct xpci_bdf b;
+        char *nloc;
+
+        if (xpci_bdf_parse(comp, &b) < 0)
+            continue;
+        nloc = realloc(loc, loclen + 6);
+        if (!nloc)
+            return -ENOMEM;
+        loc = nloc;
+        loclen += (size_t)snprintf(loc + loclen, 6, "/%02x.%x", b.dev, b.func);
+        r = xpci__strv_push(&chain, &n_chain, comp);
+        if (r < 0) {
+            xpci__strv_free(chain, n_chain);
+            return r;
+        }
+    }
+    /* The last hop is the device itself; the rest, closest first. */
+    if (n_chain) {
+        free(chain[--n_chain]);
+        chain[n_chain] = NULL;
+        for (unsigned i = 0; i < n_chain / 2; i++) {
+            char *t = chain[i];
+
+            chain[i] = chain[n_chain - 1 - i];
+            chain[n_chain - 1 - i] = t;
+        }
+    }
+    dev->parents = chain;
+    dev->n_parents = n_chain;
+    dev->location = TAKE_PTR(loc);
+    return 0;
+}
+
+static void read_resources(struct xpci_device *dev, int devfd)
+{
+    char buf[4096];
+    char *line, *save = NULL;
+    ssize_t r = xpci__read_attr(devfd, "resource", buf, sizeof(buf));
+    unsigned i = 0;
+
+    if (r < 0) {
+        add_error(dev, "resource: %s", strerror((int)-r));
+        return;
+    }
+    for (line = strtok_r(buf, "\n", &save);
+         line && i < XPCI_NUM_RESOURCES;
+         line = strtok_r(NULL, "\n", &save), i++) {
+        unsigned long long start, end, flags;
+        struct xpci_bar *bar = &dev->bars[i];
+        int consumed = 0;
+
+        if (sscanf(line, "%llx %llx %llx%n", &start, &end, &flags,
+                   &consumed) != 3 ||
+            line[consumed] != '\0') {
+            add_error(dev, "resource: malformed line %u", i + 1);
+            memset(dev->bars, 0, sizeof(dev->bars));
+            return;
+        }
+        if (!flags || end < start || (!start && !end))
+            continue;
+        bar->start = start;
+        bar->size = end - start + 1;
+        bar->prefetchable = !!(flags & IORESOURCE_PREFETCH);
+        if (flags & IORESOURCE_IO)
+            bar->type = XPCI_BAR_IO;
+        else if (flags & IORESOURCE_MEM)
+            bar->type = (flags & IORESOURCE_MEM_64) ? XPCI_BAR_MEM64
+                                                    : XPCI_BAR_MEM32;
+    }
+    if (i == 0)
+        add_error(dev, "resource: empty");
+}
+
+/* Identity from the attribute files, when config space can't give it. */
+static void read_ids_from_attrs(struct xpci_device *dev, int devfd)
+{
+    long v;
+
+    if (xpci__read_long(devfd, "vendor", &v) < 0) {
+        add_error(dev, "vendor: unreadable");
+        return;
+    }
+    dev->vendor = (uint16_t)v;
+    if (xpci__read_long(devfd, "device", &v) == 0)
+        dev->device = (uint16_t)v;
+    if (xpci__read_long(devfd, "class", &v) == 0)
+        dev->class_code = (uint32_t)v & 0xffffff;
+    else
+        add_error(dev, "class: unreadable");
+    if (xpci__read_long(devfd, "revision", &v) == 0)
+        dev->revision = (uint8_t)v;
+    if (xpci__read_long(devfd, "subsystem_vendor", &v) == 0)
+        dev->subsys_vendor = (uint16_t)v;
+    if (xpci__read_long(devfd, "subsystem_device", &v) == 0)
+        dev->subsys_device = (uint16_t)v;
+}
+
+static void read_config(struct xpci_device *dev, int devfd)
+{
+    uint8_t cfg[4096];
+    ssize_t r = xpci__read_bin(devfd, "config", cfg, sizeof(cfg));
+
+    if (r < 0) {
+        dev->pcie_type = XPCI_PCIE_NONE;
+        add_error(dev, "config: %s", strerror((int)-r));
+        read_ids_from_attrs(dev, devfd);
+        return;
+    }
+    xpci__config_parse(dev, cfg, (size_t)r);
+    if (r < 0x40) {
+        add_error(dev, "config: truncated to %zd bytes", r);
+        read_ids_from_attrs(dev, devfd);
+    } else if (dev->vendor == 0xffff) {
+        /* An SR-IOV VF reads 0xffff in its vendor and device fields; the
+         * kernel's attributes carry the real ids. */
+        read_ids_from_attrs(dev, devfd);
+    }
+}
+
+/* Follow a link that must resolve; dangling ones are reported. */
+static int read_link_name(struct xpci_device *dev, int devfd,
+                          const char *attr, char **name_r)
+{
+    int r = xpci__readlink_base(devfd, attr, name_r);
+
+    if (r == -ENOENT)
+        return 0;
+    if (r < 0) {
+        add_error(dev, "%s: %s", attr, strerror(-r));
+        return r;
+    }
+    if (faccessat(devfd, attr, F_OK, 0) < 0) {
+        add_error(dev, "%s: link to %s is dangling", attr, *name_r);
+        free(*name_r);
+        *name_r = NULL;
+        return -ENOENT;
+    }
+    return 1;
+}
+
+static void read_sriov(struct xpci_device *dev, int devfd)
+{
+    long total, num;
+    int r;
+
+    dev->sriov_totalvfs = dev->sriov_numvfs = -1;
+    /* Only a PF has the attributes; skip the lookups unless its config
+     * space says SR-IOV or could not be read whole. */
+    if (!dev->has_sriov && dev->config_full)
+        return;
+    r = xpci__read_long(devfd, "sriov_totalvfs", &total);
+    if (r < 0)
+        return;
+    dev->has_sriov = true;
+    dev->sriov_totalvfs = (int)total;
+    if (xpci__read_long(devfd, "sriov_numvfs", &num) < 0)
+        num = 0;
+    dev->sriov_numvfs = (int)num;
+    for (long i = 0; i < num; i++) {
+        char attr[32];
+        _cleanup_free_ char *vf = NULL;
+
+        snprintf(attr, sizeof(attr), "virtfn%ld", i);
+        if (xpci__readlink_base(devfd, attr, &vf) < 0)
+            continue;
+        if (xpci__strv_push(&dev->virtfns, &dev->n_virtfns, vf) < 0)
+            return;
+    }
+}
+
+static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
+                       struct xpci_device *dev)
+{
+    _cleanup_free_ char *target = NULL, *group = NULL;
+    _cleanup_close_ int devfd = -1;
+    char buf[256];
+    long v;
+    int r;
+
+    xpci_bdf_format(&dev->bdf, dev->bdf_str);
+    dev->iommu_group = -1;
+    dev->numa_node = -1;
+    dev->boot_vga = -1;
+    dev->sriov_totalvfs = dev->sriov_numvfs = -1;
+    dev->pcie_type = XPCI_PCIE_NONE;
+    dev->xen_assignable = XPCI_UNKNOWN;
+    dev->xen_domid = -1;
+
+    r = xpci__readlink(busfd, name, &target);
+    if (r < 0) {
+        add_error(dev, "%s/%s: %s", SYSFS_PCI_DEVICES, name, strerror(-r));
+        return r == -ENOMEM ? r : 0;
+    }
+    r = parse_topology(dev, target);
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0) {
+        add_error(dev, "unexpected sysfs link target %s", target);
+        return 0;
+    }
+    devfd = openat(ctx->sysfs_fd, dev->sysfs_path,
+                   O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (devfd < 0) {
+        add_error(dev, "%s: %s", dev->sysfs_path, strerror(errno));
+        return 0;
+    }
+
+    read_config(dev, devfd);
+    dev->is_bridge = dev->header_type == 1 || dev->header_type == 2;
+    dev->is_host_bridge = (dev->class_code >> 8) == 0x0600;
+    read_resources(dev, devfd);
+    read_link_name(dev, devfd, "driver", &dev->driver);
+    if (read_link_name(dev, devfd, "iommu_group", &group) > 0)
+        dev->iommu_group = atoi(group);
+    if (xpci__read_long(devfd, "irq", &v) == 0)
+        dev->irq = (int)v;
+    if (xpci__read_long(devfd, "numa_node", &v) == 0)
+        dev->numa_node = (int)v;
+    if (xpci__read_attr(devfd, "driver_override", buf, sizeof(buf)) > 0 &&
+        strcmp(buf, "(null)"))
+        dev->driver_override = strdup(buf);
+    if (xpci__read_attr(devfd, "reset_method", buf, sizeof(buf)) >= 0) {
+        dev->reset_method = strdup(buf);
+        dev->has_reset = true;
+    } else {
+        /* Kernels before 5.15 have "reset" but no "reset_method". */
+        dev->has_reset = faccessat(devfd, "reset", F_OK, 0) == 0;
+    }
+    if ((dev->class_code >> 16) == 0x03 &&
+        xpci__read_long(devfd, "boot_vga", &v) == 0)
+        dev->boot_vga = (int)v;
+    read_sriov(dev, devfd);
+    return 0;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+    return xpci_bdf_cmp(&((const struct xpci_device *)a)->bdf,
+                        &((const struct xpci_device *)b)->bdf);
+}
+
+ssize_t xpci__host_index(const struct xpci_host *host, const char *bdf)
+{
+    struct xpci_bdf key;
+    size_t lo = 0, hi = host->n;
+
+    if (xpci_bdf_parse(bdf, &key) < 0)
+        return -1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = xpci_bdf_cmp(&key, &host->devs[mid].bdf);
+
+        if (c == 0)
+            return (ssize_t)mid;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+ssize_t xpci__host_owner_of(const struct xpci_host *host, const char *path)
+{
+    _cleanup_free_ char *copy = strdup(path);
+    char *slash;
+
+    if (!copy)
+        return -1;
+    /* The closest PCI function on the path owns what lies below it. */
+    while ((slash = strrchr(copy, '/'))) {
+        ssize_t i = xpci__host_index(host, slash + 1);
+
+        if (i >= 0)
+            return i;
+        *slash = '\0';
+    }
+    return -1;
+}
+
+static int mark_vfs(struct xpci_host *host)
+{
+    for (size_t i = 0; i < host->n; i++) {
+        struct xpci_device *pf = &host->devs[i];
+
+        for (unsigned k = 0; k < pf->n_virtfns; k++) {
+            ssize_t j = xpci__host_index(host, pf->virtfns[k]);
+
+            if (j < 0)
+                continue;
+            host->devs[j].is_vf = true;
+            free(host->devs[j].physfn);
+            host->devs[j].physfn = strdup(pf->bdf_str);
+            if (!host->devs[j].physfn)
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void read_pciback_slots(struct xpci_host *host)
+{
+    _cleanup_free_ char *slots = NULL;
+    char *line, *save = NULL;
+
+    if (xpci__read_file(host->ctx->sysfs_fd, SYSFS_PCIBACK_SLOTS, &slots) < 0)
+        return;
+    for (line = strtok_r(slots, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        ssize_t i = xpci__host_index(host, line);
+
+        if (i >= 0)
+            host->devs[i].in_pciback_slots = true;
+    }
+}
+
+/* libxl keeps a node per assignable device: /libxl/pci/0000-01-00-0. */
+static void read_libxl_records(struct xpci_host *host)
+{
+    xpci_ctx *ctx = host->ctx;
+    char **names = NULL;
+    unsigned n = 0;
+
+    if (!ctx->xs || ctx->xs->directory(ctx->xs_priv, XPCI_XS_NO_TXN,
+                                       XS_LIBXL_PCI, &names, &n) < 0)
+        return;
+    for (unsigned k = 0; k < n; k++) {
+        char bdf[XPCI_BDF_STRLEN], path[128];
+        char *val = NULL;
+        struct xpci_device *dev;
+        ssize_t i;
+
+        snprintf(bdf, sizeof(bdf), "%s", names[k]);
+        for (char *p = bdf; *p; p++)
+            if (*p == '-')
+                *p = p - bdf == 10 ? '.' : ':';
+        i = xpci__host_index(host, bdf);
+        if (i < 0)
+            continue;
+        dev = &host->devs[i];
+        dev->libxl_assignable = true;
+        snprintf(path, sizeof(path), XS_LIBXL_PCI "/%s/driver_path",
+                 names[k]);
+        if (xpci__xs_read(ctx, XPCI_XS_NO_TXN, path, &val) == 0)
+            dev->libxl_driver_path = val;
+        snprintf(path, sizeof(path), XS_LIBXL_PCI "/%s/name", names[k]);
+        if (xpci__xs_read(ctx, XPCI_XS_NO_TXN, path, &val) == 0)
+            dev->libxl_name = val;
+        snprintf(path, sizeof(path), XS_LIBXL_PCI "/%s/domid", names[k]);
+        if (xpci__xs_read(ctx, XPCI_XS_NO_TXN, path, &val) == 0) {
+            dev->xen_domid = atoi(val);
+            free(val);
+        }
+    }
+    for (unsigned k = 0; k < n; k++)
+        free(names[k]);
+    free(names);
+}
+
+static void read_hypervisor(struct xpci_host *host)
+{
+    xpci_ctx *ctx = host->ctx;
+    struct xpci_hv_info info;
+
+    host->info.hv_unavailable = xpci_ctx_hv_unavailable(ctx);
+    host->info.xs_unavailable = xpci_ctx_xs_unavailable(ctx);
+    host->info.xen_running = ctx->hv           ? XPCI_YES
+                             : ctx->xen_absent ? XPCI_NO
+                                               : XPCI_UNKNOWN;
+    host->info.iommu_enabled = XPCI_UNKNOWN;
+    if (!ctx->hv)
+        return;
+    if (ctx->hv->physinfo && ctx->hv->physinfo(ctx->hv_priv, &info) == 0)
+        host->info.iommu_enabled = info.iommu_enabled ? XPCI_YES : XPCI_NO;
+    if (!ctx->hv->test_assign)
+        return;
+    for (size_t i = 0; i < host->n; i++) {
+        struct xpci_device *dev = &host->devs[i];
+        int r = ctx->hv->test_assign(ctx->hv_priv, 0,
+                                     xpci_bdf_to_sbdf(&dev->bdf));
+
+        /* Xen says EINVAL both for "a guest has it" and "no such device"
+         * (REFERENCE: xc_test_assign_device). */
+        if (r == 0)
+            dev->xen_assignable = XPCI_YES;
+        else if (r == -EINVAL)
+            dev->xen_assignable = XPCI_NO;
+    }
+}
+
+int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r)
+{
+    _cleanup_close_ int busfd = -1;
+    struct xpci_host *host;
+    DIR *dir;
+    struct dirent *de;
+    size_t alloc = 0;
+    int r = 0;
+
+    busfd = openat(ctx->sysfs_fd, SYSFS_PCI_DEVICES,
+                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (busfd < 0)
+        return -errno;
+    host = calloc(1, sizeof(*host));
+    if (!host)
+        return -ENOMEM;
+    host->ctx = ctx;
+    dir = fdopendir(dup(busfd));
+    if (!dir) {
+        free(host);
+        return -errno;
+    }
+    while ((de = readdir(dir))) {
+        struct xpci_bdf bdf;
+        struct xpci_device *dev;
+
+        if (xpci_bdf_parse(de->d_name, &bdf) < 0)
+            continue;
+        if (host->n == alloc) {
+            struct xpci_device *nd;
+
+            alloc = alloc ? alloc * 2 : 64;
+            nd = realloc(host->devs, alloc * sizeof(*nd));
+            if (!nd) {
+                r = -ENOMEM;
+                break;
+            }
+            host->devs = nd;
+        }
+        dev = &host->devs[host->n++];
+        memset(dev, 0, sizeof(*dev));
+        dev->bdf = bdf;
+        r = scan_device(ctx, busfd, de->d_name, dev);
+        if (r < 0)
+            break;
+    }
+    closedir(dir);
+    if (r < 0)
+        goto fail;
+    if (host->n)
+        qsort(host->devs, host->n, sizeof(*host->devs), cmp_dev);
+    r = mark_vfs(host);
+    if (r < 0)
+        goto fail;
+    read_pciback_slots(host);
+    read_hypervisor(host);
+    read_libxl_records(host);
+    r = xpci__dom0_scan(host);
+    if (r < 0)
+        goto fail;
+    *host_r = host;
+    return 0;
+
+fail:
+    xpci_host_free(host);
+    return r;
+}
+
+void xpci_host_free(struct xpci_host *host)
+{
+    if (!host)
+        return;
+    for (size_t i = 0; i < host->n; i++)
+        device_dispose(&host->devs[i]);
+    free(host->devs);
+    xpci__dom0_free(host);
+    free(host);
+}
+
+size_t xpci_host_count(const struct xpci_host *host)
+{
+    return host->n;
+}
+
+const struct xpci_device *xpci_host_device(const struct xpci_host *host,
+                                           size_t i)
+{
+    return i < host->n ? &host->devs[i] : NULL;
+}
+
+int xpci_host_find(const struct xpci_host *host, const char *id,
+                   const struct xpci_device **dev_r)
+{
+    struct xpci_bdf bdf;
+
+    if (xpci_bdf_parse(id, &bdf) == 0) {
+        char canon[XPCI_BDF_STRLEN];
+        ssize_t i;
+
+        xpci_bdf_format(&bdf, canon);
+        i = xpci__host_index(host, canon);
+        if (i < 0)
+            return -ENODEV;
+        *dev_r = &host->devs[i];
+        return 0;
+    }
+    if (strncmp(id, "pci", 3))
+        return -EINVAL;
+    for (size_t i = 0; i < host->n; i++) {
+        if (host->devs[i].location && !strcmp(host->devs[i].location, id)) {
+            *dev_r = &host->devs[i];
+            return 0;
+        }
+    }
+    return -ENODEV;
+}
+
+void xpci_host_get_info(const struct xpci_host *host,
+                        struct xpci_host_info *info_r)
+{
+    *info_r = host->info;
+}

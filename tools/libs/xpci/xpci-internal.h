@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * xpci-internal.h - what the library's files share: the context, cleanup
+ * helpers, sysfs attribute readers and the default backends.  Internal
+ * cross-file functions are named xpci__*.
+ */
+#ifndef XPCI_INTERNAL_H
+#define XPCI_INTERNAL_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xpci.h"
+
+
+/* ---- scope cleanup (systemd style) ---- */
+static inline void xpci__freep(void *p)
+{
+    free(*(void **)p);
+}
+static inline void xpci__closep(int *fd)
+{
+    if (*fd >= 0) {
+        int saved = errno;
+        close(*fd);
+        errno = saved;
+    }
+}
+void xpci__strv_freep(char ***strv);
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(xpci__freep)
+#define _cleanup_close_ _cleanup_(xpci__closep)
+#define _cleanup_strv_ _cleanup_(xpci__strv_freep)
+
+/* Hand a pointer out of a cleanup scope. */
+#define TAKE_PTR(p)                                                        \
+    ({                                                                     \
+        __typeof__(p) taken_ = (p);                                        \
+        (p) = NULL;                                                        \
+        taken_;                                                            \
+    })
+#define TAKE_FD(fd)                                                        \
+    ({                                                                     \
+        int taken_ = (fd);                                                 \
+        (fd) = -1;                                                         \
+        taken_;                                                            \
+    })
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- the context ---- */
+struct xpci_ctx {
+    int sysfs_fd;  /* O_PATH directory: every sysfs access is relative */
+    int proc_fd;   /* O_PATH directory of the proc root, or -1 */
+    char *sysfs_root;
+    char *proc_root;
+
+    const struct xpci_hv_ops *hv;
+    void *hv_priv;
+    char *hv_why;  /* why hv is NULL */
+    bool xen_absent; /* the probe found no Xen at all */
+
+    const struct xpci_xs_ops *xs;
+    void *xs_priv;
+    char *xs_why;  /* why xs is NULL */
+
+    const struct xpci_sysfs_ops *sysfs;
+    void *sysfs_priv;
+};
+
+/* ---- host snapshot (scan.c, dom0.c) ---- */
+struct xpci__mount {
+    unsigned major, minor;
+    char *mountpoint;
+};
+
+struct xpci__netdev {
+    char *name;
+    size_t dev;          /* index of the PCI function in host->devs */
+    bool up;
+    bool default_route;
+};
+
+struct xpci__blockdev {
+    char *name;
+    size_t dev;          /* index of the PCI function */
+    char **users;        /* "nvme0n1p2 on /", "swap", via holders */
+    unsigned n_users;
+    bool root;           /* holds the root filesystem */
+};
+
+struct xpci_host {
+    xpci_ctx *ctx;
+    struct xpci_device *devs; /* sorted by BDF */
+    size_t n;
+    struct xpci_host_info info;
+
+    bool proc_known;     /* mounts, swaps and routes could be read */
+    struct xpci__mount *mounts;
+    size_t n_mounts;
+    char **swaps;        /* block device names ("nvme0n1p3") */
+    unsigned n_swaps;
+    char **route_ifs;    /* interfaces holding a default route */
+    unsigned n_route_ifs;
+    char **console_ttys; /* active consoles ("tty0", "ttyS0") */
+    unsigned n_console_ttys;
+
+    struct xpci__netdev *netdevs;
+    size_t n_netdevs;
+    struct xpci__blockdev *blockdevs;
+    size_t n_blockdevs;
+    size_t *console_devs; /* functions a console tty lives on */
+    size_t n_console_devs;
+};
+
+/* Index of the function whose sysfs path is the longest prefix of path
+ * (a sysfs-relative "devices/..." path), or -1. */
+ssize_t xpci__host_owner_of(const struct xpci_host *host, const char *path);
+/* Index by BDF string, or -1. */
+ssize_t xpci__host_index(const struct xpci_host *host, const char *bdf);
+/* Read mounts, swaps, routes and what lives on each function (dom0.c). */
+int xpci__dom0_scan(struct xpci_host *host);
+void xpci__dom0_free(struct xpci_host *host);
+
+/* Parse config space into dev (config.c); len is what could be read. */
+void xpci__config_parse(struct xpci_device *dev, const uint8_t *cfg,
+                        size_t len);
+
+/* ---- small string helpers (util.c) ---- */
+/* asprintf that returns NULL on failure. */
+char *xpci__sprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* Append a copy of s to a NULL-terminated vector; 0 or -ENOMEM. */
+int xpci__strv_push(char ***strv, unsigned *n, const char *s);
+void xpci__strv_free(char **strv, unsigned n);
+bool xpci__strv_contains(char *const *strv, unsigned n, const char *s);
+
+/* ---- sysfs / procfs readers (util.c) ---- */
+/*
+ * Read a small attribute relative to dirfd in one read(2), NUL-terminate,
+ * strip one trailing newline.  Returns the length or -errno (-EFBIG when it
+ * does not fit).
+ */
+ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size);
+/* Read a whole file of any size; *buf_r malloc'd, NUL-terminated. */
+ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r);
+/* Read binary up to size bytes; returns the count or -errno. */
+ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size);
+/* Attribute parsed as an integer (base 0: "0x" prefixes accepted). */
+int xpci__read_long(int dirfd, const char *path, long *val_r);
+/* readlinkat into a malloc'd string. */
+int xpci__readlink(int dirfd, const char *path, char **target_r);
+/* Last component of a symlink's target ("../../../bus/pci/drivers/e1000e"
+ * -> "e1000e"). */
+int xpci__readlink_base(int dirfd, const char *path, char **name_r);
+
+/* Write an attribute under the sysfs root through the sysfs backend. */
+int xpci__sysfs_write(xpci_ctx *ctx, const char *path, const char *val);
+
+/* ---- default backends ---- */
+/*
+ * Open libxenctrl unless Xen is plainly absent.  On failure returns -errno
+ * and a malloc'd reason in *why_r ("Xen is not running: /dev/xen/privcmd
+ * absent").
+ */
+int xpci__hv_xenctrl_open(const char *dev_root, const char *proc_root,
+                          const struct xpci_hv_ops **ops_r, void **priv_r,
+                          char **why_r);
+int xpci__xs_xenstore_open(const struct xpci_xs_ops **ops_r, void **priv_r,
+                           char **why_r);
+
+/* ---- xenstore helpers over the ops table (xs.c) ---- */
+/* Read a node; -ENOENT if absent, -ENOTCONN if no xenstore. */
+int xpci__xs_read(xpci_ctx *ctx, uint32_t txn, const char *path,
+                  char **val_r);
+
+/* Default sysfs write (plain open/write/close relative to rootfd). */
+int xpci__sysfs_plain_write(void *priv, int rootfd, const char *path,
+                            const char *val, size_t len);
+
+#endif /* XPCI_INTERNAL_H */

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cmd_check.c - "xpci check": the assignability report, one block per
+ * function (or JSON, schema xpci-check/1, see xpci(8)).  Exits 1 when any
+ * requested function fails a check.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xpci-cli.h"
+
+static void print_report(const struct xpci_report *rep)
+{
+    const struct xpci_device *d = rep->dev;
+    struct table *t = table_new(3);
+
+    if (!t)
+        abort();
+    printf("%s  %s  [%s]\n  %s\n", d->bdf_str, out_device_name(d),
+           d->driver ? d->driver : "no driver",
+           d->location ? d->location : "(location unknown)");
+    printf("  verdict: %s%s%s\n", out_level_color(rep->verdict),
+           xpci_level_name(rep->verdict), out_reset());
+    for (unsigned i = 0; i < rep->n_checks; i++) {
+        const struct xpci_check *c = &rep->checks[i];
+        char indent_level[16];
+
+        snprintf(indent_level, sizeof(indent_level), "  %s",
+                 xpci_level_name(c->level));
+        table_add(t, indent_level, out_level_color(c->level));
+        table_add(t, c->id, NULL);
+        table_add(t, c->reason, NULL);
+        if (c->remedy && c->level != XPCI_LEVEL_PASS) {
+            char *fix = NULL;
+
+            if (asprintf(&fix, "-> %s", c->remedy) < 0)
+                abort();
+            table_add(t, "", NULL);
+            table_add(t, "", NULL);
+            table_add(t, fix, NULL);
+            free(fix);
+        }
+    }
+    table_print(t, stdout);
+    table_free(t);
+    if (rep->n_together) {
+        printf("  goes together with:");
+        for (unsigned i = 0; i < rep->n_together; i++)
+            printf(" %s", rep->together[i]);
+        printf("\n");
+    }
+    printf("\n");
+}
+
+static void json_report(yajl_gen g, const struct xpci_report *rep)
+{
+    const struct xpci_device *d = rep->dev;
+    char buf[16];
+
+    yajl_gen_map_open(g);
+    json_kv_str(g, "bdf", d->bdf_str);
+    json_kv_str(g, "location", d->location);
+    snprintf(buf, sizeof(buf), "%04x", d->vendor);
+    json_kv_str(g, "vendor", buf);
+    snprintf(buf, sizeof(buf), "%04x", d->device);
+    json_kv_str(g, "device", buf);
+    snprintf(buf, sizeof(buf), "%06x", d->class_code);
+    json_kv_str(g, "class", buf);
+    json_kv_str(g, "name", out_device_name(d));
+    json_kv_str(g, "driver", d->driver);
+    json_kv_str(g, "error", d->error);
+    json_checks(g, rep);
+    yajl_gen_map_close(g);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    const struct cmd_spec *self = cmd_lookup("check");
+    const struct xpci_device **devs = NULL;
+    struct xpci_host *host = NULL;
+    xpci_ctx *ctx = NULL;
+    yajl_gen g = NULL;
+    bool json = false, all = false;
+    int idx = cli_getopt(self, argc, argv, &json, &all);
+    int rc = EXIT_OK;
+    size_t n = 0;
+
+    if (idx == -2)
+        return EXIT_OK;
+    if (idx < 0)
+        return EXIT_USAGE;
+    if (all == (idx < argc)) {
+        fprintf(stderr, "xpci check: give either --all or devices\n");
+        cmd_usage(self, stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_open_host(&ctx, &host))
+        return EXIT_FAILED;
+
+    n = all ? xpci_host_count(host) : (size_t)(argc - idx);
+    devs = calloc(n ? n : 1, sizeof(*devs));
+    if (!devs)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        int r;
+
+        if (all) {
+            devs[i] = xpci_host_device(host, i);
+            continue;
+        }
+        r = xpci_host_find(host, argv[idx + (int)i], &devs[i]);
+        if (r == -EINVAL) {
+            fprintf(stderr,
+                    "xpci check: '%s' is neither a BDF ([DDDD:]BB:DD.F) nor a "
+                    "location path (pci0000:00/1c.0/00.0)\n",
+                    argv[idx + (int)i]);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        if (r < 0) {
+            fprintf(stderr, "xpci check: %s: no such PCI function\n",
+                    argv[idx + (int)i]);
+            rc = EXIT_FAILED;
+            goto out;
+        }
+    }
+
+    out_names_load(host);
+    if (json) {
+        g = json_open();
+        yajl_gen_map_open(g);
+        json_kv_str(g, "schema", "xpci-check/1");
+        json_host_info(g, host);
+        json_str(g, "devices");
+        yajl_gen_array_open(g);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct xpci_report *rep = NULL;
+        int r = xpci_check_device(host, devs[i], &rep);
+
+        if (r < 0) {
+            fprintf(stderr, "xpci check: %s: %s\n", devs[i]->bdf_str,
+                    strerror(-r));
+            rc = EXIT_FAILED;
+            break;
+        }
+        if (rep->verdict == XPCI_LEVEL_FAIL)
+            rc = EXIT_FAILED;
+        if (json)
+            json_report(g, rep);
+        else
+            print_report(rep);
+        xpci_report_free(rep);
+    }
+    if (json) {
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+        json_close(g);
+        fputc('\n', stdout);
+    }
+    out_names_free();
+out:
+    free(devs);
+    xpci_host_free(host);
+    xpci_ctx_free(ctx);
+    return rc;
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * out.c - output helpers of the xpci command: colour (only on a terminal),
+ * aligned text tables, JSON through libyajl, and device names from the
+ * pci.ids database.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xpci-cli.h"
+
+/* ------------------------------------------------------------ colour */
+bool out_color(void)
+{
+    static int color = -1;
+
+    if (color < 0) {
+        const char *term = getenv("TERM");
+
+        color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && term &&
+                strcmp(term, "dumb");
+    }
+    return color;
+}
+
+const char *out_level_color(enum xpci_level level)
+{
+    static const char *const colors[] = {
+        [XPCI_LEVEL_PASS] = "\033[32m",
+        [XPCI_LEVEL_WARN] = "\033[33m",
+        [XPCI_LEVEL_UNKNOWN] = "\033[35m",
+        [XPCI_LEVEL_FAIL] = "\033[1;31m",
+    };
+
+    return out_color() ? colors[level] : "";
+}
+
+const char *out_reset(void)
+{
+    return out_color() ? "\033[0m" : "";
+}
+
+/* ------------------------------------------------------------ tables */
+struct table {
+    unsigned ncols;
+    unsigned n;       /* cells */
+    unsigned alloc;
+    char **cells;
+    const char **colors;
+};
+
+struct table *table_new(unsigned ncols)
+{
+    struct table *t = calloc(1, sizeof(*t));
+
+    if (t)
+        t->ncols = ncols;
+    return t;
+}
+
+void table_add(struct table *t, const char *cell, const char *color)
+{
+    if (t->n == t->alloc) {
+        unsigned na = t->alloc ? t->alloc * 2 : 64;
+        char **nc = realloc(t->cells, na * sizeof(*nc));
+        const char **ncol;
+
+        if (!nc)
+            abort();
+        t->cells = nc;
+        ncol = realloc(t->colors, na * sizeof(*ncol));
+        if (!ncol)
+            abort();
+        t->colors = ncol;
+        t->alloc = na;
+    }
+    t->cells[t->n] = strdup(cell ? cell : "-");
+    if (!t->cells[t->n])
+        abort();
+    t->colors[t->n++] = color;
+}
+
+void table_print(struct table *t, FILE *f)
+{
+    size_t *width = calloc(t->ncols, sizeof(*width));
+
+    if (!width)
+        abort();
+    for (unsigned i = 0; i < t->n; i++) {
+        size_t len = strlen(t->cells[i]);
+
+        if (len > width[i % t->ncols])
+            width[i % t->ncols] = len;
+    }
+    for (unsigned i = 0; i < t->n; i++) {
+        unsigned col = i % t->ncols;
+        bool last = col == t->ncols - 1 || i == t->n - 1;
+        const char *color = t->colors[i];
+
+        fprintf(f, "%s%s%s", color ? color : "", t->cells[i],
+                color && *color ? out_reset() : "");
+        if (last)
+            fputc('\n', f);
+        else
+            fprintf(f, "%*s", (int)(width[col] - strlen(t->cells[i]) + 2),
+                    "");
+    }
+    free(width);
+}
+
+void table_free(struct table *t)
+{
+    if (!t)
+        return;
+    for (unsigned i = 0; i < t->n; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    free(t->colors);
+    free(t);
+}
+
+/* ------------------------------------------------------------ JSON */
+static void json_print(void *ctx, const char *s, size_t len)
+{
+    fwrite(s, 1, len, stdout);
+}
+
+yajl_gen json_open(void)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+
+    if (!g)
+        abort();
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_config(g, yajl_gen_indent_string, "  ");
+    yajl_gen_config(g, yajl_gen_print_callback, json_print, NULL);
+    return g;
+}
+
+void json_close(yajl_gen g)
+{
+    yajl_gen_free(g);
+}
+
+void json_str(yajl_gen g, const char *s)
+{
+    if (s)
+        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    else
+        yajl_gen_null(g);
+}
+
+void json_kv_str(yajl_gen g, const char *k, const char *v)
+{
+    json_str(g, k);
+    json_str(g, v);
+}
+
+void json_kv_int(yajl_gen g, const char *k, long long v)
+{
+    json_str(g, k);
+    yajl_gen_integer(g, v);
+}
+
+void json_kv_bool(yajl_gen g, const char *k, bool v)
+{
+    json_str(g, k);
+    yajl_gen_bool(g, v);
+}
+
+void json_kv_tristate(yajl_gen g, const char *k, enum xpci_tristate v)
+{
+    json_str(g, k);
+    if (v == XPCI_UNKNOWN)
+        yajl_gen_null(g);
+    else
+        yajl_gen_bool(g, v == XPCI_YES);
+}
+
+void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n)
+{
+    json_str(g, k);
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < n; i++)
+        json_str(g, v[i]);
+    yajl_gen_array_close(g);
+}
+
+void json_host_info(yajl_gen g, const struct xpci_host *host)
+{
+    struct xpci_host_info info;
+
+    xpci_host_get_info(host, &info);
+    json_str(g, "xen");
+    yajl_gen_map_open(g);
+    json_kv_tristate(g, "running", info.xen_running);
+    json_kv_tristate(g, "iommu", info.iommu_enabled);
+    json_kv_str(g, "unavailable", info.hv_unavailable);
+    json_kv_str(g, "xenstore_unavailable", info.xs_unavailable);
+    yajl_gen_map_close(g);
+}
+
+void json_checks(yajl_gen g, const struct xpci_report *rep)
+{
+    json_kv_str(g, "verdict", xpci_level_name(rep->verdict));
+    json_kv_strv(g, "together", rep->together, rep->n_together);
+    json_str(g, "checks");
+    yajl_gen_array_open(g);
+    for (unsigned i = 0; i < rep->n_checks; i++) {
+        const struct xpci_check *c = &rep->checks[i];
+
+        yajl_gen_map_open(g);
+        json_kv_str(g, "id", c->id);
+        json_kv_str(g, "level", xpci_level_name(c->level));
+        json_kv_str(g, "reason", c->reason);
+        json_kv_str(g, "remedy", c->remedy);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+/* ------------------------------------------------------------ names */
+/*
+ * pci.ids holds "VVVV  vendor", "\tDDDD  device", "\t\tSSSS SSSS  subsys"
+ * and, after the devices, "C CC  class" with "\tSS  subclass" lines.  Only
+ * the entries of the functions present are kept, in one pass.
+ */
+struct name_entry {
+    uint32_t key;   /* vendor << 16 | device; 0xffff0000 | vendor for a
+                       vendor; class entries in their own table */
+    char *name;
+};
+
+static struct name_entry *ids, *classes;
+static size_t n_ids, n_classes;
+static char name_buf[512];
+
+static int cmp_entry(const void *a, const void *b)
+{
+    uint32_t x = ((const struct name_entry *)a)->key;
+    uint32_t y = ((const struct name_entry *)b)->key;
+
+    return x < y ? -1 : x > y;
+}
+
+static struct name_entry *find(struct name_entry *tab, size_t n, uint32_t key)
+{
+    struct name_entry k = {.key = key};
+
+    return n ? bsearch(&k, tab, n, sizeof(*tab), cmp_entry) : NULL;
+}
+
+/* Unique sorted keys with NULL names. */
+static struct name_entry *make_keys(const struct xpci_host *host, bool cls,
+                                    size_t *n_r)
+{
+    size_t n = xpci_host_count(host), k = 0;
+    struct name_entry *tab = calloc(2 * n + 1, sizeof(*tab));
+
+    if (!tab)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct xpci_device *d = xpci_host_device(host, i);
+
+        if (cls) {
+            tab[k++].key = 0xff0000U | (d->class_code >> 16);
+            tab[k++].key = d->class_code >> 8;
+        } else {
+            tab[k++].key = 0xffff0000U | d->vendor;
+            tab[k++].key = (uint32_t)d->vendor << 16 | d->device;
+        }
+    }
+    qsort(tab, k, sizeof(*tab), cmp_entry);
+    n = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!n || tab[n - 1].key != tab[i].key)
+            tab[n++] = tab[i];
+    *n_r = n;
+    return tab;
+}
+
+static void set_name(struct name_entry *e, const char *s)
+{
+    size_t len = strcspn(s, "\n");
+
+    if (e && !e->name) {
+        e->name = strndup(s, len);
+    }
+}
+
+void out_names_load(const struct xpci_host *host)
+{
+    static const char *const paths[] = {
+        "/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids",
+        "/usr/share/pci.ids"};
+    const char *path = getenv("XPCI_PCI_IDS");
+    char line[1024];
+    uint32_t vendor = 0, cls = 0;
+    bool in_class = false, vendor_wanted = false;
+    FILE *f = NULL;
+
+    ids = make_keys(host, false, &n_ids);
+    classes = make_keys(host, true, &n_classes);
+    if (path)
+        f = fopen(path, "re");
+    for (size_t i = 0; !path && !f && i < sizeof(paths) / sizeof(*paths); i++)
+        f = fopen(paths[i], "re");
+    if (!f || !ids || !classes) {
+        if (f)
+            fclose(f);
+        return;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        unsigned v;
+
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (line[0] == 'C' && line[1] == ' ') {
+            in_class = sscanf(line + 2, "%2x", &v) == 1;
+            cls = v;
+            if (in_class && strlen(line) > 6)
+                set_name(find(classes, n_classes, 0xff0000U | cls), line + 6);
+        } else if (in_class && line[0] == '\t' && line[1] != '\t') {
+            if (sscanf(line + 1, "%2x", &v) == 1 && strlen(line) > 5)
+                set_name(find(classes, n_classes, cls << 8 | v), line + 5);
+        } else if (!in_class && line[0] != '\t') {
+            vendor_wanted = false;
+            if (sscanf(line, "%4x", &v) == 1 && strlen(line) > 6) {
+                struct name_entry *e = find(ids, n_ids, 0xffff0000U | v);
+
+                vendor = v;
+                vendor_wanted = e != NULL;
+                set_name(e, line + 6);
+            }
+        } else if (!in_class && vendor_wanted && line[1] != '\t') {
+            if (sscanf(line + 1, "%4x", &v) == 1 && strlen(line) > 7)
+                set_name(find(ids, n_ids, vendor << 16 | v), line + 7);
+        }
+    }
+    fclose(f);
+}
+
+const char *out_device_name(const struct xpci_device *d)
+{
+    struct name_entry *sub = find(classes, n_classes, d->class_code >> 8);
+    struct name_entry *base =
+        find(classes, n_classes, 0xff0000U | (d->class_code >> 16));
+    struct name_entry *ven = find(ids, n_ids, 0xffff0000U | d->vendor);
+    struct name_entry *dev =
+        find(ids, n_ids, (uint32_t)d->vendor << 16 | d->device);
+    char cls[128], vend[256], devn[256];
+
+    if (sub && sub->name)
+        snprintf(cls, sizeof(cls), "%s", sub->name);
+    else if (base && base->name)
+        snprintf(cls, sizeof(cls), "%s", base->name);
+    else
+        snprintf(cls, sizeof(cls), "Class %04x", d->class_code >> 8);
+    if (ven && ven->name)
+        snprintf(vend, sizeof(vend), "%s", ven->name);
+    else
+        snprintf(vend, sizeof(vend), "Vendor %04x", d->vendor);
+    if (dev && dev->name)
+        snprintf(devn, sizeof(devn), "%s", dev->name);
+    else
+        snprintf(devn, sizeof(devn), "Device %04x", d->device);
+    snprintf(name_buf, sizeof(name_buf), "%s: %s %s", cls, vend, devn);
+    return name_buf;
+}
+
+void out_names_free(void)
+{
+    for (size_t i = 0; i < n_ids; i++)
+        free(ids[i].name);
+    for (size_t i = 0; i < n_classes; i++)
+        free(classes[i].name);
+    free(ids);
+    free(classes);
+    ids = classes = NULL;
+    n_ids = n_classes = 0;
+}

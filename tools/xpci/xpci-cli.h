@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xpci-cli.h - what the xpci command's files share: the command table, global
+ * options, and the output helpers (tables, colour, JSON, device names).
+ */
+#ifndef XPCI_CLI_H
+#define XPCI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "xpci.h"
+
+/* Exit codes, as xl's. */
+#define EXIT_OK 0
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+
+struct cmd_spec {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+    const char *usage;   /* arguments after the command name */
+    const char *options; /* help text, one option a line */
+};
+
+extern const struct cmd_spec cmd_table[];
+extern const unsigned cmd_table_n;
+const struct cmd_spec *cmd_lookup(const char *name);
+void cmd_usage(const struct cmd_spec *cmd, FILE *f);
+
+/* Global options (xpci.c). */
+extern const char *opt_root; /* --root DIR or XPCI_ROOT */
+extern int opt_verbose;
+
+/* Open the library and scan the host; prints the error itself.
+ * Returns 0 or EXIT_FAILED. */
+int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r);
+/* Common option parsing: "-h/--help", "--json"; returns the index of the
+ * first non-option argument, or -1 after printing usage. */
+int cli_getopt(const struct cmd_spec *cmd, int argc, char **argv,
+               bool *json_r, bool *all_r);
+
+int cmd_list(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* out.c */
+bool out_color(void);
+const char *out_level_color(enum xpci_level level);
+const char *out_reset(void);
+/* "Ethernet controller: Intel Corporation 82574L ..." from pci.ids. */
+void out_names_load(const struct xpci_host *host);
+const char *out_device_name(const struct xpci_device *dev);
+void out_names_free(void);
+
+/* A text table: add cells row by row, then print aligned. */
+struct table;
+struct table *table_new(unsigned ncols);
+void table_add(struct table *t, const char *cell, const char *color);
+void table_print(struct table *t, FILE *f);
+void table_free(struct table *t);
+
+/* JSON through yajl, streamed to stdout. */
+yajl_gen json_open(void);
+void json_close(yajl_gen g);
+void json_str(yajl_gen g, const char *s);     /* NULL -> null */
+void json_kv_str(yajl_gen g, const char *k, const char *v);
+void json_kv_int(yajl_gen g, const char *k, long long v);
+void json_kv_bool(yajl_gen g, const char *k, bool v);
+void json_kv_tristate(yajl_gen g, const char *k, enum xpci_tristate v);
+void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n);
+void json_host_info(yajl_gen g, const struct xpci_host *host);
+void json_checks(yajl_gen g, const struct xpci_report *rep);
+
+#endif /* XPCI_CLI_H */

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xpci.c - the xpci command: global options, dispatch through the command
+ * table, and the shared host opening.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "xpci-cli.h"
+
+const char *opt_root;
+int opt_verbose;
+
+static void main_usage(FILE *f)
+{
+    fprintf(f, "Usage: xpci [-v] [--root DIR] COMMAND [ARGS]\n\n"
+               "PCI passthrough for Xen dom0.\n\n"
+               "Global options:\n"
+               "  --root DIR   read DIR/sys and DIR/proc instead of /sys and "
+               "/proc\n"
+               "               (also XPCI_ROOT); the hypervisor is not "
+               "consulted\n"
+               "  -v           more detail\n"
+               "  -h, --help   this help\n"
+               "  -V, --version\n\n"
+               "Commands:\n");
+    for (unsigned i = 0; i < cmd_table_n; i++)
+        fprintf(f, "  %-18s %s\n", cmd_table[i].name, cmd_table[i].summary);
+    fprintf(f, "\nxpci help COMMAND shows a command's options.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+    const struct cmd_spec *cmd;
+
+    if (argc < 2) {
+        main_usage(stdout);
+        return EXIT_OK;
+    }
+    cmd = cmd_lookup(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "xpci: unknown command '%s'\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    cmd_usage(cmd, stdout);
+    return EXIT_OK;
+}
+
+int cli_getopt(const struct cmd_spec *cmd, int argc, char **argv,
+               bool *json_r, bool *all_r)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+hja", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            cmd_usage(cmd, stdout);
+            return -2;
+        case 'j':
+            if (!json_r)
+                goto bad;
+            *json_r = true;
+            break;
+        case 'a':
+            if (!all_r)
+                goto bad;
+            *all_r = true;
+            break;
+        default:
+            goto bad;
+        }
+    }
+    return optind;
+bad:
+    cmd_usage(cmd, stderr);
+    return -1;
+}
+
+int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r)
+{
+    struct xpci_params params = {0};
+    char *sys = NULL, *proc = NULL, *why = NULL;
+    xpci_ctx *ctx = NULL;
+    int r;
+
+    if (opt_root) {
+        if (asprintf(&sys, "%s/sys", opt_root) < 0 ||
+            asprintf(&proc, "%s/proc", opt_root) < 0 ||
+            asprintf(&why, "reading the host tree at %s: the hypervisor is "
+                           "not consulted", opt_root) < 0) {
+            fprintf(stderr, "xpci: out of memory\n");
+            return EXIT_FAILED;
+        }
+        params.sysfs_root = sys;
+        params.proc_root = proc;
+        params.flags = XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE;
+        params.no_hv_reason = why;
+    }
+    r = xpci_ctx_new(&ctx, &params);
+    if (r < 0) {
+        fprintf(stderr, "xpci: cannot open sysfs at %s: %s\n",
+                sys ? sys : "/sys", strerror(-r));
+        goto out;
+    }
+    r = xpci_host_scan(ctx, host_r);
+    if (r < 0) {
+        fprintf(stderr, "xpci: cannot list PCI devices under %s: %s\n",
+                sys ? sys : "/sys", strerror(-r));
+        xpci_ctx_free(ctx);
+        goto out;
+    }
+    *ctx_r = ctx;
+out:
+    free(sys);
+    free(proc);
+    free(why);
+    return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    const struct cmd_spec *cmd;
+    int c;
+
+    opt_root = getenv("XPCI_ROOT");
+    if (opt_root && !*opt_root)
+        opt_root = NULL;
+    /* "+": stop at the command name; its options are its own. */
+    while ((c = getopt_long(argc, argv, "+vhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            opt_root = optarg;
+            break;
+        case 'v':
+            opt_verbose++;
+            break;
+        case 'h':
+            main_usage(stdout);
+            return EXIT_OK;
+        case 'V':
+            printf("xpci %s\n", PACKAGE_VERSION);
+            return EXIT_OK;
+        default:
+            main_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    cmd = cmd_lookup(argv[optind]);
+    if (!cmd) {
+        fprintf(stderr, "xpci: unknown command '%s'\n", argv[optind]);
+        main_usage(stderr);
+        return EXIT_USAGE;
+    }
+    return cmd->fn(argc - optind, argv + optind);
+}
