@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * test-check.c - the assignability verdicts and reasons for each topology
+ * the checks must judge, on a fake kernel and a fake hypervisor.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake-hv.h"
+#include "fake-sysfs.h"
+#include "topologies.h"
+#include "xpci.h"
+
+struct fixture {
+    struct fake_sysfs *t;
+    struct fake_hv *hv;
+    xpci_ctx *ctx;
+    struct xpci_host *host;
+    struct xpci_report *rep;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->t = fake_sysfs_new();
+    f->hv = fake_hv_new();
+    fake_hv_set_iommu(f->hv, true);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    xpci_report_free(f->rep);
+    xpci_host_free(f->host);
+    xpci_ctx_free(f->ctx);
+    fake_hv_free(f->hv);
+    fake_sysfs_free(f->t);
+    free(f);
+    return 0;
+}
+
+/* Open the library on the tree; with_xen false: no hypervisor at all. */
+static void scan(struct fixture *f, bool with_xen)
+{
+    struct xpci_params p = {
+        .sysfs_root = fake_sysfs_sys(f->t),
+        .proc_root = fake_sysfs_proc(f->t),
+        .flags = XPCI_CTX_NO_XENSTORE,
+    };
+
+    if (with_xen) {
+        p.hv_ops = &fake_hv_ops;
+        p.hv_priv = f->hv;
+    } else {
+        p.flags |= XPCI_CTX_NO_HYPERVISOR;
+        p.no_hv_reason = "Xen is not running: /dev/xen/privcmd absent";
+    }
+    assert_int_equal(xpci_ctx_new(&f->ctx, &p), 0);
+    assert_int_equal(xpci_host_scan(f->ctx, &f->host), 0);
+}
+
+static const struct xpci_report *check(struct fixture *f, const char *bdf)
+{
+    const struct xpci_device *dev;
+
+    xpci_report_free(f->rep);
+    f->rep = NULL;
+    assert_int_equal(xpci_host_find(f->host, bdf, &dev), 0);
+    assert_int_equal(xpci_check_device(f->host, dev, &f->rep), 0);
+    return f->rep;
+}
+
+static const struct xpci_check *find_check(const struct xpci_report *rep,
+                                           const char *id)
+{
+    for (unsigned i = 0; i < rep->n_checks; i++)
+        if (!strcmp(rep->checks[i].id, id))
+            return &rep->checks[i];
+    fail_msg("no check %s for %s", id, rep->dev->bdf_str);
+    return NULL;
+}
+
+/* The check has this level, and its reason contains each given string. */
+static void expect(const struct xpci_report *rep, const char *id,
+                   enum xpci_level level, const char *has1, const char *has2)
+{
+    const struct xpci_check *c = find_check(rep, id);
+
+    if (c->level != level)
+        fail_msg("%s %s: level %s, expected %s (%s)", rep->dev->bdf_str, id,
+                 xpci_level_name(c->level), xpci_level_name(level),
+                 c->reason);
+    if (has1 && !strstr(c->reason, has1))
+        fail_msg("%s %s: reason \"%s\" lacks \"%s\"", rep->dev->bdf_str, id,
+                 c->reason, has1);
+    if (has2 && !strstr(c->reason, has2))
+        fail_msg("%s %s: reason \"%s\" lacks \"%s\"", rep->dev->bdf_str, id,
+                 c->reason, has2);
+    if (level != XPCI_LEVEL_PASS && level != XPCI_LEVEL_UNKNOWN &&
+        strcmp(id, "device.endpoint"))
+        assert_non_null(c->remedy);
+}
+
+static bool together_has(const struct xpci_report *rep, const char *bdf)
+{
+    for (unsigned i = 0; i < rep->n_together; i++)
+        if (!strcmp(rep->together[i], bdf))
+            return true;
+    return false;
+}
+
+static void test_plain_nic_passes_every_check(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_host_bridge(f->t);
+    topo_nic(f->t);
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    for (unsigned i = 0; i < r->n_checks; i++)
+        if (r->checks[i].level != XPCI_LEVEL_PASS)
+            fail_msg("%s: %s", r->checks[i].id, r->checks[i].reason);
+    assert_int_equal(r->verdict, XPCI_LEVEL_PASS);
+    expect(r, "xen.iommu", XPCI_LEVEL_PASS, "IOMMU enabled", NULL);
+    expect(r, "reset", XPCI_LEVEL_PASS, "flr", NULL);
+    expect(r, "dom0.net", XPCI_LEVEL_PASS, "enp1s0", "down");
+    assert_int_equal(r->n_together, 0);
+}
+
+static void test_nic_holding_default_route_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic_default_route(f->t);
+    scan(f, true);
+    r = check(f, "0000:02:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL, "enp2s0",
+           "holds dom0's default route");
+}
+
+static void test_nic_up_without_route_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    fake_sysfs_add_netdev(f->t, "0000:01:00.0", "enp1s0d1", true);
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+    expect(r, "dom0.net", XPCI_LEVEL_WARN, "enp1s0d1 is up", NULL);
+}
+
+static void test_nvme_holding_root_filesystem_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nvme_root(f->t);
+    scan(f, true);
+    r = check(f, "0000:03:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme0n1p2 on /",
+           "nvme0n1p1 on /boot/efi");
+}
+
+static void test_nvme_with_data_mount_and_swap_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t); /* a root port to hang the disk on */
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme1n1", 259, 8);
+    fake_sysfs_add_partition(f->t, "nvme1n1", "nvme1n1p1", 259, 9);
+    fake_sysfs_add_partition(f->t, "nvme1n1", "nvme1n1p2", 259, 10);
+    fake_sysfs_add_mount(f->t, 259, 9, "/srv/data dir", "xfs");
+    fake_sysfs_add_swap(f->t, "nvme1n1p2");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+    expect(r, "dom0.block", XPCI_LEVEL_WARN, "nvme1n1p1 on /srv/data dir",
+           "nvme1n1p2 as swap");
+}
+
+static void test_root_on_device_mapper_holder_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme2n1", 259, 16);
+    fake_sysfs_add_partition(f->t, "nvme2n1", "nvme2n1p3", 259, 17);
+    fake_sysfs_add_holder(f->t, "nvme2n1p3", "dm-0", 254, 0);
+    fake_sysfs_add_mount(f->t, 254, 0, "/", "ext4");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "dm-0 on /", NULL);
+}
+
+static void test_gpu_and_audio_go_together_and_boot_vga_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_gpu_audio(f->t);
+    scan(f, true);
+    r = check(f, "0000:04:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+    expect(r, "group.iommu", XPCI_LEVEL_WARN, "IOMMU group 8",
+           "0000:04:00.1");
+    expect(r, "dom0.console", XPCI_LEVEL_WARN, "boot VGA", "framebuffer");
+    expect(r, "reset", XPCI_LEVEL_WARN, "bus reset only",
+           "also resets 0000:04:00.1");
+    assert_true(together_has(r, "0000:04:00.1"));
+
+    r = check(f, "0000:04:00.1");
+    expect(r, "group.iommu", XPCI_LEVEL_WARN, "0000:04:00.0", NULL);
+    expect(r, "dom0.console", XPCI_LEVEL_PASS, NULL, NULL);
+    assert_true(together_has(r, "0000:04:00.0"));
+}
+
+/* In dom0 there are no Linux IOMMU groups: slot siblings without ACS
+ * must still go together. */
+static void test_multifunction_without_acs_groups_siblings_in_dom0(void **s)
+{
+    struct fixture *f = *s;
+    const struct xpci_report *r;
+
+    topo_gpu_audio(f->t);
+    fake_sysfs_unlink(f->t, "sys/bus/pci/devices/0000:04:00.0/iommu_group");
+    fake_sysfs_unlink(f->t, "sys/bus/pci/devices/0000:04:00.1/iommu_group");
+    scan(f, true);
+    r = check(f, "0000:04:00.0");
+    expect(r, "group.iommu", XPCI_LEVEL_WARN, "without ACS", "0000:04:00.1");
+    assert_true(together_has(r, "0000:04:00.1"));
+}
+
+static void test_devices_behind_pcie_to_pci_bridge_share_requester_id(
+    void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    const struct xpci_device *d;
+
+    topo_pcie_to_pci(f->t);
+    scan(f, true);
+    r = check(f, "0000:06:01.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+    expect(r, "group.bridge-alias", XPCI_LEVEL_WARN, "0000:05:00.0",
+           "0000:06:02.0");
+    assert_true(together_has(r, "0000:06:02.0"));
+    /* the chain up to the root port, closest first */
+    assert_int_equal(xpci_host_find(f->host, "06:01.0", &d), 0);
+    assert_int_equal(d->n_parents, 2);
+    assert_string_equal(d->parents[0], "0000:05:00.0");
+    assert_string_equal(d->parents[1], "0000:00:02.0");
+}
+
+static void test_sriov_pf_with_vfs_in_use_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_sriov(f->t);
+    scan(f, true);
+    r = check(f, "0000:07:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "sriov", XPCI_LEVEL_FAIL, "2 VF(s) enabled", "0000:07:10.0");
+
+    r = check(f, "0000:07:10.2");
+    assert_int_equal(r->verdict, XPCI_LEVEL_PASS);
+    expect(r, "sriov", XPCI_LEVEL_PASS, "VF of 0000:07:00.0", "ixgbe");
+
+    r = check(f, "0000:07:10.0");
+    expect(r, "dom0.net", XPCI_LEVEL_WARN, "enp7s16", NULL);
+}
+
+static void test_vf_whose_pf_has_no_driver_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    char path[512];
+
+    topo_sriov(f->t);
+    snprintf(path, sizeof(path), "sys/%s/driver",
+             fake_sysfs_dev_path(f->t, "0000:07:00.0"));
+    fake_sysfs_unlink(f->t, path);
+    scan(f, true);
+    r = check(f, "0000:07:10.2");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "sriov", XPCI_LEVEL_FAIL, "0000:07:00.0", "no driver");
+}
+
+static void test_device_without_reset_method_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_no_reset(f->t);
+    scan(f, true);
+    r = check(f, "0000:08:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+    expect(r, "reset", XPCI_LEVEL_WARN, "no reset method", NULL);
+}
+
+static void test_bridges_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_host_bridge(f->t);
+    topo_nic(f->t);
+    topo_pcie_to_pci(f->t);
+    scan(f, true);
+    r = check(f, "0000:00:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "device.endpoint", XPCI_LEVEL_FAIL, "host bridge", NULL);
+    r = check(f, "0000:00:1c.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "device.endpoint", XPCI_LEVEL_FAIL, "PCIe root port", NULL);
+    r = check(f, "0000:05:00.0");
+    expect(r, "device.endpoint", XPCI_LEVEL_FAIL, "PCI bridge", NULL);
+}
+
+static void test_device_already_in_pciback_passes(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_pciback(f->t);
+    scan(f, true);
+    r = check(f, "0000:09:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_PASS);
+    expect(r, "state", XPCI_LEVEL_PASS, "already assignable", "pciback");
+}
+
+static void test_pciback_bound_but_not_in_slots_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_pciback(f->t);
+    fake_sysfs_write(f->t, "sys/bus/pci/drivers/pciback/slots", "", 0);
+    scan(f, true);
+    r = check(f, "0000:09:00.0");
+    expect(r, "state", XPCI_LEVEL_WARN, "missing from pciback's slots",
+           NULL);
+}
+
+static void test_malformed_sysfs_gives_per_device_error(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    topo_malformed(f->t);
+    scan(f, true);
+    r = check(f, "0000:00:10.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "device.readable", XPCI_LEVEL_FAIL, "0000:00:10.0",
+           "config: truncated to 10 bytes");
+    r = check(f, "0000:00:11.0");
+    expect(r, "device.readable", XPCI_LEVEL_FAIL, "resource: malformed",
+           NULL);
+    r = check(f, "0000:00:12.0");
+    expect(r, "device.readable", XPCI_LEVEL_FAIL, "config:", "vendor");
+    r = check(f, "0000:00:13.0");
+    expect(r, "device.readable", XPCI_LEVEL_FAIL, "iommu_group", "dangling");
+    /* the healthy neighbour is unaffected */
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_PASS);
+}
+
+static void test_without_xen_hypervisor_facts_are_unknown(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    struct xpci_host_info info;
+
+    topo_nic(f->t);
+    scan(f, false);
+    xpci_host_get_info(f->host, &info);
+    assert_int_equal(info.iommu_enabled, XPCI_UNKNOWN);
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_UNKNOWN);
+    expect(r, "xen.iommu", XPCI_LEVEL_UNKNOWN, "Xen is not running",
+           "/dev/xen/privcmd absent");
+    expect(r, "group.xen", XPCI_LEVEL_UNKNOWN, "Xen is not running", NULL);
+    expect(r, "rmrr", XPCI_LEVEL_UNKNOWN, NULL, NULL);
+    /* sysfs-only facts are still judged */
+    expect(r, "reset", XPCI_LEVEL_PASS, "flr", NULL);
+}
+
+static void test_xen_without_iommu_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    fake_hv_set_iommu(f->hv, false);
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "xen.iommu", XPCI_LEVEL_FAIL, "without an IOMMU", NULL);
+}
+
+static void test_xen_device_group_members_go_together(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const grp[] = {"0000:01:00.0", "0000:02:00.0"};
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    topo_nic_default_route(f->t);
+    fake_hv_set_group(f->hv, grp, 2);
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "group.xen", XPCI_LEVEL_WARN, "0000:02:00.0", NULL);
+    assert_true(together_has(r, "0000:02:00.0"));
+}
+
+static void test_rmrr_warns_with_rdm_policy(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    fake_hv_add_rdm(f->hv, "0000:01:00.0", 0xbd000, 16);
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+    expect(r, "rmrr", XPCI_LEVEL_WARN, "1 reserved memory region",
+           "0xbd000000");
+    assert_non_null(strstr(find_check(r, "rmrr")->remedy, "relaxed"));
+}
+
+static void test_device_held_by_guest_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    fake_hv_add_domain(f->hv, 3);
+    fake_hv_set_owner(f->hv, "0000:01:00.0", 3);
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "state", XPCI_LEVEL_FAIL, "assigned to a guest", NULL);
+}
+
+static void test_quarantined_device_is_not_held_by_a_guest(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_pciback(f->t);
+    fake_hv_set_owner(f->hv, "0000:09:00.0", XPCI_DOMID_IO);
+    scan(f, true);
+    r = check(f, "0000:09:00.0");
+    expect(r, "state", XPCI_LEVEL_PASS, "pciback", NULL);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_plain_nic_passes_every_check),
+        T(test_nic_holding_default_route_fails),
+        T(test_nic_up_without_route_warns),
+        T(test_nvme_holding_root_filesystem_fails),
+        T(test_nvme_with_data_mount_and_swap_warns),
+        T(test_root_on_device_mapper_holder_fails),
+        T(test_gpu_and_audio_go_together_and_boot_vga_warns),
+        T(test_multifunction_without_acs_groups_siblings_in_dom0),
+        T(test_devices_behind_pcie_to_pci_bridge_share_requester_id),
+        T(test_sriov_pf_with_vfs_in_use_fails),
+        T(test_vf_whose_pf_has_no_driver_fails),
+        T(test_device_without_reset_method_warns),
+        T(test_bridges_are_refused),
+        T(test_device_already_in_pciback_passes),
+        T(test_pciback_bound_but_not_in_slots_warns),
+        T(test_malformed_sysfs_gives_per_device_error),
+        T(test_without_xen_hypervisor_facts_are_unknown),
+        T(test_xen_without_iommu_fails),
+        T(test_xen_device_group_members_go_together),
+        T(test_rmrr_warns_with_rdm_policy),
+        T(test_device_held_by_guest_fails),
+        T(test_quarantined_device_is_not_held_by_a_guest),
+    };
+#undef T
+
+    return cmocka_run_group_tests_name("check", tests, NULL, NULL);
+}

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * test-scan.c - discovery: what is read from a kernel-shaped sysfs tree
+ * (identity, resources, capabilities, topology, SR-IOV, pciback, dom0
+ * users) and the context's behaviour without Xen.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake-sysfs.h"
+#include "topologies.h"
+#include "xpci.h"
+
+struct fixture {
+    struct fake_sysfs *t;
+    xpci_ctx *ctx;
+    struct xpci_host *host;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->t = fake_sysfs_new();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    xpci_host_free(f->host);
+    xpci_ctx_free(f->ctx);
+    fake_sysfs_free(f->t);
+    free(f);
+    return 0;
+}
+
+static void scan(struct fixture *f)
+{
+    struct xpci_params p = {
+        .sysfs_root = fake_sysfs_sys(f->t),
+        .proc_root = fake_sysfs_proc(f->t),
+        .flags = XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE,
+    };
+
+    assert_int_equal(xpci_ctx_new(&f->ctx, &p), 0);
+    assert_int_equal(xpci_host_scan(f->ctx, &f->host), 0);
+}
+
+static const struct xpci_device *dev(struct fixture *f, const char *id)
+{
+    const struct xpci_device *d = NULL;
+
+    assert_int_equal(xpci_host_find(f->host, id, &d), 0);
+    return d;
+}
+
+static void test_nic_identity_resources_and_capabilities(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_host_bridge(f->t);
+    topo_nic(f->t);
+    scan(f);
+    assert_int_equal(xpci_host_count(f->host), 3);
+    d = dev(f, "0000:01:00.0");
+    assert_null(d->error);
+    assert_int_equal(d->vendor, 0x8086);
+    assert_int_equal(d->device, 0x10d3);
+    assert_int_equal(d->subsys_vendor, 0x8086);
+    assert_int_equal(d->subsys_device, 0xa01f);
+    assert_int_equal(d->class_code, 0x020000);
+    assert_string_equal(d->driver, "e1000e");
+    assert_int_equal(d->iommu_group, 2);
+    assert_int_equal(d->irq, 16);
+    assert_int_equal(d->numa_node, -1);
+    assert_true(d->has_msi);
+    assert_true(d->has_msix);
+    assert_true(d->has_pm);
+    assert_true(d->flr);
+    assert_true(d->config_full);
+    assert_int_equal(d->pcie_type, XPCI_PCIE_ENDPOINT);
+    assert_false(d->is_bridge);
+    assert_string_equal(d->reset_method, "flr bus");
+    assert_int_equal(d->boot_vga, -1);
+    assert_null(d->driver_override);
+
+    assert_int_equal(d->bars[0].type, XPCI_BAR_MEM32);
+    assert_int_equal(d->bars[0].start, 0xfebc0000);
+    assert_int_equal(d->bars[0].size, 0x20000);
+    assert_int_equal(d->bars[1].type, XPCI_BAR_UNUSED);
+    assert_int_equal(d->bars[2].type, XPCI_BAR_IO);
+    assert_int_equal(d->bars[2].start, 0xc000);
+    assert_int_equal(d->bars[2].size, 0x20);
+    assert_int_equal(d->bars[3].size, 0x4000);
+
+    assert_int_equal(d->n_netdevs, 1);
+    assert_string_equal(d->netdevs[0], "enp1s0");
+    assert_int_equal(d->sriov_totalvfs, -1);
+}
+
+static void test_location_path_names_no_bus_below_root(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d, *by_path;
+
+    topo_nic(f->t);
+    topo_pcie_to_pci(f->t);
+    scan(f);
+    d = dev(f, "0000:01:00.0");
+    assert_string_equal(d->location, "pci0000:00/1c.0/00.0");
+    assert_int_equal(d->n_parents, 1);
+    assert_string_equal(d->parents[0], "0000:00:1c.0");
+    d = dev(f, "0000:06:02.0");
+    assert_string_equal(d->location, "pci0000:00/02.0/00.0/02.0");
+    /* usable wherever a BDF is */
+    by_path = dev(f, "pci0000:00/02.0/00.0/02.0");
+    assert_ptr_equal(by_path, d);
+    /* short BDF form */
+    assert_ptr_equal(dev(f, "6:2.0"), d);
+}
+
+static void test_find_distinguishes_malformed_from_missing(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d = NULL;
+
+    topo_nic(f->t);
+    scan(f);
+    assert_int_equal(xpci_host_find(f->host, "0000:77:00.0", &d), -ENODEV);
+    assert_int_equal(xpci_host_find(f->host, "pci0000:00/1f.0", &d), -ENODEV);
+    assert_int_equal(xpci_host_find(f->host, "eth0", &d), -EINVAL);
+    assert_int_equal(xpci_host_find(f->host, "01:00.9", &d), -EINVAL);
+    assert_null(d);
+}
+
+static void test_bridges_and_host_bridge_are_marked(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_host_bridge(f->t);
+    topo_pcie_to_pci(f->t);
+    scan(f);
+    d = dev(f, "0000:00:00.0");
+    assert_true(d->is_host_bridge);
+    d = dev(f, "0000:00:02.0");
+    assert_true(d->is_bridge);
+    assert_int_equal(d->pcie_type, XPCI_PCIE_ROOT_PORT);
+    d = dev(f, "0000:05:00.0");
+    assert_true(d->is_bridge);
+    assert_int_equal(d->pcie_type, XPCI_PCIE_TO_PCI_BRIDGE);
+    d = dev(f, "0000:06:01.0");
+    assert_int_equal(d->pcie_type, XPCI_PCIE_NONE);
+    assert_string_equal(d->reset_method, "pm");
+}
+
+static void test_sriov_pf_and_vfs_are_linked(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *pf, *vf;
+
+    topo_sriov(f->t);
+    scan(f);
+    pf = dev(f, "0000:07:00.0");
+    assert_true(pf->has_sriov);
+    assert_int_equal(pf->sriov_totalvfs, 63);
+    assert_int_equal(pf->sriov_numvfs, 2);
+    assert_int_equal(pf->n_virtfns, 2);
+    assert_string_equal(pf->virtfns[0], "0000:07:10.0");
+    assert_string_equal(pf->virtfns[1], "0000:07:10.2");
+    vf = dev(f, "0000:07:10.2");
+    assert_true(vf->is_vf);
+    assert_string_equal(vf->physfn, "0000:07:00.0");
+    assert_null(vf->driver);
+    assert_int_equal(vf->vendor, 0x8086);
+    assert_int_equal(vf->device, 0x10ed);
+    assert_false(pf->is_vf);
+}
+
+static void test_gpu_boot_vga_framebuffer_and_bars(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_gpu_audio(f->t);
+    scan(f);
+    d = dev(f, "0000:04:00.0");
+    assert_int_equal(d->boot_vga, 1);
+    assert_true(d->has_fb);
+    assert_true(d->multifunction);
+    assert_false(d->flr);
+    assert_int_equal(d->bars[1].type, XPCI_BAR_MEM64);
+    assert_true(d->bars[1].prefetchable);
+    assert_int_equal(d->bars[1].size, 0x10000000);
+    assert_int_equal(d->bars[6].start, 0xfe000000); /* ROM */
+    d = dev(f, "0000:04:00.1");
+    assert_int_equal(d->boot_vga, -1);
+    assert_false(d->has_fb);
+}
+
+static void test_pciback_slots_and_block_devices(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_pciback(f->t);
+    topo_nvme_root(f->t);
+    scan(f);
+    d = dev(f, "0000:09:00.0");
+    assert_string_equal(d->driver, "pciback");
+    assert_true(d->in_pciback_slots);
+    d = dev(f, "0000:03:00.0");
+    assert_false(d->in_pciback_slots);
+    assert_int_equal(d->n_blockdevs, 3); /* disk and two partitions */
+}
+
+static void test_no_reset_method_file_means_no_reset(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_no_reset(f->t);
+    scan(f);
+    d = dev(f, "0000:08:00.0");
+    assert_null(d->reset_method);
+    assert_false(d->has_reset);
+}
+
+static void test_malformed_entries_do_not_stop_the_scan(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_nic(f->t);
+    topo_malformed(f->t);
+    scan(f);
+    d = dev(f, "0000:00:10.0");
+    assert_non_null(strstr(d->error, "config: truncated to 10 bytes"));
+    assert_int_equal(d->vendor, 0x8086); /* from the vendor attribute */
+    d = dev(f, "0000:00:11.0");
+    assert_non_null(strstr(d->error, "resource: malformed line 1"));
+    assert_int_equal(d->bars[0].type, XPCI_BAR_UNUSED);
+    d = dev(f, "0000:00:12.0");
+    assert_non_null(d->error);
+    d = dev(f, "0000:00:13.0");
+    assert_non_null(strstr(d->error, "iommu_group: link to 999 is dangling"));
+    assert_non_null(strstr(d->error, "driver: link to"));
+    assert_int_equal(d->iommu_group, -1);
+    assert_null(d->driver);
+    assert_null(dev(f, "0000:01:00.0")->error);
+}
+
+static void test_context_opens_without_xen_and_says_why(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_params p = {
+        .sysfs_root = fake_sysfs_sys(f->t),
+        .proc_root = fake_sysfs_proc(f->t),
+        /* a /dev without xen/privcmd: the real backend must give up */
+        .dev_root = fake_sysfs_root(f->t),
+    };
+    struct xpci_host_info info;
+
+    topo_nic(f->t);
+    assert_int_equal(xpci_ctx_new(&f->ctx, &p), 0);
+    assert_non_null(strstr(xpci_ctx_hv_unavailable(f->ctx),
+                           "Xen is not running"));
+    assert_non_null(strstr(xpci_ctx_hv_unavailable(f->ctx), "privcmd absent"));
+    assert_non_null(xpci_ctx_xs_unavailable(f->ctx));
+    assert_int_equal(xpci_host_scan(f->ctx, &f->host), 0);
+    xpci_host_get_info(f->host, &info);
+    assert_int_equal(info.xen_running, XPCI_NO);
+    assert_int_equal(info.iommu_enabled, XPCI_UNKNOWN);
+}
+
+static void test_missing_sysfs_root_is_an_error(void **state)
+{
+    struct xpci_params p = {.sysfs_root = "/nonexistent/xpci/sys",
+                            .flags = XPCI_CTX_NO_HYPERVISOR};
+    xpci_ctx *ctx = NULL;
+
+    assert_int_equal(xpci_ctx_new(&ctx, &p), -ENOENT);
+    assert_null(ctx);
+}
+
+static void test_tree_without_pci_bus_is_enoent(void **state)
+{
+    struct fixture *f = *state;
+    char path[512];
+    struct xpci_params p = {.flags = XPCI_CTX_NO_HYPERVISOR |
+                                     XPCI_CTX_NO_XENSTORE};
+
+    /* the proc directory exists but has no bus/pci/devices */
+    snprintf(path, sizeof(path), "%s", fake_sysfs_proc(f->t));
+    p.sysfs_root = path;
+    assert_int_equal(xpci_ctx_new(&f->ctx, &p), 0);
+    assert_int_equal(xpci_host_scan(f->ctx, &f->host), -ENOENT);
+    assert_null(f->host);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_nic_identity_resources_and_capabilities),
+        T(test_location_path_names_no_bus_below_root),
+        T(test_find_distinguishes_malformed_from_missing),
+        T(test_bridges_and_host_bridge_are_marked),
+        T(test_sriov_pf_and_vfs_are_linked),
+        T(test_gpu_boot_vga_framebuffer_and_bars),
+        T(test_pciback_slots_and_block_devices),
+        T(test_no_reset_method_file_means_no_reset),
+        T(test_malformed_entries_do_not_stop_the_scan),
+        T(test_context_opens_without_xen_and_says_why),
+        T(test_missing_sysfs_root_is_an_error),
+        T(test_tree_without_pci_bus_is_enoent),
+    };
+#undef T
+
+    return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
+}
