@@ -191,6 +191,8 @@ struct xpci_sysfs_ops {
      * as the kernel would fail the write(2). */
     int (*write)(void *priv, int rootfd, const char *path, const char *val,
                  size_t len);
+    /* Load a kernel module ("xen-pciback"); NULL: run modprobe(8). */
+    int (*modprobe)(void *priv, const char *module);
 };
 
 enum xpci_ctx_flags {
@@ -198,6 +200,8 @@ enum xpci_ctx_flags {
     XPCI_CTX_NO_HYPERVISOR = 1U << 0,
     /* Do not connect to xenstore. */
     XPCI_CTX_NO_XENSTORE = 1U << 1,
+    /* Do not copy audit records to syslog (tests). */
+    XPCI_CTX_NO_SYSLOG = 1U << 2,
 };
 
 struct xpci_params {
@@ -212,6 +216,12 @@ struct xpci_params {
     void *xs_priv;
     const struct xpci_sysfs_ops *sysfs_ops; /* NULL: plain writes */
     void *sysfs_priv;
+    /* Where the persistent set, the journal and the lock live; default
+     * LOCALSTATEDIR/lib/xpci. */
+    const char *state_dir;
+    /* Append-only audit log; default LOCALSTATEDIR/log/xpci/audit.log.
+     * Every change also goes to syslog unless XPCI_CTX_NO_SYSLOG. */
+    const char *audit_log;
 };
 
 typedef struct xpci_ctx xpci_ctx;
@@ -412,6 +422,87 @@ int xpci_check_device(const struct xpci_host *host,
                       const struct xpci_device *dev,
                       struct xpci_report **report_r);
 void xpci_report_free(struct xpci_report *report);
+
+/* ------------------------------------------------------------------ */
+/* Hiding functions from dom0 and giving them back                     */
+/* ------------------------------------------------------------------ */
+
+struct xpci_op_opts {
+    const char *name;  /* assignable-add: a name for the (single) device */
+    bool force;        /* proceed over warn-level dom0-use findings */
+    bool rebind;       /* assignable-remove: rebind the original driver */
+    bool dry_run;      /* plan only: change nothing */
+    bool no_persist;   /* don't record the change in the persistent set */
+};
+
+/*
+ * What an operation did or would do.  plan lists every step (each sysfs
+ * write, hypercall, xenstore change and state-file change) in order;
+ * notes carry outcomes worth reporting (the reset method used, a device
+ * skipped because it already was where asked).  error, when the call
+ * failed, names the device and the step.
+ */
+struct xpci_result {
+    char **plan;
+    unsigned n_plan;
+    unsigned n_done;    /* steps carried out (and undone, on failure) */
+    char **notes;
+    unsigned n_notes;
+    char *error;
+    bool rolled_back;   /* the failure was undone in full */
+    char **undo_errors; /* undo steps that failed (should stay empty) */
+    unsigned n_undo_errors;
+};
+void xpci_result_free(struct xpci_result *res);
+
+/*
+ * Hide functions from dom0: checks, then for each function (and those that
+ * must go with it) driver_override, unbind, pciback new_slot + bind, reset,
+ * quarantine (assign to DOMID_IO), libxl's xenstore record and the
+ * persistent set.  All or nothing: on any failure every step done is undone
+ * in reverse.  Idempotent: a function already hidden is left as it is.
+ * *res_r is always set (even on failure) unless -ENOMEM.
+ * Returns 0, -EINVAL (bad device), -ENODEV, -EPERM (a check refused it),
+ * -EBUSY (locked or held by a domain) or the failing step's -errno.
+ */
+int xpci_assignable_add(xpci_ctx *ctx, const char *const *devs, unsigned n,
+                        const struct xpci_op_opts *opts,
+                        struct xpci_result **res_r);
+/*
+ * Give hidden functions back: de-quarantine (whether or not quarantined),
+ * release from pciback, clear the override, with opts->rebind bind the
+ * original driver and verify it came up.  Refused while a domain holds one.
+ */
+int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
+                           unsigned n, const struct xpci_op_opts *opts,
+                           struct xpci_result **res_r);
+
+struct xpci_assignable {
+    char bdf[XPCI_BDF_STRLEN];
+    char *location;
+    char *name;            /* or NULL */
+    char *original_driver; /* or NULL when unknown */
+    bool in_pciback;       /* bound to pciback now */
+    bool quarantined;      /* recorded as quarantined */
+    bool persistent;       /* in the persistent set */
+    bool libxl_record;     /* /libxl/pci/<bdf> exists */
+    int domid;             /* holder, or -1 */
+    bool present;          /* the function exists now */
+};
+/* Functions hidden by xpci or by xl (pciback slots, libxl records and the
+ * persistent set, merged). */
+int xpci_assignable_list(xpci_ctx *ctx, struct xpci_assignable **list_r,
+                         size_t *n_r);
+void xpci_assignable_list_free(struct xpci_assignable *list, size_t n);
+
+/* Undo an operation that a crash or kill interrupted (from the journal).
+ * Returns 0 (nothing to do or undone), or -errno. */
+int xpci_recover(xpci_ctx *ctx, struct xpci_result **res_r);
+
+/* At boot: re-hide and re-quarantine exactly the persistent set, matching
+ * functions by location path. */
+int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
+                   struct xpci_result **res_r);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,31 @@ const struct cmd_spec cmd_table[] = {
      "  -a, --all    every function of the host\n"
      "  --json       machine-readable output (schema xpci-check/1)\n"
      "Exits 1 when any requested function fails a check.\n"},
+    {"assignable-add", cmd_assignable_add,
+     "Hide functions from dom0 so guests can have them",
+     "[-n NAME] [-f] [--dry-run] [--json] DEV...",
+     "  DEV            a BDF, a location path or a name\n"
+     "  -n, --name     name the (single) function\n"
+     "  -f, --force    take it even though dom0 uses it (warn-level\n"
+     "                 findings only; a missing IOMMU always refuses)\n"
+     "  --dry-run      print every step and change nothing\n"
+     "  --no-persist   don't keep it hidden across reboots\n"
+     "  --json         machine-readable result (schema xpci-result/1)\n"
+     "Functions that must go together are hidden together.  All or\n"
+     "nothing: a failure puts every function back as it was.\n"},
+    {"assignable-remove", cmd_assignable_remove,
+     "Give hidden functions back to dom0",
+     "[-r] [--dry-run] [--json] DEV...",
+     "  -r, --rebind   bind the original driver again and check it came up\n"
+     "  --dry-run      print every step and change nothing\n"
+     "  --json         machine-readable result (schema xpci-result/1)\n"},
+    {"assignable-list", cmd_assignable_list,
+     "List hidden functions (by xpci or xl)", "[--json]",
+     "  --json         machine-readable output (schema "
+     "xpci-assignable/1)\n"},
+    {"recover", cmd_recover,
+     "Undo an operation interrupted by a crash", "[--json]",
+     "  --json         machine-readable result (schema xpci-result/1)\n"},
     {"help", cmd_help, "Show help", "[COMMAND]", ""},
 };
 

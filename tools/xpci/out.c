@@ -234,7 +234,7 @@ struct name_entry {
 
 static struct name_entry *ids, *classes;
 static size_t n_ids, n_classes;
-static char name_buf[512];
+static char name_buf[768];
 
 static int cmp_entry(const void *a, const void *b)
 {

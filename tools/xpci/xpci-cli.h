@@ -36,8 +36,10 @@ void cmd_usage(const struct cmd_spec *cmd, FILE *f);
 extern const char *opt_root; /* --root DIR or XPCI_ROOT */
 extern int opt_verbose;
 
-/* Open the library and scan the host; prints the error itself.
+/* Open the library (honouring --root); prints the error itself.
  * Returns 0 or EXIT_FAILED. */
+int cli_open_ctx(xpci_ctx **ctx_r);
+/* The same, then scan the host. */
 int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r);
 /* Common option parsing: "-h/--help", "--json"; returns the index of the
  * first non-option argument, or -1 after printing usage. */
@@ -47,6 +49,10 @@ int cli_getopt(const struct cmd_spec *cmd, int argc, char **argv,
 int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_assignable_add(int argc, char **argv);
+int cmd_assignable_remove(int argc, char **argv);
+int cmd_assignable_list(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
 
 /* out.c */
 bool out_color(void);

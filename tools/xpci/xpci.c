@@ -86,16 +86,17 @@ bad:
     return -1;
 }
 
-int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r)
+int cli_open_ctx(xpci_ctx **ctx_r)
 {
     struct xpci_params params = {0};
-    char *sys = NULL, *proc = NULL, *why = NULL;
-    xpci_ctx *ctx = NULL;
+    char *sys = NULL, *proc = NULL, *why = NULL, *state = NULL, *audit = NULL;
     int r;
 
     if (opt_root) {
         if (asprintf(&sys, "%s/sys", opt_root) < 0 ||
             asprintf(&proc, "%s/proc", opt_root) < 0 ||
+            asprintf(&state, "%s/var/lib/xpci", opt_root) < 0 ||
+            asprintf(&audit, "%s/var/log/xpci/audit.log", opt_root) < 0 ||
             asprintf(&why, "reading the host tree at %s: the hypervisor is "
                            "not consulted", opt_root) < 0) {
             fprintf(stderr, "xpci: out of memory\n");
@@ -103,28 +104,41 @@ int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r)
         }
         params.sysfs_root = sys;
         params.proc_root = proc;
-        params.flags = XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE;
+        params.state_dir = state;
+        params.audit_log = audit;
+        params.flags = XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE |
+                       XPCI_CTX_NO_SYSLOG;
         params.no_hv_reason = why;
     }
-    r = xpci_ctx_new(&ctx, &params);
-    if (r < 0) {
+    r = xpci_ctx_new(ctx_r, &params);
+    if (r < 0)
         fprintf(stderr, "xpci: cannot open sysfs at %s: %s\n",
                 sys ? sys : "/sys", strerror(-r));
-        goto out;
-    }
-    r = xpci_host_scan(ctx, host_r);
-    if (r < 0) {
-        fprintf(stderr, "xpci: cannot list PCI devices under %s: %s\n",
-                sys ? sys : "/sys", strerror(-r));
-        xpci_ctx_free(ctx);
-        goto out;
-    }
-    *ctx_r = ctx;
-out:
     free(sys);
     free(proc);
     free(why);
+    free(state);
+    free(audit);
     return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r)
+{
+    xpci_ctx *ctx = NULL;
+    int r;
+
+    if (cli_open_ctx(&ctx))
+        return EXIT_FAILED;
+    r = xpci_host_scan(ctx, host_r);
+    if (r < 0) {
+        fprintf(stderr, "xpci: cannot list PCI devices%s%s: %s\n",
+                opt_root ? " under " : "", opt_root ? opt_root : "",
+                strerror(-r));
+        xpci_ctx_free(ctx);
+        return EXIT_FAILED;
+    }
+    *ctx_r = ctx;
+    return EXIT_OK;
 }
 
 int main(int argc, char **argv)

@@ -8,8 +8,13 @@
 
 #include "xpci-internal.h"
 
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
 static const struct xpci_sysfs_ops plain_sysfs_ops = {
     .write = xpci__sysfs_plain_write,
+    .modprobe = NULL, /* modprobe(8), see op.c */
 };
 
 static int open_root(const char *path)
@@ -49,6 +54,15 @@ int xpci_ctx_new(xpci_ctx **ctx_r, const struct xpci_params *params)
 
     ctx->sysfs = p->sysfs_ops ? p->sysfs_ops : &plain_sysfs_ops;
     ctx->sysfs_priv = p->sysfs_priv;
+    ctx->state_dir = strdup(p->state_dir ? p->state_dir
+                                         : LOCALSTATEDIR "/lib/xpci");
+    ctx->audit_log = strdup(p->audit_log ? p->audit_log
+                                         : LOCALSTATEDIR "/log/xpci/audit.log");
+    ctx->no_syslog = !!(p->flags & XPCI_CTX_NO_SYSLOG);
+    if (!ctx->state_dir || !ctx->audit_log) {
+        r = -ENOMEM;
+        goto fail;
+    }
 
     if (p->hv_ops) {
         ctx->hv = p->hv_ops;
@@ -110,6 +124,8 @@ void xpci_ctx_free(xpci_ctx *ctx)
     free(ctx->proc_root);
     free(ctx->hv_why);
     free(ctx->xs_why);
+    free(ctx->state_dir);
+    free(ctx->audit_log);
     free(ctx);
 }
 

@@ -69,7 +69,88 @@ struct xpci_ctx {
 
     const struct xpci_sysfs_ops *sysfs;
     void *sysfs_priv;
+
+    char *state_dir;   /* persistent set, journal, lock */
+    char *audit_log;
+    bool no_syslog;
 };
+
+/* ---- steps of a mutating operation (op.c) ---- */
+enum xpci__step_kind {
+    XPCI__STEP_NONE = 0,
+    XPCI__STEP_WRITE,        /* write val to sysfs attribute path */
+    XPCI__STEP_MODPROBE,     /* load module path */
+    XPCI__STEP_RESET,        /* write "1" to path (a function's reset) */
+    XPCI__STEP_QUARANTINE,   /* assign dev to DOMID_IO */
+    XPCI__STEP_UNQUARANTINE, /* deassign dev from DOMID_IO */
+    XPCI__STEP_XS_WRITE,     /* write val at xenstore path (dom0 only) */
+    XPCI__STEP_XS_RM,        /* remove xenstore path */
+    XPCI__STEP_STATE_ADD,    /* add line val to the persistent set */
+    XPCI__STEP_STATE_DEL,    /* remove dev from the persistent set */
+};
+
+struct xpci__action {
+    enum xpci__step_kind kind;
+    char *path;
+    char *val;
+};
+
+struct xpci__step {
+    char dev[XPCI_BDF_STRLEN];
+    struct xpci__action fwd;
+    struct xpci__action undo; /* kind NONE: nothing to undo */
+    int applied;              /* 1 changed something, 0 was a no-op,
+                                 -1 unknown (interrupted) */
+};
+
+struct xpci__plan {
+    struct xpci__step *steps;
+    unsigned n, alloc;
+    const char *op; /* "assignable-add", ... */
+};
+
+int xpci__plan_add(struct xpci__plan *plan, const char *dev,
+                   enum xpci__step_kind kind, const char *path,
+                   const char *val, enum xpci__step_kind undo_kind,
+                   const char *undo_path, const char *undo_val);
+void xpci__plan_dispose(struct xpci__plan *plan);
+/* One line per action, for --dry-run and results; caller frees. */
+char *xpci__action_describe(const char *dev, const struct xpci__action *a);
+/* Run the plan under a journal; on failure undo what was done, in
+ * reverse.  Fills res (plan, n_done, error, rolled_back). */
+int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
+                   struct xpci_result *res);
+/* Describe the plan into res->plan without running it. */
+int xpci__plan_describe(const struct xpci__plan *plan,
+                        struct xpci_result *res);
+int xpci__result_note(struct xpci_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int xpci__result_error(struct xpci_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- persistent set, lock, audit (state.c) ---- */
+struct xpci__entry {
+    char bdf[XPCI_BDF_STRLEN];
+    char *location;
+    char *driver; /* NULL: none / unknown */
+    char *name;   /* NULL: none */
+};
+int xpci__state_load(xpci_ctx *ctx, struct xpci__entry **ents_r, size_t *n_r);
+void xpci__state_free(struct xpci__entry *ents, size_t n);
+/* "BDF LOCATION DRIVER NAME", "-" for absent fields; caller frees. */
+char *xpci__state_line(const char *bdf, const char *location,
+                       const char *driver, const char *name);
+int xpci__state_put(xpci_ctx *ctx, const char *line);
+int xpci__state_del(xpci_ctx *ctx, const char *bdf);
+/* Exclusive lock on the state directory, waited for with a deadline;
+ * returns an fd or -errno (-EBUSY when it stays held). */
+int xpci__lock(xpci_ctx *ctx);
+void xpci__audit(xpci_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Files in the state directory. */
+#define XPCI_STATE_FILE "assignable"
+#define XPCI_JOURNAL_FILE "journal"
+#define XPCI_LOCK_FILE "lock"
 
 /* ---- host snapshot (scan.c, dom0.c) ---- */
 struct xpci__mount {

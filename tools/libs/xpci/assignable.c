@@ -1,0 +1,744 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * assignable.c - hiding functions from dom0 and giving them back: the
+ * plans of "assignable-add" (checks, driver_override, unbind, pciback
+ * new_slot + bind, reset, quarantine, libxl's record, persistent set),
+ * "assignable-remove" (the same, backwards, optionally rebinding the
+ * original driver), the list of hidden functions, and the boot-time
+ * reconcile of the persistent set.
+ *
+ * A brief comment about pciback: it only binds functions listed in its
+ * "slots" (new_slot), and a bind to pciback resets the function itself
+ * (drivers/xen/xen-pciback/pci_stub.c).  driver_override = pciback keeps
+ * every other driver off the function when the bus is rescanned or a
+ * driver is loaded.  libxl 4.17 uses new_slot + bind and records the
+ * original driver at /libxl/pci/<DDDD-BB-SS-F>/driver_path; so do we.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include <fcntl.h>
+
+#include "xpci-internal.h"
+
+#define PCIBACK "pciback"
+#define PCIBACK_MODULE "xen-pciback"
+#define SYSFS_DRIVERS "bus/pci/drivers"
+#define SYSFS_DEVICES "bus/pci/devices"
+#define XS_LIBXL_PCI_FMT "/libxl/pci/%04x-%02x-%02x-%x"
+#define REBIND_WAIT_MS 5000
+#define REBIND_POLL_MS 100
+
+struct op {
+    xpci_ctx *ctx;
+    struct xpci_host *host;
+    const struct xpci_op_opts *opts;
+    struct xpci_result *res;
+    struct xpci__plan plan;
+    bool *chosen;        /* per host device */
+    struct xpci__entry *state;
+    size_t n_state;
+};
+
+static void op_dispose(struct op *op)
+{
+    xpci__plan_dispose(&op->plan);
+    free(op->chosen);
+    xpci__state_free(op->state, op->n_state);
+    xpci_host_free(op->host);
+}
+
+static const struct xpci__entry *state_entry(const struct op *op,
+                                             const char *bdf)
+{
+    for (size_t i = 0; i < op->n_state; i++)
+        if (!strcmp(op->state[i].bdf, bdf))
+            return &op->state[i];
+    return NULL;
+}
+
+static void xs_record_path(const struct xpci_device *d, char *buf, size_t len)
+{
+    snprintf(buf, len, XS_LIBXL_PCI_FMT, d->bdf.domain, d->bdf.bus,
+             d->bdf.dev, d->bdf.func);
+}
+
+static int op_begin(struct op *op, xpci_ctx *ctx,
+                    const struct xpci_op_opts *opts,
+                    struct xpci_result **res_r, const char *name)
+{
+    int r;
+
+    memset(op, 0, sizeof(*op));
+    op->ctx = ctx;
+    op->opts = opts;
+    op->plan.op = name;
+    op->res = calloc(1, sizeof(*op->res));
+    if (!op->res)
+        return -ENOMEM;
+    *res_r = op->res;
+    r = xpci_host_scan(ctx, &op->host);
+    if (r < 0) {
+        xpci__result_error(op->res, "cannot list PCI functions: %s",
+                           strerror(-r));
+        return r;
+    }
+    op->chosen = calloc(op->host->n ? op->host->n : 1, sizeof(bool));
+    if (!op->chosen)
+        return -ENOMEM;
+    r = xpci__state_load(ctx, &op->state, &op->n_state);
+    if (r < 0)
+        xpci__result_error(op->res, "cannot read the persistent set in %s: "
+                                    "%s",
+                           ctx->state_dir, strerror(-r));
+    return r;
+}
+
+/* A BDF, a location path, or a name given at assignable-add time. */
+static int resolve(struct op *op, const char *id, ssize_t *idx_r)
+{
+    const struct xpci_device *d;
+    int r = xpci_host_find(op->host, id, &d);
+
+    if (r == -EINVAL) {
+        for (size_t i = 0; i < op->host->n; i++) {
+            const struct xpci__entry *e;
+
+            d = &op->host->devs[i];
+            e = state_entry(op, d->bdf_str);
+            if ((d->libxl_name && !strcmp(d->libxl_name, id)) ||
+                (e && e->name && !strcmp(e->name, id))) {
+                *idx_r = (ssize_t)i;
+                return 0;
+            }
+        }
+        xpci__result_error(op->res,
+                           "'%s' is neither a BDF ([DDDD:]BB:DD.F), a location "
+                           "path (pci0000:00/1c.0/00.0) nor a known name",
+                           id);
+        return -EINVAL;
+    }
+    if (r < 0) {
+        xpci__result_error(op->res, "%s: no such PCI function", id);
+        return r;
+    }
+    *idx_r = d - op->host->devs;
+    return 0;
+}
+
+static bool is_hidden(const struct xpci_device *d)
+{
+    return d->driver && !strcmp(d->driver, PCIBACK) && d->in_pciback_slots;
+}
+
+/* ------------------------------------------------------------ add */
+
+/* Refuse what the checks refuse.  Returns 0 or -EPERM with res->error. */
+static int vet(struct op *op, const struct xpci_report *rep)
+{
+    const char *dev = rep->dev->bdf_str;
+
+    for (unsigned i = 0; i < rep->n_checks; i++) {
+        const struct xpci_check *c = &rep->checks[i];
+        bool dom0 = !strncmp(c->id, "dom0.", 5);
+
+        if (!strcmp(c->id, "xen.iommu") && c->level != XPCI_LEVEL_PASS) {
+            xpci__result_error(op->res, "%s: refused by check xen.iommu: %s",
+                               dev, c->reason);
+            return -EPERM;
+        }
+        if (c->level == XPCI_LEVEL_FAIL) {
+            xpci__result_error(op->res, "%s: refused by check %s: %s%s%s%s",
+                               dev, c->id, c->reason,
+                               c->remedy ? " (" : "",
+                               c->remedy ? c->remedy : "",
+                               c->remedy ? ")" : "");
+            return -EPERM;
+        }
+        if (c->level == XPCI_LEVEL_WARN && dom0 && !op->opts->force) {
+            xpci__result_error(op->res,
+                               "%s: refused by check %s: %s (use --force to "
+                               "take it from dom0 anyway)",
+                               dev, c->id, c->reason);
+            return -EPERM;
+        }
+        if (c->level == XPCI_LEVEL_WARN)
+            xpci__result_note(op->res, "%s: %s: %s", dev, c->id, c->reason);
+    }
+    return 0;
+}
+
+/*
+ * Choose the requested functions and those that must go with them (the
+ * checks' "together" sets, followed transitively), vetting each.
+ */
+static int choose_with_companions(struct op *op, size_t first)
+{
+    size_t *queue = calloc(op->host->n + 1, sizeof(*queue));
+    size_t head = 0, tail = 0;
+    int r = 0;
+
+    if (!queue)
+        return -ENOMEM;
+    if (!op->chosen[first]) {
+        op->chosen[first] = true;
+        queue[tail++] = first;
+    }
+    while (head < tail && r == 0) {
+        const struct xpci_device *d = &op->host->devs[queue[head++]];
+        struct xpci_report *rep = NULL;
+
+        r = xpci_check_device(op->host, d, &rep);
+        if (r < 0)
+            break;
+        if (!is_hidden(d))
+            r = vet(op, rep);
+        for (unsigned k = 0; r == 0 && k < rep->n_together; k++) {
+            ssize_t j = xpci__host_index(op->host, rep->together[k]);
+
+            if (j < 0 || op->chosen[j])
+                continue;
+            op->chosen[j] = true;
+            queue[tail++] = (size_t)j;
+            xpci__result_note(op->res, "%s goes with %s: hiding both",
+                              rep->together[k], d->bdf_str);
+        }
+        xpci_report_free(rep);
+    }
+    free(queue);
+    return r;
+}
+
+#define ADD(...)                                                           \
+    do {                                                                   \
+        if ((r = xpci__plan_add(&op->plan, __VA_ARGS__)) < 0)              \
+            return r;                                                      \
+    } while (0)
+
+static int plan_hide(struct op *op, const struct xpci_device *d,
+                     const char *name, bool persist, bool requarantine)
+{
+    const char *dev = d->bdf_str;
+    char p1[256], p2[256], xs[64];
+    bool to_pciback = !d->driver || strcmp(d->driver, PCIBACK);
+    int r;
+
+    snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/driver_override", dev);
+    if (!d->driver_override || strcmp(d->driver_override, PCIBACK))
+        ADD(dev, XPCI__STEP_WRITE, p1, PCIBACK, XPCI__STEP_WRITE, p1,
+            d->driver_override ? d->driver_override : "");
+    if (d->driver && to_pciback) {
+        snprintf(p1, sizeof(p1), SYSFS_DRIVERS "/%s/unbind", d->driver);
+        snprintf(p2, sizeof(p2), SYSFS_DRIVERS "/%s/bind", d->driver);
+        ADD(dev, XPCI__STEP_WRITE, p1, dev, XPCI__STEP_WRITE, p2, dev);
+    }
+    if (!d->in_pciback_slots)
+        ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/new_slot", dev,
+            XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/remove_slot", dev);
+    if (to_pciback)
+        ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/bind", dev,
+            XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/unbind", dev);
+    if (d->has_reset) {
+        snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/reset", dev);
+        ADD(dev, XPCI__STEP_RESET, p1, NULL, XPCI__STEP_NONE, NULL, NULL);
+    }
+    /* A function xl hid is already in quarantine, unless Xen rebooted
+     * since. */
+    if (!d->libxl_assignable || requarantine)
+        ADD(dev, XPCI__STEP_QUARANTINE, NULL, NULL, XPCI__STEP_UNQUARANTINE,
+            NULL, NULL);
+    if (op->ctx->xs && !d->libxl_assignable) {
+        char path[128], drv[128];
+
+        xs_record_path(d, xs, sizeof(xs));
+        snprintf(path, sizeof(path), "%s/driver_path", xs);
+        if (d->driver && to_pciback) {
+            snprintf(drv, sizeof(drv), "/sys/bus/pci/drivers/%s", d->driver);
+            ADD(dev, XPCI__STEP_XS_WRITE, path, drv, XPCI__STEP_XS_RM, xs,
+                NULL);
+        }
+        if (name) {
+            snprintf(path, sizeof(path), "%s/name", xs);
+            ADD(dev, XPCI__STEP_XS_WRITE, path, name, XPCI__STEP_XS_RM, xs,
+                NULL);
+        }
+    }
+    if (persist) {
+        const struct xpci__entry *old = state_entry(op, dev);
+        const char *orig = to_pciback ? d->driver
+                           : old      ? old->driver
+                                      : NULL;
+        _cleanup_free_ char *line =
+            xpci__state_line(dev, d->location, orig, name);
+        _cleanup_free_ char *oldline =
+            old ? xpci__state_line(dev, old->location, old->driver, old->name)
+                : NULL;
+
+        if (!line || (old && !oldline))
+            return -ENOMEM;
+        if (!oldline || strcmp(oldline, line))
+            ADD(dev, XPCI__STEP_STATE_ADD, NULL, line,
+                oldline ? XPCI__STEP_STATE_ADD : XPCI__STEP_STATE_DEL, NULL,
+                oldline);
+    }
+    return 0;
+}
+
+static int plan_pciback_module(struct op *op, const char *dev)
+{
+    int r;
+
+    if (faccessat(op->ctx->sysfs_fd, SYSFS_DRIVERS "/" PCIBACK, F_OK, 0) == 0)
+        return 0;
+    ADD(dev, XPCI__STEP_MODPROBE, PCIBACK_MODULE, NULL, XPCI__STEP_NONE, NULL,
+        NULL);
+    return 0;
+}
+
+static void note_resets(struct op *op)
+{
+    for (size_t i = 0; i < op->host->n; i++) {
+        const struct xpci_device *d = &op->host->devs[i];
+        char method[32] = "";
+
+        if (!op->chosen[i] || is_hidden(d))
+            continue;
+        if (d->reset_method)
+            sscanf(d->reset_method, "%31s", method);
+        if (d->has_reset)
+            xpci__result_note(op->res, "%s: reset (%s)", d->bdf_str,
+                              *method ? method : "kernel's choice");
+        else
+            xpci__result_note(op->res,
+                              "%s: no reset method: not reset (its state "
+                              "carries over)",
+                              d->bdf_str);
+    }
+}
+
+static void audit_add(struct op *op, const char *op_name, int r)
+{
+    for (size_t i = 0; i < op->host->n; i++) {
+        const struct xpci_device *d = &op->host->devs[i];
+
+        if (!op->chosen[i])
+            continue;
+        if (r == 0)
+            xpci__audit(op->ctx,
+                        "op=%s dev=%s location=%s from=%s to=" PCIBACK
+                        " quarantined=%s result=ok",
+                        op_name, d->bdf_str, d->location ? d->location : "-",
+                        d->driver ? d->driver : "none",
+                        op->ctx->hv ? "yes" : "no");
+        else
+            xpci__audit(op->ctx, "op=%s dev=%s result=failed rolled_back=%s "
+                                 "error=\"%s\"",
+                        op_name, d->bdf_str,
+                        op->res->rolled_back ? "yes" : "NO",
+                        op->res->error ? op->res->error : "");
+    }
+}
+
+/* Plan and run (or describe) hiding every chosen function. */
+static int hide_chosen(struct op *op, const char *name, bool persist,
+                       bool at_boot, const char *op_name)
+{
+    bool any = false;
+    int r;
+
+    for (size_t i = 0; i < op->host->n; i++) {
+        const struct xpci_device *d = &op->host->devs[i];
+
+        if (!op->chosen[i])
+            continue;
+        /* After a reboot Xen has forgotten the quarantine: redo it. */
+        if (!at_boot && is_hidden(d) &&
+            (d->libxl_assignable || state_entry(op, d->bdf_str))) {
+            xpci__result_note(op->res, "%s: already assignable", d->bdf_str);
+            if (!persist || state_entry(op, d->bdf_str))
+                continue;
+        }
+        if (!any && (r = plan_pciback_module(op, d->bdf_str)) < 0)
+            return r;
+        any = true;
+        r = plan_hide(op, d, name, persist, at_boot);
+        if (r < 0)
+            return r;
+    }
+    if (op->opts->dry_run)
+        return xpci__plan_describe(&op->plan, op->res);
+    r = xpci__plan_run(op->ctx, &op->plan, op->res);
+    if (op->plan.n) {
+        if (r == 0)
+            note_resets(op);
+        audit_add(op, op_name, r);
+    }
+    return r;
+}
+
+int xpci_assignable_add(xpci_ctx *ctx, const char *const *devs, unsigned n,
+                        const struct xpci_op_opts *opts,
+                        struct xpci_result **res_r)
+{
+    static const struct xpci_op_opts defaults;
+    struct op op;
+    int lock = -1, r;
+
+    opts = opts ? opts : &defaults;
+    r = op_begin(&op, ctx, opts, res_r, "assignable-add");
+    if (r < 0)
+        goto out;
+    if (opts->name && n != 1) {
+        xpci__result_error(op.res, "a name (-n) names one function; %u given",
+                           n);
+        r = -EINVAL;
+        goto out;
+    }
+    if (!opts->dry_run && (lock = xpci__lock(ctx)) < 0) {
+        r = lock;
+        xpci__result_error(op.res, "cannot lock %s: %s", ctx->state_dir,
+                           r == -EBUSY ? "another xpci is running"
+                                       : strerror(-r));
+        goto out;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        ssize_t idx;
+
+        if ((r = resolve(&op, devs[k], &idx)) < 0 ||
+            (r = choose_with_companions(&op, (size_t)idx)) < 0)
+            goto out;
+    }
+    r = hide_chosen(&op, opts->name, !opts->no_persist, false,
+                    "assignable-add");
+out:
+    op_dispose(&op);
+    if (lock >= 0)
+        close(lock);
+    return r;
+}
+
+/* ------------------------------------------------------------ remove */
+
+static const char *original_driver(const struct op *op,
+                                   const struct xpci_device *d, char *buf,
+                                   size_t len)
+{
+    const struct xpci__entry *e = state_entry(op, d->bdf_str);
+    const char *base;
+
+    if (e && e->driver)
+        return e->driver;
+    if (d->libxl_driver_path) {
+        base = strrchr(d->libxl_driver_path, '/');
+        snprintf(buf, len, "%s", base ? base + 1 : d->libxl_driver_path);
+        return *buf ? buf : NULL;
+    }
+    return NULL;
+}
+
+static int plan_give_back(struct op *op, const struct xpci_device *d)
+{
+    const struct xpci__entry *e = state_entry(op, d->bdf_str);
+    const char *dev = d->bdf_str;
+    char p1[256], p2[256], xs[64], drvbuf[128];
+    const char *orig = original_driver(op, d, drvbuf, sizeof(drvbuf));
+    int r;
+
+    if (op->ctx->hv)
+        ADD(dev, XPCI__STEP_UNQUARANTINE, NULL, NULL, XPCI__STEP_QUARANTINE,
+            NULL, NULL);
+    if (d->driver && !strcmp(d->driver, PCIBACK))
+        ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/unbind", dev,
+            XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/bind", dev);
+    if (d->in_pciback_slots)
+        ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/remove_slot",
+            dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/new_slot", dev);
+    if (d->driver_override) {
+        snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/driver_override", dev);
+        ADD(dev, XPCI__STEP_WRITE, p1, "", XPCI__STEP_WRITE, p1,
+            d->driver_override);
+    }
+    if (op->opts->rebind) {
+        if (orig && strcmp(orig, PCIBACK)) {
+            snprintf(p1, sizeof(p1), SYSFS_DRIVERS "/%s/bind", orig);
+            snprintf(p2, sizeof(p2), SYSFS_DRIVERS "/%s/unbind", orig);
+            ADD(dev, XPCI__STEP_WRITE, p1, dev, XPCI__STEP_WRITE, p2, dev);
+        } else {
+            /* Original driver unknown: let the kernel pick one. */
+            ADD(dev, XPCI__STEP_WRITE, "bus/pci/drivers_probe", dev,
+                XPCI__STEP_NONE, NULL, NULL);
+        }
+    }
+    if (d->libxl_assignable) {
+        char path[128];
+
+        xs_record_path(d, xs, sizeof(xs));
+        snprintf(path, sizeof(path), "%s/driver_path", xs);
+        ADD(dev, XPCI__STEP_XS_RM, xs, NULL,
+            d->libxl_driver_path ? XPCI__STEP_XS_WRITE : XPCI__STEP_NONE,
+            path, d->libxl_driver_path);
+    }
+    if (e) {
+        _cleanup_free_ char *line =
+            xpci__state_line(dev, e->location, e->driver, e->name);
+
+        if (!line)
+            return -ENOMEM;
+        ADD(dev, XPCI__STEP_STATE_DEL, NULL, NULL, XPCI__STEP_STATE_ADD, NULL,
+            line);
+    }
+    return 0;
+}
+
+/* After a rebind: did the driver come up (an interface or a disk)? */
+static void verify_rebind(struct op *op)
+{
+    struct timespec poll = {0, REBIND_POLL_MS * 1000000L};
+
+    for (size_t i = 0; i < op->host->n; i++) {
+        const struct xpci_device *d = &op->host->devs[i];
+        char drvbuf[128];
+        const char *orig = original_driver(op, d, drvbuf, sizeof(drvbuf));
+        bool wants_child = (d->class_code >> 16) == 0x01 ||
+                           (d->class_code >> 16) == 0x02;
+
+        if (!op->chosen[i])
+            continue;
+        for (int waited = 0;; waited += REBIND_POLL_MS) {
+            struct xpci_host *h = NULL;
+            const struct xpci_device *now;
+            bool up = false;
+
+            if (xpci_host_scan(op->ctx, &h) == 0 &&
+                xpci_host_find(h, d->bdf_str, &now) == 0) {
+                up = now->driver && (!orig || !strcmp(now->driver, orig)) &&
+                     (!wants_child || now->n_netdevs || now->n_blockdevs);
+                if (up || waited >= REBIND_WAIT_MS) {
+                    if (up && (now->n_netdevs || now->n_blockdevs))
+                        xpci__result_note(
+                            op->res, "%s: back on %s with %s", d->bdf_str,
+                            now->driver,
+                            now->n_netdevs ? now->netdevs[0]
+                                           : now->blockdevs[0]);
+                    else if (up)
+                        xpci__result_note(op->res, "%s: back on %s",
+                                          d->bdf_str, now->driver);
+                    else
+                        xpci__result_note(
+                            op->res,
+                            "%s: WARNING: bound to %s, but no interface or "
+                            "disk appeared within %d s",
+                            d->bdf_str, now->driver ? now->driver : "nothing",
+                            REBIND_WAIT_MS / 1000);
+                }
+            }
+            xpci_host_free(h);
+            if (up || waited >= REBIND_WAIT_MS)
+                break;
+            nanosleep(&poll, NULL);
+        }
+    }
+}
+
+int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
+                           unsigned n, const struct xpci_op_opts *opts,
+                           struct xpci_result **res_r)
+{
+    static const struct xpci_op_opts defaults;
+    struct op op;
+    int lock = -1, r;
+
+    opts = opts ? opts : &defaults;
+    r = op_begin(&op, ctx, opts, res_r, "assignable-remove");
+    if (r < 0)
+        goto out;
+    if (!opts->dry_run && (lock = xpci__lock(ctx)) < 0) {
+        r = lock;
+        xpci__result_error(op.res, "cannot lock %s: %s", ctx->state_dir,
+                           r == -EBUSY ? "another xpci is running"
+                                       : strerror(-r));
+        goto out;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        const struct xpci_device *d;
+        ssize_t idx;
+
+        if ((r = resolve(&op, devs[k], &idx)) < 0)
+            goto out;
+        d = &op.host->devs[idx];
+        if ((d->xen_domid > 0 && d->xen_domid != (int)XPCI_DOMID_IO) ||
+            d->xen_assignable == XPCI_NO) {
+            xpci__result_error(op.res,
+                               "%s: held by %s%d; detach it first",
+                               d->bdf_str,
+                               d->xen_domid > 0 ? "domain " : "a guest",
+                               d->xen_domid > 0 ? d->xen_domid : 0);
+            r = -EBUSY;
+            goto out;
+        }
+        if (!(d->driver && !strcmp(d->driver, PCIBACK)) &&
+            !d->in_pciback_slots && !d->libxl_assignable &&
+            !state_entry(&op, d->bdf_str) && !d->driver_override) {
+            xpci__result_note(op.res, "%s: not assignable: nothing to do",
+                              d->bdf_str);
+            continue;
+        }
+        if (!op.chosen[idx]) {
+            op.chosen[idx] = true;
+            if ((r = plan_give_back(&op, d)) < 0)
+                goto out;
+        }
+    }
+    if (opts->dry_run) {
+        r = xpci__plan_describe(&op.plan, op.res);
+        goto out;
+    }
+    r = xpci__plan_run(ctx, &op.plan, op.res);
+    for (size_t i = 0; op.plan.n && i < op.host->n; i++)
+        if (op.chosen[i])
+            xpci__audit(ctx, "op=assignable-remove dev=%s rebind=%s "
+                             "result=%s%s%s",
+                        op.host->devs[i].bdf_str, opts->rebind ? "yes" : "no",
+                        r == 0 ? "ok" : "failed", r ? " error=" : "",
+                        r && op.res->error ? op.res->error : "");
+    if (r == 0 && opts->rebind)
+        verify_rebind(&op);
+out:
+    op_dispose(&op);
+    if (lock >= 0)
+        close(lock);
+    return r;
+}
+
+/* ------------------------------------------------------------ list */
+
+int xpci_assignable_list(xpci_ctx *ctx, struct xpci_assignable **list_r,
+                         size_t *n_r)
+{
+    struct xpci_host *host = NULL;
+    struct xpci__entry *ents = NULL;
+    struct xpci_assignable *list = NULL;
+    size_t n_ents = 0, n = 0;
+    int r;
+
+    if ((r = xpci_host_scan(ctx, &host)) < 0)
+        return r;
+    if ((r = xpci__state_load(ctx, &ents, &n_ents)) < 0)
+        goto out;
+    list = calloc(host->n + n_ents + 1, sizeof(*list));
+    if (!list) {
+        r = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < host->n; i++) {
+        const struct xpci_device *d = &host->devs[i];
+        const struct xpci__entry *e = NULL;
+        struct xpci_assignable *a = &list[n];
+        const char *base;
+
+        for (size_t k = 0; k < n_ents; k++)
+            if (!strcmp(ents[k].bdf, d->bdf_str))
+                e = &ents[k];
+        a->in_pciback = d->driver && !strcmp(d->driver, PCIBACK);
+        if (!a->in_pciback && !d->in_pciback_slots && !d->libxl_assignable &&
+            !e)
+            continue;
+        n++;
+        memcpy(a->bdf, d->bdf_str, sizeof(a->bdf));
+        a->present = true;
+        a->location = d->location ? strdup(d->location) : NULL;
+        a->persistent = e != NULL;
+        a->libxl_record = d->libxl_assignable;
+        a->quarantined = a->in_pciback && (e || d->libxl_assignable);
+        a->domid = d->xen_domid;
+        if (e && e->name)
+            a->name = strdup(e->name);
+        else if (d->libxl_name)
+            a->name = strdup(d->libxl_name);
+        if (e && e->driver)
+            a->original_driver = strdup(e->driver);
+        else if (d->libxl_driver_path &&
+                 (base = strrchr(d->libxl_driver_path, '/')))
+            a->original_driver = strdup(base + 1);
+    }
+    /* Persisted functions that are not on the bus now. */
+    for (size_t k = 0; k < n_ents; k++) {
+        struct xpci_assignable *a = &list[n];
+
+        if (xpci__host_index(host, ents[k].bdf) >= 0)
+            continue;
+        n++;
+        memcpy(a->bdf, ents[k].bdf, sizeof(a->bdf));
+        a->persistent = true;
+        a->domid = -1;
+        a->location = ents[k].location ? strdup(ents[k].location) : NULL;
+        a->name = ents[k].name ? strdup(ents[k].name) : NULL;
+        a->original_driver = ents[k].driver ? strdup(ents[k].driver) : NULL;
+    }
+    *list_r = list;
+    *n_r = n;
+    list = NULL;
+out:
+    free(list);
+    xpci__state_free(ents, n_ents);
+    xpci_host_free(host);
+    return r;
+}
+
+void xpci_assignable_list_free(struct xpci_assignable *list, size_t n)
+{
+    for (size_t i = 0; list && i < n; i++) {
+        free(list[i].location);
+        free(list[i].name);
+        free(list[i].original_driver);
+    }
+    free(list);
+}
+
+/* ------------------------------------------------------------ reconcile */
+
+int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
+                   struct xpci_result **res_r)
+{
+    static const struct xpci_op_opts defaults;
+    struct op op;
+    int lock = -1, r;
+
+    opts = opts ? opts : &defaults;
+    r = op_begin(&op, ctx, opts, res_r, "reconcile");
+    if (r < 0)
+        goto out;
+    if (!opts->dry_run && (lock = xpci__lock(ctx)) < 0) {
+        r = lock;
+        xpci__result_error(op.res, "cannot lock %s: %s", ctx->state_dir,
+                           strerror(-r));
+        goto out;
+    }
+    for (size_t k = 0; k < op.n_state; k++) {
+        const struct xpci__entry *e = &op.state[k];
+        const struct xpci_device *d = NULL;
+
+        /* The location names the slot whatever the bus numbers are now;
+         * a BDF alone could name another function after renumbering. */
+        if (e->location) {
+            if (xpci_host_find(op.host, e->location, &d) < 0) {
+                xpci__result_note(op.res, "%s (%s): not present; skipped",
+                                  e->bdf, e->location);
+                continue;
+            }
+        } else if (xpci_host_find(op.host, e->bdf, &d) < 0) {
+            xpci__result_note(op.res, "%s: not present; skipped", e->bdf);
+            continue;
+        }
+        if (strcmp(d->bdf_str, e->bdf))
+            xpci__result_note(op.res, "%s is now %s (bus renumbered)", e->bdf,
+                              d->bdf_str);
+        op.chosen[d - op.host->devs] = true;
+    }
+    r = hide_chosen(&op, NULL, false, true, "reconcile");
+out:
+    op_dispose(&op);
+    if (lock >= 0)
+        close(lock);
+    return r;
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * cmd_assignable.c - "xpci assignable-add", "assignable-remove",
+ * "assignable-list" and "recover": hiding functions from dom0, giving them
+ * back, listing them, and undoing an interrupted operation.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xpci-cli.h"
+
+enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_NO_PERSIST };
+
+static int exit_code(int r)
+{
+    if (r == 0)
+        return EXIT_OK;
+    return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+}
+
+static void print_result(const char *op, const struct xpci_result *res,
+                         bool dry_run, int r, bool json)
+{
+    if (json) {
+        yajl_gen g = json_open();
+
+        yajl_gen_map_open(g);
+        json_kv_str(g, "schema", "xpci-result/1");
+        json_kv_str(g, "op", op);
+        json_kv_bool(g, "ok", r == 0);
+        json_kv_bool(g, "dry_run", dry_run);
+        json_kv_strv(g, "plan", res ? res->plan : NULL, res ? res->n_plan : 0);
+        json_kv_int(g, "done", res ? res->n_done : 0);
+        json_kv_strv(g, "notes", res ? res->notes : NULL,
+                     res ? res->n_notes : 0);
+        json_kv_str(g, "error", res ? res->error : strerror(-r));
+        json_kv_bool(g, "rolled_back", res && res->rolled_back);
+        json_kv_strv(g, "undo_errors", res ? res->undo_errors : NULL,
+                     res ? res->n_undo_errors : 0);
+        yajl_gen_map_close(g);
+        json_close(g);
+        fputc('\n', stdout);
+        return;
+    }
+    if (!res) {
+        fprintf(stderr, "xpci %s: %s\n", op, strerror(-r));
+        return;
+    }
+    if (dry_run && r == 0) {
+        printf("%s would run %u step(s):\n", op, res->n_plan);
+        for (unsigned i = 0; i < res->n_plan; i++)
+            printf("  %2u. %s\n", i + 1, res->plan[i]);
+    } else if (opt_verbose) {
+        for (unsigned i = 0; i < res->n_done && i < res->n_plan; i++)
+            printf("  done: %s\n", res->plan[i]);
+    }
+    for (unsigned i = 0; i < res->n_notes; i++)
+        printf("%s\n", res->notes[i]);
+    if (r == 0)
+        return;
+    fprintf(stderr, "xpci %s: %s\n", op,
+            res->error ? res->error : strerror(-r));
+    if (res->n_done || res->rolled_back || res->n_undo_errors) {
+        if (res->rolled_back)
+            fprintf(stderr, "xpci %s: undone: every function is as it was\n",
+                    op);
+        for (unsigned i = 0; i < res->n_undo_errors; i++)
+            fprintf(stderr, "xpci %s: UNDO FAILED: %s\n", op,
+                    res->undo_errors[i]);
+    }
+}
+
+/* Shared by add and remove: parse, open, run, print. */
+static int run_mutation(const char *op, int argc, char **argv, bool add)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"name", required_argument, NULL, 'n'},
+        {"force", no_argument, NULL, 'f'},
+        {"rebind", no_argument, NULL, 'r'},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"no-persist", no_argument, NULL, OPT_NO_PERSIST},
+        {"json", no_argument, NULL, OPT_JSON},
+        {NULL, 0, NULL, 0},
+    };
+    const struct cmd_spec *self = cmd_lookup(op);
+    struct xpci_op_opts opts = {0};
+    struct xpci_result *res = NULL;
+    xpci_ctx *ctx = NULL;
+    bool json = false;
+    int c, r;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, add ? "+hn:f" : "+hr", longopts,
+                            NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            cmd_usage(self, stdout);
+            return EXIT_OK;
+        case 'n':
+            opts.name = optarg;
+            break;
+        case 'f':
+            opts.force = true;
+            break;
+        case 'r':
+            opts.rebind = true;
+            break;
+        case OPT_DRY_RUN:
+            opts.dry_run = true;
+            break;
+        case OPT_NO_PERSIST:
+            opts.no_persist = true;
+            break;
+        case OPT_JSON:
+            json = true;
+            break;
+        default:
+            cmd_usage(self, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc || (!add && (opts.name || opts.force)) ||
+        (add && opts.rebind)) {
+        cmd_usage(self, stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_open_ctx(&ctx))
+        return EXIT_FAILED;
+    if (add)
+        r = xpci_assignable_add(ctx, (const char *const *)argv + optind,
+                                (unsigned)(argc - optind), &opts, &res);
+    else
+        r = xpci_assignable_remove(ctx, (const char *const *)argv + optind,
+                                   (unsigned)(argc - optind), &opts, &res);
+    print_result(op, res, opts.dry_run, r, json);
+    xpci_result_free(res);
+    xpci_ctx_free(ctx);
+    return exit_code(r);
+}
+
+int cmd_assignable_add(int argc, char **argv)
+{
+    return run_mutation("assignable-add", argc, argv, true);
+}
+
+int cmd_assignable_remove(int argc, char **argv)
+{
+    return run_mutation("assignable-remove", argc, argv, false);
+}
+
+int cmd_assignable_list(int argc, char **argv)
+{
+    const struct cmd_spec *self = cmd_lookup("assignable-list");
+    struct xpci_assignable *list = NULL;
+    xpci_ctx *ctx = NULL;
+    bool json = false;
+    size_t n = 0;
+    int idx = cli_getopt(self, argc, argv, &json, NULL), r;
+
+    if (idx == -2)
+        return EXIT_OK;
+    if (idx < 0 || idx != argc) {
+        if (idx >= 0)
+            cmd_usage(self, stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_open_ctx(&ctx))
+        return EXIT_FAILED;
+    r = xpci_assignable_list(ctx, &list, &n);
+    if (r < 0) {
+        fprintf(stderr, "xpci assignable-list: %s\n", strerror(-r));
+        xpci_ctx_free(ctx);
+        return EXIT_FAILED;
+    }
+    if (json) {
+        yajl_gen g = json_open();
+
+        yajl_gen_map_open(g);
+        json_kv_str(g, "schema", "xpci-assignable/1");
+        json_str(g, "devices");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < n; i++) {
+            yajl_gen_map_open(g);
+            json_kv_str(g, "bdf", list[i].bdf);
+            json_kv_str(g, "location", list[i].location);
+            json_kv_str(g, "name", list[i].name);
+            json_kv_str(g, "original_driver", list[i].original_driver);
+            json_kv_bool(g, "present", list[i].present);
+            json_kv_bool(g, "in_pciback", list[i].in_pciback);
+            json_kv_bool(g, "quarantined", list[i].quarantined);
+            json_kv_bool(g, "persistent", list[i].persistent);
+            json_kv_bool(g, "libxl_record", list[i].libxl_record);
+            json_str(g, "domid");
+            if (list[i].domid >= 0)
+                yajl_gen_integer(g, list[i].domid);
+            else
+                yajl_gen_null(g);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+        json_close(g);
+        fputc('\n', stdout);
+    } else {
+        struct table *t = table_new(6);
+        static const char *const head[] = {"BDF",        "NAME",
+                                           "ORIG DRIVER", "STATE",
+                                           "HELD BY",    "LOCATION"};
+
+        for (unsigned k = 0; k < 6; k++)
+            table_add(t, head[k], NULL);
+        for (size_t i = 0; i < n; i++) {
+            char held[32];
+
+            snprintf(held, sizeof(held), list[i].domid > 0 ? "domain %d"
+                                                          : "-",
+                     list[i].domid);
+            table_add(t, list[i].bdf, NULL);
+            table_add(t, list[i].name, NULL);
+            table_add(t, list[i].original_driver, NULL);
+            table_add(t,
+                      !list[i].present       ? "absent"
+                      : list[i].quarantined  ? "quarantined"
+                      : list[i].in_pciback   ? "pciback"
+                                             : "recorded",
+                      NULL);
+            table_add(t, held, NULL);
+            table_add(t, list[i].location, NULL);
+        }
+        table_print(t, stdout);
+        table_free(t);
+    }
+    xpci_assignable_list_free(list, n);
+    xpci_ctx_free(ctx);
+    return EXIT_OK;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+    const struct cmd_spec *self = cmd_lookup("recover");
+    struct xpci_result *res = NULL;
+    xpci_ctx *ctx = NULL;
+    bool json = false;
+    int idx = cli_getopt(self, argc, argv, &json, NULL), r;
+
+    if (idx == -2)
+        return EXIT_OK;
+    if (idx < 0 || idx != argc) {
+        if (idx >= 0)
+            cmd_usage(self, stderr);
+        return EXIT_USAGE;
+    }
+    if (cli_open_ctx(&ctx))
+        return EXIT_FAILED;
+    r = xpci_recover(ctx, &res);
+    print_result("recover", res, false, r, json);
+    xpci_result_free(res);
+    xpci_ctx_free(ctx);
+    return exit_code(r);
+}
