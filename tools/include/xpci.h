@@ -499,6 +499,14 @@ void xpci_assignable_list_free(struct xpci_assignable *list, size_t n);
  * Returns 0 (nothing to do or undone), or -errno. */
 int xpci_recover(xpci_ctx *ctx, struct xpci_result **res_r);
 
+/*
+ * Is the function bdf (as named in sysfs) in the persistent set?  Matches by
+ * location path, so a renumbered bus never matches the wrong function.
+ * Cheap: reads one sysfs link and the state file (for udev).  Returns 1, 0
+ * or -errno.
+ */
+int xpci_persistent_match(xpci_ctx *ctx, const char *bdf);
+
 /* At boot: re-hide and re-quarantine exactly the persistent set, matching
  * functions by location path. */
 int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,

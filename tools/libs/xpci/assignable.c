@@ -697,6 +697,23 @@ void xpci_assignable_list_free(struct xpci_assignable *list, size_t n)
 
 /* ------------------------------------------------------------ reconcile */
 
+int xpci_persistent_match(xpci_ctx *ctx, const char *bdf)
+{
+    struct xpci__entry *ents = NULL;
+    _cleanup_free_ char *loc = NULL;
+    size_t n = 0;
+    int r, match = 0;
+
+    if ((r = xpci__location_of(ctx, bdf, &loc)) < 0 ||
+        (r = xpci__state_load(ctx, &ents, &n)) < 0)
+        return r;
+    for (size_t i = 0; i < n && !match; i++)
+        match = ents[i].location ? !strcmp(ents[i].location, loc)
+                                 : !strcmp(ents[i].bdf, bdf);
+    xpci__state_free(ents, n);
+    return match;
+}
+
 int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
                    struct xpci_result **res_r)
 {

@@ -332,6 +332,24 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
     return 0;
 }
 
+int xpci__location_of(xpci_ctx *ctx, const char *bdf, char **loc_r)
+{
+    struct xpci_device dev = {0};
+    _cleanup_free_ char *target = NULL;
+    char path[64];
+    int r;
+
+    snprintf(path, sizeof(path), SYSFS_PCI_DEVICES "/%s", bdf);
+    r = xpci__readlink(ctx->sysfs_fd, path, &target);
+    if (r < 0)
+        return r;
+    r = parse_topology(&dev, target);
+    if (r == 0)
+        *loc_r = TAKE_PTR(dev.location);
+    device_dispose(&dev);
+    return r;
+}
+
 static int cmp_dev(const void *a, const void *b)
 {
     return xpci_bdf_cmp(&((const struct xpci_device *)a)->bdf,

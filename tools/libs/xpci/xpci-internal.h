@@ -200,6 +200,9 @@ struct xpci_host {
 /* Index of the function whose sysfs path is the longest prefix of path
  * (a sysfs-relative "devices/..." path), or -1. */
 ssize_t xpci__host_owner_of(const struct xpci_host *host, const char *path);
+/* Location path ("pci0000:00/1c.0/00.0") of the function whose
+ * bus/pci/devices link is bdf; caller frees. */
+int xpci__location_of(xpci_ctx *ctx, const char *bdf, char **loc_r);
 /* Index by BDF string, or -1. */
 ssize_t xpci__host_index(const struct xpci_host *host, const char *bdf);
 /* Read mounts, swaps, routes and what lives on each function (dom0.c). */
