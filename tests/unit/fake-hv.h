@@ -33,11 +33,20 @@ void fake_hv_add_rdm(struct fake_hv *hv, const char *bdf, uint64_t start_pfn,
 void fake_hv_set_owner(struct fake_hv *hv, const char *bdf, uint32_t domid);
 /* -1 when never set (dom0). */
 long fake_hv_owner(const struct fake_hv *hv, const char *bdf);
+/* A running domain created with passthrough enabled (an IOMMU context). */
 void fake_hv_add_domain(struct fake_hv *hv, uint32_t domid);
+/* Whether an added domain has an IOMMU context; assign -EOPNOTSUPP when
+ * not (a domain created without pci= or passthrough="enabled"). */
+void fake_hv_set_passthrough(struct fake_hv *hv, uint32_t domid,
+                             bool enabled);
+/* Devices never mentioned exist and belong to dom0; this one does not
+ * exist for Xen (test_assign -EINVAL, assign -ENODEV). */
+void fake_hv_remove_device(struct fake_hv *hv, const char *bdf);
 /* Make hook `op` ("physinfo", "assign", ...) fail with -err, `count` times
  * (-1: always). */
 void fake_hv_fail(struct fake_hv *hv, const char *op, int err, int count);
 /* Calls made so far, "op(args)" each, in order; NULL-terminated. */
 const char *const *fake_hv_calls(const struct fake_hv *hv);
+void fake_hv_clear_calls(struct fake_hv *hv);
 
 #endif /* FAKE_HV_H */

@@ -97,6 +97,12 @@ void fake_sysfs_add_root_bus(struct fake_sysfs *t, const char *dom_bus);
 void fake_sysfs_add_device(struct fake_sysfs *t, const char *bdf,
                            const char *parent, const struct fake_pci *desc);
 
+/* The driver a probe of bdf picks (drivers_probe, a bind to it) when no
+ * driver_override is set; by default the driver given at add time.  For a
+ * device added bound to pciback, this is the driver it came from. */
+void fake_sysfs_set_native_driver(struct fake_sysfs *t, const char *bdf,
+                                  const char *driver);
+
 /* Add VF vf of PF pf (already added with sriov_totalvfs > 0): places it as
  * the PF's sibling (same parent), creates physfn / virtfnN links, bumps
  * sriov_numvfs. */

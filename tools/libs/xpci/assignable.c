@@ -223,15 +223,21 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
     bool to_pciback = !d->driver || strcmp(d->driver, PCIBACK);
     int r;
 
-    snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/driver_override", dev);
-    if (!d->driver_override || strcmp(d->driver_override, PCIBACK))
-        ADD(dev, XPCI__STEP_WRITE, p1, PCIBACK, XPCI__STEP_WRITE, p1,
-            d->driver_override ? d->driver_override : "");
+    /*
+     * Unbind first, then the override: the kernel refuses a bind to any
+     * driver but the override, so in reverse the override must be gone
+     * before the original driver is bound again.  Nothing probes the
+     * function in between: an unbind doesn't.
+     */
     if (d->driver && to_pciback) {
         snprintf(p1, sizeof(p1), SYSFS_DRIVERS "/%s/unbind", d->driver);
         snprintf(p2, sizeof(p2), SYSFS_DRIVERS "/%s/bind", d->driver);
         ADD(dev, XPCI__STEP_WRITE, p1, dev, XPCI__STEP_WRITE, p2, dev);
     }
+    snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/driver_override", dev);
+    if (!d->driver_override || strcmp(d->driver_override, PCIBACK))
+        ADD(dev, XPCI__STEP_WRITE, p1, PCIBACK, XPCI__STEP_WRITE, p1,
+            d->driver_override ? d->driver_override : "");
     if (!d->in_pciback_slots)
         ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/new_slot", dev,
             XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/remove_slot", dev);

@@ -353,8 +353,9 @@ static int act(xpci_ctx *ctx, const char *dev, const struct xpci__action *a)
 
 static void put_escaped(FILE *f, const char *s)
 {
-    if (!s) {
-        fputs("%-", f);
+    /* Fields are split on tabs, so neither NULL nor "" may be empty. */
+    if (!s || !*s) {
+        fputs(s ? "%." : "%-", f);
         return;
     }
     for (; *s; s++) {
@@ -371,6 +372,8 @@ static char *get_escaped(const char *s)
 
     if (!strcmp(s, "%-"))
         return NULL;
+    if (!strcmp(s, "%."))
+        return strdup("");
     out = w = malloc(strlen(s) + 1);
     if (!out)
         return NULL;

@@ -111,11 +111,19 @@ char *xpci__state_line(const char *bdf, const char *location,
                          name && *name ? name : "-");
 }
 
-/* Rewrite the set: every entry except `bdf`, plus `line` if given. */
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Rewrite the set: every entry except `bdf`, plus `line` if given, in BDF
+ * order. */
 static int state_rewrite(xpci_ctx *ctx, const char *bdf, const char *line)
 {
     _cleanup_free_ char *path = NULL, *tmp = NULL;
     struct xpci__entry *ents = NULL;
+    char **lines = NULL;
+    unsigned n_lines = 0;
     size_t n = 0;
     FILE *f;
     int r;
@@ -126,46 +134,50 @@ static int state_rewrite(xpci_ctx *ctx, const char *bdf, const char *line)
     r = xpci__state_load(ctx, &ents, &n);
     if (r < 0)
         return r;
-    path = xpci__sprintf("%s/" XPCI_STATE_FILE, ctx->state_dir);
-    tmp = xpci__sprintf("%s/." XPCI_STATE_FILE ".tmp", ctx->state_dir);
-    if (!path || !tmp) {
-        xpci__state_free(ents, n);
-        return -ENOMEM;
-    }
-    f = fopen(tmp, "we");
-    if (!f) {
-        r = -errno;
-        xpci__state_free(ents, n);
-        return r;
-    }
-    fprintf(f, "# xpci: PCI functions kept for guests (BDF LOCATION "
-               "ORIGINAL-DRIVER NAME)\n");
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && r == 0; i++) {
         _cleanup_free_ char *l = NULL;
 
         if (!strcmp(ents[i].bdf, bdf))
             continue;
         l = xpci__state_line(ents[i].bdf, ents[i].location, ents[i].driver,
                              ents[i].name);
-        if (l)
-            fprintf(f, "%s\n", l);
+        r = l ? xpci__strv_push(&lines, &n_lines, l) : -ENOMEM;
     }
-    if (line)
-        fprintf(f, "%s\n", line);
     xpci__state_free(ents, n);
+    if (r == 0 && line)
+        r = xpci__strv_push(&lines, &n_lines, line);
+    path = xpci__sprintf("%s/" XPCI_STATE_FILE, ctx->state_dir);
+    tmp = xpci__sprintf("%s/." XPCI_STATE_FILE ".tmp", ctx->state_dir);
+    if (r == 0 && (!path || !tmp))
+        r = -ENOMEM;
+    if (r < 0)
+        goto out;
+    /* BDFs lead each line in canonical form: sorting lines sorts them. */
+    if (n_lines)
+        qsort(lines, n_lines, sizeof(*lines), cmp_line);
+    f = fopen(tmp, "we");
+    if (!f) {
+        r = -errno;
+        goto out;
+    }
+    fprintf(f, "# xpci: PCI functions kept for guests (BDF LOCATION "
+               "ORIGINAL-DRIVER NAME)\n");
+    for (unsigned i = 0; i < n_lines; i++)
+        fprintf(f, "%s\n", lines[i]);
     if (fflush(f) || fsync(fileno(f))) {
         r = -errno;
         fclose(f);
         unlink(tmp);
-        return r;
+        goto out;
     }
     fclose(f);
     if (rename(tmp, path) < 0) {
         r = -errno;
         unlink(tmp);
-        return r;
     }
-    return 0;
+out:
+    xpci__strv_free(lines, n_lines);
+    return r;
 }
 
 int xpci__state_put(xpci_ctx *ctx, const char *line)

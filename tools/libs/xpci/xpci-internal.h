@@ -257,9 +257,101 @@ int xpci__xs_xenstore_open(const struct xpci_xs_ops **ops_r, void **priv_r,
                            char **why_r);
 
 /* ---- xenstore helpers over the ops table (xs.c) ---- */
+/*
+ * Xenstore paths.  libxl keys its records of assignable functions as
+ * DDDD-BB-SS-F ('-' where the BDF has ':' and '.'); the PCI backend of a
+ * guest lives under dom0 with a single device index 0 for all functions.
+ */
+#define XPCI__XS_LIBXL_PCI "/libxl/pci"
+#define XPCI__XS_LIBXL_KEY_FMT "%04x-%02x-%02x-%x"
+#define XPCI__XS_LIBXL_KEY_LEN 13 /* "0000-01-00-0" plus NUL */
+#define XPCI__XS_PCIBACK_FMT "/local/domain/0/backend/pci/%u/0"
+#define XPCI__XS_PCIFRONT_FMT "/local/domain/%u/device/pci/0"
+
 /* Read a node; -ENOENT if absent, -ENOTCONN if no xenstore. */
 int xpci__xs_read(xpci_ctx *ctx, uint32_t txn, const char *path,
                   char **val_r);
+
+/* Most attempts xpci__xs_txn_run makes before giving up with -EAGAIN. */
+#define XPCI__XS_TXN_ATTEMPTS 16
+/*
+ * Run fn inside a transaction and commit; redo the whole transaction when
+ * fn or the commit answers -EAGAIN (another writer touched a node the
+ * transaction used), up to XPCI__XS_TXN_ATTEMPTS times.  On any other
+ * failure of fn the transaction is abandoned and fn's result returned.
+ * fn may run several times, so it must not keep side effects outside
+ * xenstore.  A backend without transactions runs fn once with
+ * XPCI_XS_NO_TXN.  Returns fn's (non-negative) result, or -errno.
+ */
+int xpci__xs_txn_run(xpci_ctx *ctx,
+                     int (*fn)(xpci_ctx *, uint32_t txn, void *arg),
+                     void *arg);
+
+/*
+ * Predicate for xpci__xs_wait_for: val is the node's value, NULL when the
+ * node is absent.  Returns 1 when the wait is over, 0 to keep waiting,
+ * -errno to give up with that error.
+ */
+typedef int (*xpci__xs_pred)(const char *val, void *arg);
+/*
+ * Wait until pred holds for the node at path, for at most timeout_ms (< 0:
+ * no limit).  Built on a xenstore watch: the node is read at the start and
+ * again on every event, never polled.  Returns 0, -ETIMEDOUT, -ENOTCONN
+ * (no xenstore), -EOPNOTSUPP (backend without watches), pred's error or
+ * the backend's.
+ */
+int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
+                      void *arg, int timeout_ms);
+/* The same for the common case: wait until the node reads expected, or,
+ * when expected is NULL, until it is gone. */
+int xpci__xs_wait_value(xpci_ctx *ctx, const char *path,
+                        const char *expected, int timeout_ms);
+
+/* The libxl record key of bdf ("0000-01-00-0") into buf
+ * (XPCI__XS_LIBXL_KEY_LEN bytes), and back; the parser returns -EINVAL
+ * for anything else. */
+void xpci__xs_libxl_key(const struct xpci_bdf *bdf, char *buf);
+int xpci__xs_libxl_key_parse(const char *key, struct xpci_bdf *bdf_r);
+
+/* libxl's record of an assignable function, /libxl/pci/<key>/. */
+struct xpci__libxl_record {
+    struct xpci_bdf bdf;
+    char *driver_path; /* original driver's sysfs dir, or NULL */
+    char *name;        /* assignable name, or NULL */
+    int domid;         /* domain holding it, -1 when none */
+};
+/* Read the record of bdf in one transaction.  Returns 0, -ENOENT when
+ * there is none, -ENOTCONN without xenstore, or -errno. */
+int xpci__xs_libxl_record(xpci_ctx *ctx, const struct xpci_bdf *bdf,
+                          struct xpci__libxl_record *rec_r);
+/* Every record under /libxl/pci, in one transaction, in the store's
+ * order; keys that are not a BDF are skipped.  0 records when there is no
+ * /libxl/pci at all. */
+int xpci__xs_libxl_records(xpci_ctx *ctx, struct xpci__libxl_record **recs_r,
+                           size_t *n_r);
+void xpci__libxl_record_dispose(struct xpci__libxl_record *rec);
+void xpci__libxl_records_free(struct xpci__libxl_record *recs, size_t n);
+
+/* One function of a guest's PCI backend (index N of key-N, dev-N, ...). */
+struct xpci__pciback_dev {
+    unsigned index;
+    struct xpci_bdf bdf;  /* dev-N */
+    int vdevfn;           /* vdevfn-N (hex, written for HVM), -1 if absent */
+    int state;            /* state-N (XenbusState), -1 if absent */
+    char *opts;           /* opts-N verbatim, or NULL */
+    /* opts-N parsed: XPCI_OPT_UNSET when not listed. */
+    int msitranslate, power_mgmt, permissive;
+    int rdm_policy;       /* XPCI_OPT_UNSET or enum xpci_rdm_policy */
+};
+/*
+ * The functions attached to domid as its PCI backend in dom0 lists them
+ * (num_devs entries), read in one transaction.  An entry without a
+ * readable dev-N is skipped.  Returns 0 with *n_r = 0 when the domain has
+ * no PCI backend; -ENOTCONN without xenstore; -errno.
+ */
+int xpci__xs_pciback_list(xpci_ctx *ctx, uint32_t domid,
+                          struct xpci__pciback_dev **devs_r, size_t *n_r);
+void xpci__pciback_list_free(struct xpci__pciback_dev *devs, size_t n);
 
 /* Default sysfs write (plain open/write/close relative to rootfd). */
 int xpci__sysfs_plain_write(void *priv, int rootfd, const char *path,

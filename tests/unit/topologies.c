@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * topologies.c - the named host topologies: what each one contains is
+ * part of the tests' contract (they assert these BDFs, ids and groups), so
+ * change a topology only together with the tests and golden files.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "topologies.h"
+
+#define INTEL 0x8086
+#define NVIDIA 0x10de
+#define ASMEDIA 0x1b21
+
+#define CLASS_HOST_BRIDGE 0x060000
+#define CLASS_PCI_BRIDGE 0x060400
+#define CLASS_ETHERNET 0x020000
+#define CLASS_NVME 0x010802
+#define CLASS_VGA 0x030000
+#define CLASS_HDA 0x040300
+#define CLASS_XHCI 0x0c0330
+
+#define PCIE_ENDPOINT 0
+#define PCIE_ROOT_PORT 4
+#define PCIE_TO_PCI 7
+#define PCIE_RC_INTEGRATED 9
+
+/* ICH9 PCI Express Port 1, as on QEMU's q35 and many real boards. */
+#define ROOT_PORT_ID 0x2940
+
+static struct fake_res mem32(uint64_t start, uint64_t size)
+{
+    return (struct fake_res){.start = start, .size = size};
+}
+
+static struct fake_res mem64(uint64_t start, uint64_t size, bool prefetch)
+{
+    return (struct fake_res){
+        .start = start, .size = size, .mem64 = true, .prefetch = prefetch};
+}
+
+static struct fake_res io(uint64_t start, uint64_t size)
+{
+    return (struct fake_res){.start = start, .size = size, .io = true};
+}
+
+/* A PCIe root port on the root bus, bound to pcieport. */
+static void root_port(struct fake_sysfs *t, const char *bdf, int group)
+{
+    struct fake_pci p = fake_pci_default(INTEL, ROOT_PORT_ID,
+                                         CLASS_PCI_BRIDGE);
+
+    p.subsys_vendor = INTEL;
+    p.header_type = 1;
+    p.pcie_type = PCIE_ROOT_PORT;
+    p.pm = true;
+    p.msi = true;
+    p.driver = "pcieport";
+    p.iommu_group = group;
+    fake_sysfs_add_device(t, bdf, NULL, &p);
+}
+
+/* The 82574L the nic topologies use. */
+static struct fake_pci e1000e(int group, uint64_t bar0)
+{
+    struct fake_pci p = fake_pci_default(INTEL, 0x10d3, CLASS_ETHERNET);
+
+    p.subsys_vendor = INTEL;
+    p.subsys_device = 0xa01f;
+    p.pcie_type = PCIE_ENDPOINT;
+    p.flr = true;
+    p.msi = true;
+    p.msix = true;
+    p.pm = true;
+    p.driver = "e1000e";
+    p.iommu_group = group;
+    p.res[0] = mem32(bar0, 0x20000);
+    p.reset_method = "flr bus";
+    return p;
+}
+
+void topo_host_bridge(struct fake_sysfs *t)
+{
+    struct fake_pci p = fake_pci_default(INTEL, 0x29c0, CLASS_HOST_BRIDGE);
+
+    p.subsys_vendor = INTEL;
+    p.iommu_group = 0;
+    fake_sysfs_add_device(t, "0000:00:00.0", NULL, &p);
+}
+
+void topo_nic(struct fake_sysfs *t)
+{
+    struct fake_pci p = e1000e(2, 0xfebc0000);
+
+    root_port(t, "0000:00:1c.0", 1);
+    p.res[2] = io(0xc000, 0x20);
+    p.res[3] = mem32(0xfebe0000, 0x4000);
+    p.irq = 16;
+    fake_sysfs_add_device(t, "0000:01:00.0", "0000:00:1c.0", &p);
+    fake_sysfs_add_netdev(t, "0000:01:00.0", "enp1s0", false);
+}
+
+void topo_nic_default_route(struct fake_sysfs *t)
+{
+    struct fake_pci p = e1000e(4, 0xfea00000);
+
+    root_port(t, "0000:00:1d.0", 3);
+    p.irq = 17;
+    fake_sysfs_add_device(t, "0000:02:00.0", "0000:00:1d.0", &p);
+    fake_sysfs_add_netdev(t, "0000:02:00.0", "enp2s0", true);
+    fake_sysfs_add_default_route(t, "enp2s0");
+}
+
+void topo_nvme_root(struct fake_sysfs *t)
+{
+    struct fake_pci p = fake_pci_default(INTEL, 0x5845, CLASS_NVME);
+
+    root_port(t, "0000:00:1e.0", 5);
+    p.subsys_vendor = 0x1af4;
+    p.subsys_device = 0x1100;
+    p.pcie_type = PCIE_ENDPOINT;
+    p.flr = true;
+    p.msix = true;
+    p.pm = true;
+    p.driver = "nvme";
+    p.iommu_group = 6;
+    p.irq = 18;
+    p.res[0] = mem64(0xfe800000, 0x4000, false);
+    p.reset_method = "flr bus";
+    fake_sysfs_add_device(t, "0000:03:00.0", "0000:00:1e.0", &p);
+    fake_sysfs_add_disk(t, "0000:03:00.0", "nvme0n1", 259, 0);
+    fake_sysfs_add_partition(t, "nvme0n1", "nvme0n1p1", 259, 1);
+    fake_sysfs_add_partition(t, "nvme0n1", "nvme0n1p2", 259, 2);
+    fake_sysfs_add_mount(t, 259, 2, "/", "ext4");
+    fake_sysfs_add_mount(t, 259, 1, "/boot/efi", "vfat");
+}
+
+void topo_gpu_audio(struct fake_sysfs *t)
+{
+    struct fake_pci vga = fake_pci_default(NVIDIA, 0x1c82, CLASS_VGA);
+    struct fake_pci hda = fake_pci_default(NVIDIA, 0x0fb9, CLASS_HDA);
+
+    root_port(t, "0000:00:01.0", 7);
+    vga.subsys_vendor = hda.subsys_vendor = 0x1043;
+    vga.subsys_device = hda.subsys_device = 0x8613;
+    vga.revision = hda.revision = 0xa1;
+    vga.multifunction = hda.multifunction = true;
+    vga.pcie_type = hda.pcie_type = PCIE_ENDPOINT;
+    vga.msi = hda.msi = true;
+    vga.pm = hda.pm = true;
+    vga.iommu_group = hda.iommu_group = 8;
+    vga.reset_method = hda.reset_method = "bus";
+
+    vga.driver = "nouveau";
+    vga.boot_vga = 1;
+    vga.irq = 16;
+    vga.res[0] = mem32(0xfd000000, 0x1000000);
+    vga.res[1] = mem64(0xe0000000, 0x10000000, true);
+    vga.res[5] = io(0xe000, 0x80);
+    vga.res[6] = mem32(0xfe000000, 0x80000);
+    fake_sysfs_add_device(t, "0000:04:00.0", "0000:00:01.0", &vga);
+    fake_sysfs_add_fb(t, "0000:04:00.0", "fb0");
+
+    hda.driver = "snd_hda_intel";
+    hda.irq = 17;
+    hda.res[0] = mem32(0xfe080000, 0x4000);
+    fake_sysfs_add_device(t, "0000:04:00.1", "0000:00:01.0", &hda);
+}
+
+void topo_pcie_to_pci(struct fake_sysfs *t)
+{
+    struct fake_pci br = fake_pci_default(ASMEDIA, 0x1080, CLASS_PCI_BRIDGE);
+    static const char *const nics[] = {"0000:06:01.0", "0000:06:02.0"};
+
+    root_port(t, "0000:00:02.0", 9);
+    br.revision = 0x04;
+    br.header_type = 1;
+    br.pcie_type = PCIE_TO_PCI;
+    br.pm = true;
+    br.msi = true;
+    br.iommu_group = 10;
+    fake_sysfs_add_device(t, "0000:05:00.0", "0000:00:02.0", &br);
+
+    for (unsigned i = 0; i < 2; i++) {
+        struct fake_pci p = fake_pci_default(INTEL, 0x100e, CLASS_ETHERNET);
+
+        p.subsys_vendor = INTEL;
+        p.subsys_device = 0x001e;
+        p.revision = 0x03;
+        p.pm = true;
+        p.driver = "e1000";
+        p.iommu_group = 10;
+        p.irq = 20 + (int)i;
+        p.res[0] = mem32(0xfdc00000 + i * 0x20000, 0x20000);
+        p.res[1] = io(0xd000 + i * 0x40, 0x40);
+        p.reset_method = "pm";
+        fake_sysfs_add_device(t, nics[i], "0000:05:00.0", &p);
+    }
+}
+
+void topo_sriov(struct fake_sysfs *t)
+{
+    struct fake_pci pf = fake_pci_default(INTEL, 0x10fb, CLASS_ETHERNET);
+    struct fake_pci vf = fake_pci_default(INTEL, 0x10ed, CLASS_ETHERNET);
+
+    root_port(t, "0000:00:03.0", 11);
+    pf.subsys_vendor = vf.subsys_vendor = INTEL;
+    pf.subsys_device = vf.subsys_device = 0x000c;
+    pf.revision = vf.revision = 0x01;
+    pf.pcie_type = vf.pcie_type = PCIE_ENDPOINT;
+    pf.flr = vf.flr = true;
+    pf.msix = vf.msix = true;
+    pf.reset_method = vf.reset_method = "flr";
+
+    pf.pm = true;
+    pf.msi = true;
+    pf.sriov_totalvfs = 63;
+    pf.driver = "ixgbe";
+    pf.iommu_group = 12;
+    pf.irq = 16;
+    pf.res[0] = mem64(0xfc000000, 0x80000, false);
+    pf.res[2] = io(0xb000, 0x20);
+    pf.res[4] = mem64(0xfc080000, 0x4000, false);
+    fake_sysfs_add_device(t, "0000:07:00.0", "0000:00:03.0", &pf);
+
+    /* VFs have no INTx: irq stays 0 */
+    vf.driver = "ixgbevf";
+    vf.iommu_group = 13;
+    vf.res[0] = mem64(0xfc100000, 0x4000, true);
+    vf.res[3] = mem64(0xfc200000, 0x4000, true);
+    fake_sysfs_add_vf(t, "0000:07:00.0", "0000:07:10.0", &vf);
+    fake_sysfs_add_netdev(t, "0000:07:10.0", "enp7s16", true);
+
+    vf.driver = NULL;
+    vf.iommu_group = 14;
+    vf.res[0] = mem64(0xfc108000, 0x4000, true);
+    vf.res[3] = mem64(0xfc208000, 0x4000, true);
+    fake_sysfs_add_vf(t, "0000:07:00.0", "0000:07:10.2", &vf);
+}
+
+void topo_no_reset(struct fake_sysfs *t)
+{
+    struct fake_pci p = fake_pci_default(ASMEDIA, 0x1242, CLASS_XHCI);
+
+    root_port(t, "0000:00:04.0", 15);
+    p.subsys_vendor = 0x1043;
+    p.subsys_device = 0x8488;
+    p.pcie_type = PCIE_ENDPOINT;
+    p.msi = true;
+    p.msix = true;
+    p.pm = true;
+    p.pm_no_soft_reset = false;
+    p.driver = "xhci_hcd";
+    p.iommu_group = 16;
+    p.irq = 18;
+    p.res[0] = mem64(0xfb800000, 0x8000, false);
+    fake_sysfs_add_device(t, "0000:08:00.0", "0000:00:04.0", &p);
+}
+
+void topo_pciback(struct fake_sysfs *t)
+{
+    struct fake_pci p = e1000e(18, 0xfe600000);
+
+    root_port(t, "0000:00:05.0", 17);
+    fake_sysfs_load_pciback(t);
+    p.driver = "pciback";
+    p.irq = 16;
+    fake_sysfs_add_device(t, "0000:09:00.0", "0000:00:05.0", &p);
+    fake_sysfs_pciback_add_slot(t, "0000:09:00.0");
+    /* where it came from: a probe without pciback gives it to e1000e */
+    fake_sysfs_set_native_driver(t, "0000:09:00.0", "e1000e");
+}
+
+void topo_malformed(struct fake_sysfs *t)
+{
+    struct fake_pci p = fake_pci_default(INTEL, 0x1234, CLASS_ETHERNET);
+    char path[512];
+    const char *dir;
+
+    p.pcie_type = PCIE_RC_INTEGRATED;
+    p.msi = true;
+
+    /* config cut short after the class code */
+    p.iommu_group = 19;
+    p.config_size = 10;
+    fake_sysfs_add_device(t, "0000:00:10.0", NULL, &p);
+    p.config_size = 0;
+
+    /* a resource file that is not the kernel's format */
+    p.iommu_group = 20;
+    p.res[0] = mem32(0xfe700000, 0x1000);
+    fake_sysfs_add_device(t, "0000:00:11.0", NULL, &p);
+    snprintf(path, sizeof(path), "sys/%s/resource",
+             fake_sysfs_dev_path(t, "0000:00:11.0"));
+    fake_sysfs_write(t, path, "hello\n", 6);
+
+    /* identity files gone */
+    p.iommu_group = 21;
+    fake_sysfs_add_device(t, "0000:00:12.0", NULL, &p);
+    dir = fake_sysfs_dev_path(t, "0000:00:12.0");
+    snprintf(path, sizeof(path), "sys/%s/config", dir);
+    fake_sysfs_unlink(t, path);
+    snprintf(path, sizeof(path), "sys/%s/class", dir);
+    fake_sysfs_unlink(t, path);
+    snprintf(path, sizeof(path), "sys/%s/vendor", dir);
+    fake_sysfs_unlink(t, path);
+
+    /* links into nothing */
+    p.iommu_group = -1;
+    fake_sysfs_add_device(t, "0000:00:13.0", NULL, &p);
+    dir = fake_sysfs_dev_path(t, "0000:00:13.0");
+    snprintf(path, sizeof(path), "sys/%s/iommu_group", dir);
+    fake_sysfs_symlink(t, path, "../../../kernel/iommu_groups/999");
+    snprintf(path, sizeof(path), "sys/%s/driver", dir);
+    fake_sysfs_symlink(t, path, "../../../bus/pci/drivers/vanished");
+}
+
+void topo_host(struct fake_sysfs *t)
+{
+    topo_host_bridge(t);
+    topo_nic(t);
+    topo_nic_default_route(t);
+    topo_nvme_root(t);
+    topo_gpu_audio(t);
+    topo_pcie_to_pci(t);
+    topo_sriov(t);
+    topo_no_reset(t);
+    topo_pciback(t);
+    topo_malformed(t);
+}
+
+#define BENCH_PORTS 16
+#define BENCH_VFS 255
+
+/*
+ * 16 root ports 00:01.0-00:10.0, each above an X710 PF at NN:00.0 with
+ * 255 VFs NN:00.1-NN:1f.7 (offset 1, stride 1), every function in its own
+ * IOMMU group, every other VF bound to iavf.
+ */
+void topo_bench(struct fake_sysfs *t)
+{
+    int group = 0;
+
+    topo_host_bridge(t);
+    group++;
+    for (unsigned n = 1; n <= BENCH_PORTS; n++) {
+        struct fake_pci pf = fake_pci_default(INTEL, 0x1572, CLASS_ETHERNET);
+        struct fake_pci vf = fake_pci_default(INTEL, 0x154c, CLASS_ETHERNET);
+        uint64_t base = 0x38000000000ULL + (uint64_t)n * 0x10000000ULL;
+        char port[XPCI_BDF_STRLEN], pfb[XPCI_BDF_STRLEN];
+
+        snprintf(port, sizeof(port), "0000:00:%02x.0", n);
+        snprintf(pfb, sizeof(pfb), "0000:%02x:00.0", n);
+        root_port(t, port, group++);
+
+        pf.subsys_vendor = vf.subsys_vendor = INTEL;
+        pf.subsys_device = vf.subsys_device = 0x0000;
+        pf.revision = vf.revision = 0x02;
+        pf.pcie_type = vf.pcie_type = PCIE_ENDPOINT;
+        pf.flr = vf.flr = true;
+        pf.msix = vf.msix = true;
+        pf.reset_method = vf.reset_method = "flr";
+        pf.pm = true;
+        pf.msi = true;
+        pf.sriov_totalvfs = BENCH_VFS;
+        pf.driver = "i40e";
+        pf.iommu_group = group++;
+        pf.irq = 16;
+        pf.res[0] = mem64(base, 0x800000, true);
+        pf.res[3] = mem64(base + 0x800000, 0x8000, true);
+        fake_sysfs_add_device(t, pfb, port, &pf);
+
+        for (unsigned i = 0; i < BENCH_VFS; i++) {
+            unsigned devfn = i + 1;
+            char vfb[XPCI_BDF_STRLEN];
+
+            snprintf(vfb, sizeof(vfb), "0000:%02x:%02x.%x", n, devfn >> 3,
+                     devfn & 7);
+            vf.driver = i % 2 ? NULL : "iavf";
+            vf.iommu_group = group++;
+            vf.res[0] = mem64(base + 0x1000000 + i * 0x10000, 0x10000, true);
+            vf.res[3] = mem64(base + 0x4000000 + i * 0x4000, 0x4000, true);
+            fake_sysfs_add_vf(t, pfb, vfb, &vf);
+        }
+    }
+}
+
+const struct topo_entry topo_table[] = {
+    {"host_bridge", topo_host_bridge, "host bridge 0000:00:00.0"},
+    {"nic", topo_nic, "e1000e 0000:01:00.0, interface down"},
+    {"nic_default_route", topo_nic_default_route,
+     "e1000e 0000:02:00.0 holding the default route"},
+    {"nvme_root", topo_nvme_root, "NVMe 0000:03:00.0 holding /"},
+    {"gpu_audio", topo_gpu_audio,
+     "boot VGA 0000:04:00.0 + audio 0000:04:00.1, no FLR"},
+    {"pcie_to_pci", topo_pcie_to_pci,
+     "PCIe-to-PCI bridge 0000:05:00.0 with two e1000 behind it"},
+    {"sriov", topo_sriov, "ixgbe PF 0000:07:00.0 with two VFs"},
+    {"no_reset", topo_no_reset, "xHCI 0000:08:00.0 without reset method"},
+    {"pciback", topo_pciback, "e1000e 0000:09:00.0 already in pciback"},
+    {"malformed", topo_malformed, "broken sysfs entries 0000:00:10.0-13.0"},
+    {"host", topo_host, "all of the above"},
+    {"bench", topo_bench, "16 PFs with 255 VFs each (4,113 functions)"},
+    {NULL, NULL, NULL},
+};
+
+const struct topo_entry *topo_lookup(const char *name)
+{
+    for (const struct topo_entry *e = topo_table; e->name; e++)
+        if (!strcmp(e->name, name))
+            return e;
+    return NULL;
+}
