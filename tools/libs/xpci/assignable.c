@@ -25,7 +25,6 @@
 #define PCIBACK_MODULE "xen-pciback"
 #define SYSFS_DRIVERS "bus/pci/drivers"
 #define SYSFS_DEVICES "bus/pci/devices"
-#define XS_LIBXL_PCI_FMT "/libxl/pci/%04x-%02x-%02x-%x"
 #define REBIND_WAIT_MS 5000
 #define REBIND_POLL_MS 100
 
@@ -59,8 +58,10 @@ static const struct xpci__entry *state_entry(const struct op *op,
 
 static void xs_record_path(const struct xpci_device *d, char *buf, size_t len)
 {
-    snprintf(buf, len, XS_LIBXL_PCI_FMT, d->bdf.domain, d->bdf.bus,
-             d->bdf.dev, d->bdf.func);
+    char key[XPCI__XS_LIBXL_KEY_LEN];
+
+    xpci__xs_libxl_key(&d->bdf, key);
+    snprintf(buf, len, XPCI__XS_LIBXL_PCI "/%s", key);
 }
 
 static int op_begin(struct op *op, xpci_ctx *ctx,

@@ -15,7 +15,6 @@
 #define SYSFS_PCI_DEVICES "bus/pci/devices"
 #define SYSFS_PCIBACK_SLOTS "bus/pci/drivers/pciback/slots"
 #define PCIBACK_DRIVER "pciback"
-#define XS_LIBXL_PCI "/libxl/pci"
 
 /* IORESOURCE_* flags of the kernel's "resource" lines */
 #define IORESOURCE_IO 0x00000100UL
@@ -431,47 +430,36 @@ static void read_pciback_slots(struct xpci_host *host)
     }
 }
 
-/* libxl keeps a node per assignable device: /libxl/pci/0000-01-00-0. */
-static void read_libxl_records(struct xpci_host *host)
+/* libxl's records of assignable functions (/libxl/pci/0000-01-00-0). */
+static int read_libxl_records(struct xpci_host *host)
 {
-    xpci_ctx *ctx = host->ctx;
-    char **names = NULL;
-    unsigned n = 0;
+    struct xpci__libxl_record *recs = NULL;
+    size_t n = 0;
+    int r = 0;
 
-    if (!ctx->xs || ctx->xs->directory(ctx->xs_priv, XPCI_XS_NO_TXN,
-                                       XS_LIBXL_PCI, &names, &n) < 0)
-        return;
-    for (unsigned k = 0; k < n; k++) {
-        char bdf[XPCI_BDF_STRLEN], path[128];
-        char *val = NULL;
+    if (!host->ctx->xs ||
+        xpci__xs_libxl_records(host->ctx, &recs, &n) < 0)
+        return 0;
+    for (size_t k = 0; k < n && r == 0; k++) {
+        char bdf[XPCI_BDF_STRLEN];
         struct xpci_device *dev;
         ssize_t i;
 
-        snprintf(bdf, sizeof(bdf), "%s", names[k]);
-        for (char *p = bdf; *p; p++)
-            if (*p == '-')
-                *p = p - bdf == 10 ? '.' : ':';
+        xpci_bdf_format(&recs[k].bdf, bdf);
         i = xpci__host_index(host, bdf);
         if (i < 0)
             continue;
         dev = &host->devs[i];
         dev->libxl_assignable = true;
-        snprintf(path, sizeof(path), XS_LIBXL_PCI "/%s/driver_path",
-                 names[k]);
-        if (xpci__xs_read(ctx, XPCI_XS_NO_TXN, path, &val) == 0)
-            dev->libxl_driver_path = val;
-        snprintf(path, sizeof(path), XS_LIBXL_PCI "/%s/name", names[k]);
-        if (xpci__xs_read(ctx, XPCI_XS_NO_TXN, path, &val) == 0)
-            dev->libxl_name = val;
-        snprintf(path, sizeof(path), XS_LIBXL_PCI "/%s/domid", names[k]);
-        if (xpci__xs_read(ctx, XPCI_XS_NO_TXN, path, &val) == 0) {
-            dev->xen_domid = atoi(val);
-            free(val);
-        }
+        dev->xen_domid = recs[k].domid;
+        if (recs[k].driver_path &&
+            !(dev->libxl_driver_path = strdup(recs[k].driver_path)))
+            r = -ENOMEM;
+        if (recs[k].name && !(dev->libxl_name = strdup(recs[k].name)))
+            r = -ENOMEM;
     }
-    for (unsigned k = 0; k < n; k++)
-        free(names[k]);
-    free(names);
+    xpci__libxl_records_free(recs, n);
+    return r;
 }
 
 static void read_hypervisor(struct xpci_host *host)
@@ -561,8 +549,9 @@ int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r)
         goto fail;
     read_pciback_slots(host);
     read_hypervisor(host);
-    read_libxl_records(host);
-    r = xpci__dom0_scan(host);
+    r = read_libxl_records(host);
+    if (r == 0)
+        r = xpci__dom0_scan(host);
     if (r < 0)
         goto fail;
     *host_r = host;
