@@ -25,22 +25,22 @@
 
 struct hv_dev {
     uint32_t sbdf;
-    long owner;              /* OWNER_NEVER: dom0 since boot */
-    bool absent;             /* Xen does not know the device */
-    int group;               /* -1: alone */
+    long owner;  /* OWNER_NEVER: dom0 since boot */
+    bool absent; /* Xen does not know the device */
+    int group;   /* -1: alone */
     struct xpci_rdm *rdm;
     unsigned n_rdm;
 };
 
 struct hv_domain {
     uint32_t domid;
-    bool passthrough;        /* created with an IOMMU context */
+    bool passthrough; /* created with an IOMMU context */
 };
 
 struct hv_fail {
     char *op;
-    int err;                 /* positive errno */
-    int count;               /* -1: always */
+    int err;   /* positive errno */
+    int count; /* -1: always */
 };
 
 struct fake_hv {
@@ -52,7 +52,7 @@ struct fake_hv {
     int next_group;
     struct hv_fail *fails;
     size_t n_fails;
-    char **calls;            /* NULL-terminated */
+    char **calls; /* NULL-terminated */
     size_t n_calls;
 };
 
@@ -82,13 +82,15 @@ static uint32_t parse_sbdf(const char *s)
 {
     unsigned dom = 0, bus, dev, fn;
     int n = 0;
+    bool ok =
+        sscanf(s, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 && !s[n];
 
-    if (!(sscanf(s, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 &&
-          !s[n]) &&
-        !(dom = 0, n = 0,
-          sscanf(s, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 && !s[n]))
-        die("bad BDF '%s'", s);
-    if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+    if (!ok) {
+        dom = 0;
+        n = 0;
+        ok = sscanf(s, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 && !s[n];
+    }
+    if (!ok || dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
         die("bad BDF '%s'", s);
     return dom << 16 | bus << 8 | dev << 3 | fn;
 }
@@ -174,8 +176,7 @@ void fake_hv_set_iommu(struct fake_hv *hv, bool enabled)
     hv->iommu = enabled;
 }
 
-void fake_hv_set_group(struct fake_hv *hv, const char *const *bdfs,
-                       unsigned n)
+void fake_hv_set_group(struct fake_hv *hv, const char *const *bdfs, unsigned n)
 {
     int g = hv->next_group++;
 
@@ -401,8 +402,7 @@ static int hv_test_assign(void *priv, uint32_t domid, uint32_t sbdf)
     return owner == 0 || owner == XPCI_DOMID_IO ? 0 : -EINVAL;
 }
 
-static int hv_assign(void *priv, uint32_t domid, uint32_t sbdf,
-                     uint32_t flags)
+static int hv_assign(void *priv, uint32_t domid, uint32_t sbdf, uint32_t flags)
 {
     struct fake_hv *hv = priv;
     char b[XPCI_BDF_STRLEN];
@@ -468,9 +468,8 @@ static int hv_iomem_permission(void *priv, uint32_t domid, uint64_t first_mfn,
     return r ? r : domain_check(hv, domid);
 }
 
-static int hv_ioport_permission(void *priv, uint32_t domid,
-                                uint32_t first_port, uint32_t nr_ports,
-                                bool allow)
+static int hv_ioport_permission(void *priv, uint32_t domid, uint32_t first_port,
+                                uint32_t nr_ports, bool allow)
 {
     struct fake_hv *hv = priv;
     int r = enter(hv, "ioport_permission", "%u, 0x%x, 0x%x, %d", domid,
@@ -501,8 +500,7 @@ static int hv_unmap_pirq(void *priv, uint32_t domid, int pirq)
     return r ? r : domain_check(hv, domid);
 }
 
-static int hv_irq_permission(void *priv, uint32_t domid, int pirq,
-                             bool allow)
+static int hv_irq_permission(void *priv, uint32_t domid, int pirq, bool allow)
 {
     struct fake_hv *hv = priv;
     int r = enter(hv, "irq_permission", "%u, %d, %d", domid, pirq, allow);

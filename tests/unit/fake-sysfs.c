@@ -66,27 +66,27 @@
 struct fdev {
     char bdf[XPCI_BDF_STRLEN];
     unsigned bus;
-    unsigned rid;            /* bus << 8 | devfn */
+    unsigned rid; /* bus << 8 | devfn */
     uint16_t vendor, device, subsys_vendor, subsys_device;
     uint32_t class_code;
-    char *path;              /* sysfs-relative device directory */
-    ssize_t parent;          /* index of the parent bridge, or -1 */
-    char *native;            /* driver a probe binds, or NULL */
-    char *override;          /* driver_override, or NULL */
+    char *path;     /* sysfs-relative device directory */
+    ssize_t parent; /* index of the parent bridge, or -1 */
+    char *native;   /* driver a probe binds, or NULL */
+    char *override; /* driver_override, or NULL */
     bool bridge;
     int secondary, subordinate; /* bridges: bus numbers below, -1 none */
-    int nvme;                /* NVMe controller index, -1 none yet */
+    int nvme;                   /* NVMe controller index, -1 none yet */
     /* SR-IOV (PFs) */
-    int totalvfs;            /* 0: not a PF */
-    size_t sriov_cap;        /* config offset of the capability, 0 none */
-    size_t cfg_len;          /* bytes of config written */
+    int totalvfs;     /* 0: not a PF */
+    size_t sriov_cap; /* config offset of the capability, 0 none */
+    size_t cfg_len;   /* bytes of config written */
     int numvfs;
     unsigned first_vf_rid;
 };
 
 struct fblk {
     char *name;
-    char *path;              /* sysfs-relative directory */
+    char *path; /* sysfs-relative directory */
     unsigned major, minor;
 };
 
@@ -96,17 +96,17 @@ struct fdynid {
 };
 
 struct frefusal {
-    char *path;              /* normalised sysfs-relative path */
+    char *path; /* normalised sysfs-relative path */
     int err;
 };
 
 struct fake_sysfs {
     char *root, *sys, *proc;
-    bool keep;               /* made by fake_sysfs_new_at */
+    bool keep; /* made by fake_sysfs_new_at */
 
     struct fdev *devs;
     size_t n_devs, cap_devs;
-    size_t *hash;            /* open addressing: index + 1, 0 empty */
+    size_t *hash; /* open addressing: index + 1, 0 empty */
     size_t hash_size;
 
     struct fblk *blks;
@@ -115,10 +115,10 @@ struct fake_sysfs {
     size_t n_dynids;
     struct frefusal *refusals;
     size_t n_refusals;
-    char **writes;           /* NULL-terminated */
+    char **writes; /* NULL-terminated */
     size_t n_writes, cap_writes;
 
-    char **drivers;          /* driver directories made so far */
+    char **drivers; /* driver directories made so far */
     size_t n_drivers;
     bool pciback;
     int next_ifindex;
@@ -185,7 +185,7 @@ xasprintf(const char *fmt, ...)
     return s;
 }
 
-/* "R/sys/" + rel into buf. */
+/* snprintf into a path buffer; a path that does not fit aborts. */
 static void __attribute__((format(printf, 3, 4)))
 pathf(char *buf, size_t size, const char *fmt, ...)
 {
@@ -217,11 +217,11 @@ static void mkdir_p(const char *path)
         die("mkdir %s: %m", buf);
 }
 
-static void write_at(int dirfd, const char *name, const void *data,
-                     size_t len, mode_t mode)
+static void write_at(int dirfd, const char *name, const void *data, size_t len,
+                     mode_t mode)
 {
-    int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                    mode);
+    int fd =
+        openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
     if (fd < 0)
         die("create %s: %m", name);
@@ -443,19 +443,25 @@ static bool parse_bdf(const char *s, unsigned *dom, unsigned *bus,
 /* ------------------------------------------------------------------ */
 
 static const char *const tree_dirs[] = {
-    "sys/bus/pci/devices",    "sys/bus/pci/drivers",
-    "sys/bus/pci/slots",      "sys/devices/virtual/block",
-    "sys/kernel/iommu_groups", "sys/class/net",
-    "sys/class/block",        "sys/class/graphics",
-    "sys/dev/block",          "sys/dev/char",
-    "proc/self",              "proc/net",
+    "sys/bus/pci/devices",
+    "sys/bus/pci/drivers",
+    "sys/bus/pci/slots",
+    "sys/devices/virtual/block",
+    "sys/kernel/iommu_groups",
+    "sys/class/net",
+    "sys/class/block",
+    "sys/class/graphics",
+    "sys/dev/block",
+    "sys/dev/char",
+    "proc/self",
+    "proc/net",
 };
 
 /* The header lines the kernel prints (net/ipv4/fib_trie.c fib_route_seq_show,
  * mm/swapfile.c swap_show).  Every line of /proc/net/route, the header
  * too, is padded with spaces to 127 characters. */
-#define ROUTE_HEADER                                                       \
-    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU" \
+#define ROUTE_HEADER                                                           \
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU"    \
     "\tWindow\tIRTT"
 #define ROUTE_WIDTH 127
 #define SWAPS_HEADER "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
@@ -648,8 +654,7 @@ static void ensure_driver(struct fake_sysfs *t, const char *drv)
             return;
     if (!*drv || strchr(drv, '/'))
         die("bad driver name '%s'", drv);
-    t->drivers = xrealloc(t->drivers,
-                          (t->n_drivers + 1) * sizeof(*t->drivers));
+    t->drivers = xrealloc(t->drivers, (t->n_drivers + 1) * sizeof(*t->drivers));
     t->drivers[t->n_drivers++] = xstrdup(drv);
     driver_dir_path(t, drv, path, sizeof(path));
     if (mkdir(path, 0755) < 0) {
@@ -739,8 +744,7 @@ static void link_driver(struct fake_sysfs *t, struct fdev *d, const char *drv)
     set_bound(t, d, drv);
 }
 
-static void unlink_driver(struct fake_sysfs *t, struct fdev *d,
-                          const char *drv)
+static void unlink_driver(struct fake_sysfs *t, struct fdev *d, const char *drv)
 {
     char drv_dir[PATH_MAX];
 
@@ -782,15 +786,15 @@ static size_t add_cap(uint8_t *cfg, size_t *at, size_t *link, unsigned id,
     return off;
 }
 
-static size_t add_ext_cap(uint8_t *cfg, size_t *at, size_t *prev,
-                          unsigned id, unsigned ver, size_t len)
+static size_t add_ext_cap(uint8_t *cfg, size_t *at, size_t *prev, unsigned id,
+                          unsigned ver, size_t len)
 {
     size_t off = *at;
 
     if (*prev)
         put32(cfg, *prev,
-              (cfg[*prev] | cfg[*prev + 1] << 8 | (uint32_t)cfg[*prev + 2]
-                                                      << 16) |
+              (cfg[*prev] | cfg[*prev + 1] << 8 |
+               (uint32_t)cfg[*prev + 2] << 16) |
                   (uint32_t)off << 20);
     put32(cfg, off, id | ver << 16);
     *prev = off;
@@ -811,8 +815,7 @@ static void put_bars(uint8_t *cfg, const struct fake_pci *p, unsigned n)
             put32(cfg, 0x10 + 4 * i, (uint32_t)r->start | 0x1);
             continue;
         }
-        v = (uint32_t)r->start | (r->prefetch ? 0x8 : 0) |
-            (r->mem64 ? 0x4 : 0);
+        v = (uint32_t)r->start | (r->prefetch ? 0x8 : 0) | (r->mem64 ? 0x4 : 0);
         put32(cfg, 0x10 + 4 * i, v);
         if (r->mem64 && i + 1 < n)
             put32(cfg, 0x10 + 4 * (i + 1), (uint32_t)(r->start >> 32));
@@ -827,8 +830,8 @@ static size_t config_size(const struct fake_pci *p)
 }
 
 /* Build the config space of p into cfg (CFG_SIZE_MAX bytes). */
-static void build_config(struct fdev *d, const struct fake_pci *p,
-                         unsigned bus, uint8_t *cfg)
+static void build_config(struct fdev *d, const struct fake_pci *p, unsigned bus,
+                         uint8_t *cfg)
 {
     bool bridge = p->header_type == 1 || p->header_type == 2;
     size_t at = CAP_START, link = 0x34, ext_at = EXT_CAP_START, ext_prev = 0;
@@ -855,9 +858,8 @@ static void build_config(struct fdev *d, const struct fake_pci *p,
     cfg[0x0a] = (uint8_t)(p->class_code >> 8);
     cfg[0x0b] = (uint8_t)(p->class_code >> 16);
     cfg[0x0c] = 0x10; /* cache line size: 64 bytes */
-    cfg[0x0e] = (uint8_t)((p->header_type & 0x7f) | (p->multifunction
-                                                         ? 0x80
-                                                         : 0));
+    cfg[0x0e] =
+        (uint8_t)((p->header_type & 0x7f) | (p->multifunction ? 0x80 : 0));
     if (bridge) {
         put_bars(cfg, p, 2);
         cfg[0x18] = (uint8_t)bus;
@@ -929,8 +931,8 @@ static void build_config(struct fdev *d, const struct fake_pci *p,
     if (len < CFG_SIZE_MAX)
         return;
     if (p->sriov_totalvfs > 0) {
-        size_t c = add_ext_cap(cfg, &ext_at, &ext_prev, 0x0010, 1,
-                               SRIOV_CAP_LEN);
+        size_t c =
+            add_ext_cap(cfg, &ext_at, &ext_prev, 0x0010, 1, SRIOV_CAP_LEN);
 
         put16(cfg, c + SRIOV_INITIAL_VF, (unsigned)p->sriov_totalvfs);
         put16(cfg, c + SRIOV_TOTAL_VF, (unsigned)p->sriov_totalvfs);
@@ -940,8 +942,7 @@ static void build_config(struct fdev *d, const struct fake_pci *p,
         d->sriov_cap = c;
     }
     if (p->acs) {
-        size_t c = add_ext_cap(cfg, &ext_at, &ext_prev, 0x000d, 1,
-                               ACS_CAP_LEN);
+        size_t c = add_ext_cap(cfg, &ext_at, &ext_prev, 0x000d, 1, ACS_CAP_LEN);
 
         /* SV, TB, RR, CR, UF (and DT for downstream ports) */
         put16(cfg, c + 4, 0x001f);
@@ -950,8 +951,7 @@ static void build_config(struct fdev *d, const struct fake_pci *p,
 }
 
 /* One line of "resource" for r (drivers/pci/probe.c decode_bar() flags). */
-static int res_line(char *buf, size_t size, const struct fake_res *r,
-                    bool rom)
+static int res_line(char *buf, size_t size, const struct fake_res *r, bool rom)
 {
     unsigned long long flags;
 
@@ -1033,9 +1033,8 @@ static void bridge_covers(struct fake_sysfs *t, ssize_t bi, unsigned bus)
     }
 }
 
-static void add_function(struct fake_sysfs *t, const char *bdf,
-                         ssize_t parent, const char *dir_of_parent,
-                         const struct fake_pci *p)
+static void add_function(struct fake_sysfs *t, const char *bdf, ssize_t parent,
+                         const char *dir_of_parent, const struct fake_pci *p)
 {
     unsigned dom, bus, slot, fn;
     char path[PATH_MAX], buf[128], grp[64];
@@ -1061,8 +1060,8 @@ static void add_function(struct fake_sysfs *t, const char *bdf,
     d->bridge = bridge;
     d->path = xasprintf("%s/%s", dir_of_parent, bdf);
     /* pciback is nobody's native driver: it takes what it is given */
-    d->native = p->driver && strcmp(p->driver, PCIBACK) ? xstrdup(p->driver)
-                                                        : NULL;
+    d->native =
+        p->driver && strcmp(p->driver, PCIBACK) ? xstrdup(p->driver) : NULL;
     d->override = p->driver_override ? xstrdup(p->driver_override) : NULL;
 
     pathf(path, sizeof(path), "%s/%s", t->sys, d->path);
@@ -1227,16 +1226,14 @@ void fake_sysfs_add_vf(struct fake_sysfs *t, const char *pf, const char *vf,
             die("pwrite %s: %m", path);
         if (n == 0) {
             put16(b, 0, v->rid - p->rid);
-            if (pwrite(cfd, b, 2, (off_t)(p->sriov_cap + SRIOV_VF_OFFSET)) !=
-                2)
+            if (pwrite(cfd, b, 2, (off_t)(p->sriov_cap + SRIOV_VF_OFFSET)) != 2)
                 die("pwrite %s: %m", path);
             put16(b, 0, desc->device);
             if (pwrite(cfd, b, 2, (off_t)(p->sriov_cap + SRIOV_VF_DID)) != 2)
                 die("pwrite %s: %m", path);
         } else if (n == 1) {
             put16(b, 0, v->rid - p->first_vf_rid);
-            if (pwrite(cfd, b, 2, (off_t)(p->sriov_cap + SRIOV_VF_STRIDE)) !=
-                2)
+            if (pwrite(cfd, b, 2, (off_t)(p->sriov_cap + SRIOV_VF_STRIDE)) != 2)
                 die("pwrite %s: %m", path);
         }
         close(cfd);
@@ -1394,8 +1391,7 @@ static int part_number(const char *name)
 }
 
 void fake_sysfs_add_partition(struct fake_sysfs *t, const char *disk,
-                              const char *part, unsigned major,
-                              unsigned minor)
+                              const char *part, unsigned major, unsigned minor)
 {
     struct fblk *b = find_blk(t, disk);
     char rel[PATH_MAX];
@@ -1407,8 +1403,7 @@ void fake_sysfs_add_partition(struct fake_sysfs *t, const char *disk,
 }
 
 void fake_sysfs_add_holder(struct fake_sysfs *t, const char *blk,
-                           const char *holder, unsigned major,
-                           unsigned minor)
+                           const char *holder, unsigned major, unsigned minor)
 {
     struct fblk *b = find_blk(t, blk), *h;
     char rel[PATH_MAX], slaves[PATH_MAX], holders[PATH_MAX];
@@ -1458,9 +1453,8 @@ static void mangle(char *out, size_t size, const char *s)
     out[n] = '\0';
 }
 
-void fake_sysfs_add_mount(struct fake_sysfs *t, unsigned major,
-                          unsigned minor, const char *mountpoint,
-                          const char *fstype)
+void fake_sysfs_add_mount(struct fake_sysfs *t, unsigned major, unsigned minor,
+                          const char *mountpoint, const char *fstype)
 {
     char path[PATH_MAX], mp[PATH_MAX], src[256];
     char *line;
@@ -1481,9 +1475,8 @@ void fake_sysfs_add_mount(struct fake_sysfs *t, unsigned major,
     else
         snprintf(src, sizeof(src), "%s", fstype);
     mangle(mp, sizeof(mp), mountpoint);
-    line = xasprintf("%d %d %u:%u / %s rw,relatime shared:%d - %s %s rw\n",
-                     id, parent, major, minor, mp, t->next_shared++, fstype,
-                     src);
+    line = xasprintf("%d %d %u:%u / %s rw,relatime shared:%d - %s %s rw\n", id,
+                     parent, major, minor, mp, t->next_shared++, fstype, src);
     pathf(path, sizeof(path), "%s/self/mountinfo", t->proc);
     append_file(path, line);
     free(line);
@@ -1498,8 +1491,8 @@ void fake_sysfs_add_swap(struct fake_sysfs *t, const char *blk)
      * size and use in KiB, priority */
     len = snprintf(dev, sizeof(dev), "/dev/%s", blk);
     snprintf(line, sizeof(line), "%s%*s%s\t%lu\t%s%lu\t%s%d\n", dev,
-             len < 40 ? 40 - len : 1, " ", "partition", 8388604UL, "\t",
-             0UL, "\t", t->next_swap_prio--);
+             len < 40 ? 40 - len : 1, " ", "partition", 8388604UL, "\t", 0UL,
+             "\t", t->next_swap_prio--);
     pathf(path, sizeof(path), "%s/swaps", t->proc);
     append_file(path, line);
 }
@@ -1719,8 +1712,8 @@ static int take_refusal(struct fake_sysfs *t, const char *norm)
 
 void fake_sysfs_refuse(struct fake_sysfs *t, const char *relpath, int err)
 {
-    t->refusals = xrealloc(t->refusals,
-                           (t->n_refusals + 1) * sizeof(*t->refusals));
+    t->refusals =
+        xrealloc(t->refusals, (t->n_refusals + 1) * sizeof(*t->refusals));
     t->refusals[t->n_refusals].path = xstrdup(relpath);
     t->refusals[t->n_refusals].err = err < 0 ? -err : err;
     t->n_refusals++;
@@ -1772,8 +1765,7 @@ static bool driver_matches(const struct fake_sysfs *t, const char *drv,
         return !strcmp(d->override, drv);
     if (!strcmp(drv, PCIBACK))
         return true;
-    return (d->native && !strcmp(d->native, drv)) ||
-           dynid_matches(t, drv, d);
+    return (d->native && !strcmp(d->native, drv)) || dynid_matches(t, drv, d);
 }
 
 /* The driver's probe; pciback takes only the devices in its slots, or the
@@ -1856,8 +1848,7 @@ static void attach(struct fake_sysfs *t, struct fdev *d)
     for (unsigned i = 0; i < n; i++) {
         char bind[PATH_MAX];
 
-        if (!driver_loaded(t, cands[i]) ||
-            !driver_matches(t, cands[i], d))
+        if (!driver_loaded(t, cands[i]) || !driver_matches(t, cands[i], d))
             continue;
         pathf(bind, sizeof(bind), "bus/pci/drivers/%s/bind", cands[i]);
         if (take_refusal(t, bind) < 0)
@@ -1887,8 +1878,7 @@ static int do_new_id(struct fake_sysfs *t, const char *drv, const char *val)
         struct fdev *d = &t->devs[i];
         char *cur;
 
-        if (d->vendor != v || d->device != dv ||
-            !driver_matches(t, drv, d))
+        if (d->vendor != v || d->device != dv || !driver_matches(t, drv, d))
             continue;
         if ((cur = bound_driver(t, d))) {
             free(cur);
@@ -1900,8 +1890,7 @@ static int do_new_id(struct fake_sysfs *t, const char *drv, const char *val)
     return 0;
 }
 
-static int do_remove_id(struct fake_sysfs *t, const char *drv,
-                        const char *val)
+static int do_remove_id(struct fake_sysfs *t, const char *drv, const char *val)
 {
     unsigned v, dv;
 
@@ -1923,18 +1912,15 @@ static int parse_slot(const char *val, char *bdf)
 {
     unsigned dom = 0, bus, dev, fn;
     int n = 0;
+    bool ok =
+        sscanf(val, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 && !val[n];
 
-    if (sscanf(val, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &n) == 4 &&
-        !val[n]) {
-        /* full form */
-    } else if (dom = 0, n = 0,
-               sscanf(val, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 &&
-                   !val[n]) {
-        /* without the domain */
-    } else {
-        return -EINVAL;
+    if (!ok) {
+        dom = 0;
+        n = 0;
+        ok = sscanf(val, "%x:%x.%x%n", &bus, &dev, &fn, &n) == 3 && !val[n];
     }
-    if (dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+    if (!ok || dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
         return -EINVAL;
     snprintf(bdf, XPCI_BDF_STRLEN, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
     return 0;
@@ -2062,8 +2048,8 @@ static int dispatch(struct fake_sysfs *t, int rootfd, const char *norm,
     return plain_store(rootfd, norm, raw, len);
 }
 
-static int fake_write(void *priv, int rootfd, const char *path,
-                      const char *val, size_t len)
+static int fake_write(void *priv, int rootfd, const char *path, const char *val,
+                      size_t len)
 {
     struct fake_sysfs *t = priv;
     char *buf, *norm;

@@ -168,9 +168,8 @@ static void test_links_are_relative_like_sysfs(void **state)
                         "../../../../bus/pci");
     assert_string_equal(link_of(f, "bus/pci/devices/0000:01:00.0/driver"),
                         "../../../../bus/pci/drivers/e1000e");
-    assert_string_equal(
-        link_of(f, "bus/pci/devices/0000:01:00.0/iommu_group"),
-        "../../../../kernel/iommu_groups/2");
+    assert_string_equal(link_of(f, "bus/pci/devices/0000:01:00.0/iommu_group"),
+                        "../../../../kernel/iommu_groups/2");
     assert_string_equal(link_of(f, "bus/pci/drivers/e1000e/0000:01:00.0"),
                         "../../../../devices/pci0000:00/0000:00:1c.0/"
                         "0000:01:00.0");
@@ -347,8 +346,7 @@ static void test_proc_files_have_the_kernel_format(void **state)
     assert_non_null(strstr(file_of(f, "proc/swaps"),
                            "Priority\n/dev/nvme0n1p1                "
                            "          partition\t8388604\t\t0\t\t-2\n"));
-    assert_string_equal(file_of(f, "sys/class/block/nvme0n1p2/dev"),
-                        "259:2\n");
+    assert_string_equal(file_of(f, "sys/class/block/nvme0n1p2/dev"), "259:2\n");
     assert_string_equal(file_of(f, "sys/class/block/nvme0n1p2/partition"),
                         "2\n");
     assert_string_equal(link_of(f, "dev/block/259:0"),
@@ -380,36 +378,29 @@ static void test_bind_and_unbind_move_the_links(void **state)
     const char *const *w;
 
     topo_nic(f->t);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/unbind",
-                            "0000:01:00.0\n"),
-                     0);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/e1000e/unbind", "0000:01:00.0\n"), 0);
     assert_false(exists(f, "bus/pci/devices/0000:01:00.0/driver"));
     assert_false(exists(f, "bus/pci/drivers/e1000e/0000:01:00.0"));
     assert_string_equal(file_of(f, "sys/bus/pci/devices/0000:01:00.0/"
                                    "enable"),
                         "0\n");
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/unbind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/unbind", "0000:01:00.0"),
                      -ENODEV);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind", "0000:01:00.0"),
                      0);
     assert_string_equal(link_of(f, "bus/pci/devices/0000:01:00.0/driver"),
                         "../../../../bus/pci/drivers/e1000e");
     assert_true(exists(f, "bus/pci/drivers/e1000e/0000:01:00.0"));
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind", "0000:01:00.0"),
                      -EBUSY);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind",
-                            "0000:42:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind", "0000:42:00.0"),
                      -ENODEV);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/nosuch/bind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/nosuch/bind", "0000:01:00.0"),
                      -ENOENT);
 
     w = fake_sysfs_writes(f->t);
-    assert_string_equal(w[0],
-                        "bus/pci/drivers/e1000e/unbind=0000:01:00.0");
+    assert_string_equal(w[0], "bus/pci/drivers/e1000e/unbind=0000:01:00.0");
     assert_string_equal(w[2], "bus/pci/drivers/e1000e/bind=0000:01:00.0");
     assert_non_null(w[5]);
     assert_null(w[6]);
@@ -429,14 +420,12 @@ static void test_refusal_fails_the_next_write_only(void **state)
                             "reset",
                             "1"),
                      -EIO);
-    assert_int_equal(kwrite(f, "bus/pci/devices/0000:01:00.0/reset", "1"),
-                     0);
+    assert_int_equal(kwrite(f, "bus/pci/devices/0000:01:00.0/reset", "1"), 0);
     assert_int_equal(kwrite(f, "bus/pci/devices/0000:01:00.0/reset", "2"),
                      -EINVAL);
 
     fake_sysfs_refuse(f->t, "bus/pci/drivers/e1000e/unbind", EBUSY);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/unbind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/unbind", "0000:01:00.0"),
                      -EBUSY);
     assert_true(exists(f, "bus/pci/devices/0000:01:00.0/driver"));
 }
@@ -448,19 +437,15 @@ static void test_pciback_takes_only_its_slots(void **state)
     topo_nic(f->t);
     assert_int_equal(fake_sysfs_ops.modprobe(f->t, "xen-pciback"), 0);
     assert_true(exists(f, "bus/pci/drivers/pciback/new_slot"));
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/unbind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/unbind", "0000:01:00.0"),
                      0);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/bind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/bind", "0000:01:00.0"),
                      -ENODEV);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/new_slot",
-                            "0000:01:00.0"),
-                     0);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/new_slot", "0000:01:00.0"), 0);
     assert_string_equal(file_of(f, "sys/bus/pci/drivers/pciback/slots"),
                         "0000:01:00.0\n");
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/bind",
-                            "0000:01:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/bind", "0000:01:00.0"),
                      0);
     assert_string_equal(link_of(f, "bus/pci/devices/0000:01:00.0/driver"),
                         "../../../../bus/pci/drivers/pciback");
@@ -468,15 +453,13 @@ static void test_pciback_takes_only_its_slots(void **state)
                      -EINVAL);
 
     /* giving it back: unbind, forget the slot, reprobe */
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/unbind",
-                            "0000:01:00.0"),
-                     0);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/remove_slot",
-                            "0000:01:00.0"),
-                     0);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/remove_slot",
-                            "0000:01:00.0"),
-                     -ENOENT);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/unbind", "0000:01:00.0"), 0);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/remove_slot", "0000:01:00.0"), 0);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/remove_slot", "0000:01:00.0"),
+        -ENOENT);
     assert_int_equal(kwrite(f, "bus/pci/drivers_probe", "0000:01:00.0"), 0);
     assert_string_equal(link_of(f, "bus/pci/devices/0000:01:00.0/driver"),
                         "../../../../bus/pci/drivers/e1000e");
@@ -488,20 +471,18 @@ static void test_driver_override_decides_the_probe(void **state)
     const char *ov = "sys/bus/pci/devices/0000:09:00.0/driver_override";
 
     topo_pciback(f->t);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/unbind",
-                            "0000:09:00.0"),
-                     0);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/remove_slot",
-                            "0000:09:00.0"),
-                     0);
-    assert_int_equal(kwrite(f, "bus/pci/devices/0000:09:00.0/"
-                               "driver_override",
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/unbind", "0000:09:00.0"), 0);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/remove_slot", "0000:09:00.0"), 0);
+    assert_int_equal(kwrite(f,
+                            "bus/pci/devices/0000:09:00.0/"
+                            "driver_override",
                             "pciback\n"),
                      0);
     assert_string_equal(file_of(f, ov), "pciback\n");
     /* an override keeps other drivers away */
-    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind",
-                            "0000:09:00.0"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/e1000e/bind", "0000:09:00.0"),
                      -ENODEV);
     assert_int_equal(kwrite(f, "bus/pci/drivers_probe", "0000:09:00.0"), 0);
     assert_string_equal(link_of(f, "bus/pci/devices/0000:09:00.0/driver"),
@@ -510,17 +491,16 @@ static void test_driver_override_decides_the_probe(void **state)
     assert_string_equal(file_of(f, "sys/bus/pci/drivers/pciback/slots"),
                         "0000:09:00.0\n");
 
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/unbind",
-                            "0000:09:00.0"),
-                     0);
-    assert_int_equal(kwrite(f, "bus/pci/devices/0000:09:00.0/"
-                               "driver_override",
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/unbind", "0000:09:00.0"), 0);
+    assert_int_equal(kwrite(f,
+                            "bus/pci/devices/0000:09:00.0/"
+                            "driver_override",
                             "\n"),
                      0);
     assert_string_equal(file_of(f, ov), "(null)\n");
-    assert_int_equal(kwrite(f, "bus/pci/drivers/pciback/remove_slot",
-                            "09:00.0"),
-                     0);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/pciback/remove_slot", "09:00.0"), 0);
     /* a probe refused by the driver leaves the device unbound, and the
      * write still succeeds, as in the kernel */
     fake_sysfs_refuse(f->t, "bus/pci/drivers/e1000e/bind", ENODEV);
@@ -539,23 +519,19 @@ static void test_new_id_binds_matching_devices(void **state)
     fake_sysfs_write(f->t, "sys/bus/pci/drivers/vfio-pci/bind", "", 0);
     fake_sysfs_write(f->t, "sys/bus/pci/drivers/vfio-pci/new_id", "", 0);
     fake_sysfs_write(f->t, "sys/bus/pci/drivers/vfio-pci/remove_id", "", 0);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/vfio-pci/bind",
-                            "0000:07:10.2"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/vfio-pci/bind", "0000:07:10.2"),
                      -ENODEV);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/vfio-pci/new_id",
-                            "8086 10ed"),
+    assert_int_equal(kwrite(f, "bus/pci/drivers/vfio-pci/new_id", "8086 10ed"),
                      0);
     /* the unbound VF is taken, the bound one is not */
     assert_string_equal(link_of(f, "bus/pci/devices/0000:07:10.2/driver"),
                         "../../../../bus/pci/drivers/vfio-pci");
     assert_string_equal(link_of(f, "bus/pci/devices/0000:07:10.0/driver"),
                         "../../../../bus/pci/drivers/ixgbevf");
-    assert_int_equal(kwrite(f, "bus/pci/drivers/vfio-pci/remove_id",
-                            "8086 10ed"),
-                     0);
-    assert_int_equal(kwrite(f, "bus/pci/drivers/vfio-pci/remove_id",
-                            "8086 10ed"),
-                     -ENODEV);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/vfio-pci/remove_id", "8086 10ed"), 0);
+    assert_int_equal(
+        kwrite(f, "bus/pci/drivers/vfio-pci/remove_id", "8086 10ed"), -ENODEV);
 }
 
 static void test_topologies_compose(void **state)
@@ -617,8 +593,7 @@ static void test_hv_ownership_follows_xen(void **state)
     assert_int_equal(o->domain_exists(hv, 3), 0);
     assert_int_equal(o->domain_exists(hv, 7), -ESRCH);
     assert_string_equal(fake_hv_calls(hv)[0], "test_assign(0, 0000:01:00.0)");
-    assert_string_equal(fake_hv_calls(hv)[5],
-                        "assign(32753, 0000:01:00.0, 0)");
+    assert_string_equal(fake_hv_calls(hv)[5], "assign(32753, 0000:01:00.0, 0)");
     fake_hv_free(hv);
 }
 
@@ -643,8 +618,7 @@ static void test_hv_groups_rdm_and_failures(void **state)
 
     fake_hv_add_rdm(hv, "0000:01:00.0", 0xbd000, 16);
     fake_hv_add_rdm(hv, "0000:01:00.0", 0xbe000, 4);
-    assert_int_equal(o->rdm_map(hv, sbdf(1, 0, 0), ents, 1, &needed),
-                     -ENOBUFS);
+    assert_int_equal(o->rdm_map(hv, sbdf(1, 0, 0), ents, 1, &needed), -ENOBUFS);
     assert_int_equal(needed, 2);
     assert_int_equal(o->rdm_map(hv, sbdf(2, 0, 0), ents, 1, &needed), 0);
 

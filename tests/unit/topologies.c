@@ -48,8 +48,7 @@ static struct fake_res io(uint64_t start, uint64_t size)
 /* A PCIe root port on the root bus, bound to pcieport. */
 static void root_port(struct fake_sysfs *t, const char *bdf, int group)
 {
-    struct fake_pci p = fake_pci_default(INTEL, ROOT_PORT_ID,
-                                         CLASS_PCI_BRIDGE);
+    struct fake_pci p = fake_pci_default(INTEL, ROOT_PORT_ID, CLASS_PCI_BRIDGE);
 
     p.subsys_vendor = INTEL;
     p.header_type = 1;

@@ -121,9 +121,26 @@ void table_free(struct table *t)
 }
 
 /* ------------------------------------------------------------ JSON */
+/* yajl hands out one token at a time: gather them, and write in blocks. */
+static char json_buf[65536];
+static size_t json_len;
+
+static void json_flush(void)
+{
+    fwrite_unlocked(json_buf, 1, json_len, stdout);
+    json_len = 0;
+}
+
 static void json_print(void *ctx, const char *s, size_t len)
 {
-    fwrite(s, 1, len, stdout);
+    if (json_len + len > sizeof(json_buf))
+        json_flush();
+    if (len > sizeof(json_buf)) {
+        fwrite_unlocked(s, 1, len, stdout);
+        return;
+    }
+    memcpy(json_buf + json_len, s, len);
+    json_len += len;
 }
 
 yajl_gen json_open(void)
@@ -140,6 +157,7 @@ yajl_gen json_open(void)
 
 void json_close(yajl_gen g)
 {
+    json_flush();
     yajl_gen_free(g);
 }
 

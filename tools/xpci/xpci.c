@@ -97,8 +97,8 @@ int cli_open_ctx(xpci_ctx **ctx_r)
             asprintf(&proc, "%s/proc", opt_root) < 0 ||
             asprintf(&state, "%s/var/lib/xpci", opt_root) < 0 ||
             asprintf(&audit, "%s/var/log/xpci/audit.log", opt_root) < 0 ||
-            asprintf(&why, "reading the host tree at %s: the hypervisor is "
-                           "not consulted", opt_root) < 0) {
+            asprintf(&why, "reading a host tree (--root): the hypervisor "
+                           "is not consulted") < 0) {
             fprintf(stderr, "xpci: out of memory\n");
             return EXIT_FAILED;
         }

@@ -192,10 +192,12 @@ static void check_iommu_group(struct checker *c)
     unsigned n = 0;
 
     if (d->iommu_group >= 0) {
-        for (size_t i = 0; i < h->n; i++) {
-            const struct xpci_device *o = &h->devs[i];
+        size_t first, count = xpci__host_group(h, d->iommu_group, &first);
 
-            if (o != d && o->iommu_group == d->iommu_group && is_endpoint(o) &&
+        for (size_t k = first; k < first + count; k++) {
+            const struct xpci_device *o = &h->devs[h->by_group[k]];
+
+            if (o != d && is_endpoint(o) &&
                 xpci__strv_push(&others, &n, o->bdf_str) < 0)
                 goto oom;
         }

@@ -27,6 +27,7 @@
 #define CAP_EXP_FLAGS 2
 #define CAP_EXP_DEVCAP 4
 #define CAP_EXP_DEVCAP_FLR (1U << 28)
+#define CAP_SSVID 0x0d /* bridges: subsystem ids */
 #define CAP_MSIX 0x11
 #define CAP_AF 0x13
 #define CAP_AF_CAP 3
@@ -75,6 +76,10 @@ static void parse_caps(struct xpci_device *dev, const uint8_t *cfg, size_t len,
             break;
         case CAP_MSIX:
             dev->has_msix = true;
+            break;
+        case CAP_SSVID:
+            dev->subsys_vendor = (uint16_t)get16(cfg, ptr + 4);
+            dev->subsys_device = (uint16_t)get16(cfg, ptr + 6);
             break;
         case CAP_EXP:
             dev->pcie_type = (enum xpci_pcie_type)(

@@ -394,6 +394,57 @@ ssize_t xpci__host_owner_of(const struct xpci_host *host, const char *path)
     return -1;
 }
 
+static const struct xpci_host *group_sort_host;
+
+static int cmp_group(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int x = group_sort_host->devs[i].iommu_group;
+    int y = group_sort_host->devs[j].iommu_group;
+
+    /* ties in BDF order, so reasons list group mates stably */
+    if (x != y)
+        return x < y ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+/* Index the functions by IOMMU group, so the checks find a function's
+ * group mates without a pass over the whole host for each. */
+static int index_groups(struct xpci_host *host)
+{
+    host->by_group = malloc((host->n ? host->n : 1) * sizeof(size_t));
+    if (!host->by_group)
+        return -ENOMEM;
+    for (size_t i = 0; i < host->n; i++)
+        if (host->devs[i].iommu_group >= 0)
+            host->by_group[host->n_by_group++] = i;
+    group_sort_host = host;
+    qsort(host->by_group, host->n_by_group, sizeof(size_t), cmp_group);
+    group_sort_host = NULL;
+    return 0;
+}
+
+size_t xpci__host_group(const struct xpci_host *host, int group,
+                        size_t *first_r)
+{
+    size_t lo = 0, hi = host->n_by_group, end;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (host->devs[host->by_group[mid]].iommu_group < group)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (end = lo; end < host->n_by_group &&
+                   host->devs[host->by_group[end]].iommu_group == group;
+         end++)
+        ;
+    *first_r = lo;
+    return end - lo;
+}
+
 static int mark_vfs(struct xpci_host *host)
 {
     for (size_t i = 0; i < host->n; i++) {
@@ -545,6 +596,8 @@ int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r)
     if (host->n)
         qsort(host->devs, host->n, sizeof(*host->devs), cmp_dev);
     r = mark_vfs(host);
+    if (r == 0)
+        r = index_groups(host);
     if (r < 0)
         goto fail;
     read_pciback_slots(host);
@@ -569,6 +622,7 @@ void xpci_host_free(struct xpci_host *host)
     for (size_t i = 0; i < host->n; i++)
         device_dispose(&host->devs[i]);
     free(host->devs);
+    free(host->by_group);
     xpci__dom0_free(host);
     free(host);
 }

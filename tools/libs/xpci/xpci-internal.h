@@ -177,6 +177,9 @@ struct xpci_host {
     xpci_ctx *ctx;
     struct xpci_device *devs; /* sorted by BDF */
     size_t n;
+    size_t *by_group;    /* indices of functions with an IOMMU group,
+                            sorted by group */
+    size_t n_by_group;
     struct xpci_host_info info;
 
     bool proc_known;     /* mounts, swaps and routes could be read */
@@ -203,6 +206,10 @@ ssize_t xpci__host_owner_of(const struct xpci_host *host, const char *path);
 /* Location path ("pci0000:00/1c.0/00.0") of the function whose
  * bus/pci/devices link is bdf; caller frees. */
 int xpci__location_of(xpci_ctx *ctx, const char *bdf, char **loc_r);
+/* The functions of IOMMU group `group`: sets *first_r to their first
+ * position in host->by_group and returns how many there are. */
+size_t xpci__host_group(const struct xpci_host *host, int group,
+                        size_t *first_r);
 /* Index by BDF string, or -1. */
 ssize_t xpci__host_index(const struct xpci_host *host, const char *bdf);
 /* Read mounts, swaps, routes and what lives on each function (dom0.c). */
