@@ -38,7 +38,7 @@ install_deps() {
 
 build() {
     [ -x configure ] || autoreconf -fi
-    [ -f Makefile ] || ./configure
+    [ -f Makefile ] || ./configure --sysconfdir=/etc --localstatedir=/var
     make -j"$(nproc)"
 }
 

@@ -501,7 +501,10 @@ static int read_libxl_records(struct xpci_host *host)
         if (i < 0)
             continue;
         dev = &host->devs[i];
-        dev->libxl_assignable = true;
+        /* xl pci-assignable-remove leaves an empty /libxl/pci/<key>:
+         * only a node with content records a hidden function. */
+        dev->libxl_assignable = recs[k].driver_path || recs[k].name ||
+                                recs[k].domid >= 0;
         dev->xen_domid = recs[k].domid;
         if (recs[k].driver_path &&
             !(dev->libxl_driver_path = strdup(recs[k].driver_path)))
