@@ -37,7 +37,7 @@ install_deps() {
 }
 
 build() {
-    [ -x configure ] || autoreconf -fi
+    [ -x configure ] || { mkdir -p m4 && autoreconf -fi; }
     [ -f Makefile ] || ./configure --sysconfdir=/etc --localstatedir=/var
     make -j"$(nproc)"
 }
