@@ -395,6 +395,9 @@ static int hv_test_assign(void *priv, uint32_t domid, uint32_t sbdf)
         return r;
     if (!hv->iommu)
         return -EOPNOTSUPP;
+    /* Xen refuses self-assignment, even as a test: dom0 asks for 0. */
+    if (domid == 0)
+        return -EINVAL;
     d = find(hv, sbdf);
     if (d && d->absent)
         return -EINVAL;

@@ -109,6 +109,7 @@ struct xpci_rdm {
 };
 
 #define XPCI_DOMID_IO 0x7FF1U      /* Xen's DOMID_IO: the quarantine */
+#define XPCI_DOMID_INVALID 0x7FF4U /* Xen's DOMID_INVALID: "no domain" */
 #define XPCI_ASSIGN_RDM_RELAXED 1U /* XEN_DOMCTL_DEV_RDM_RELAXED */
 
 struct xpci_hv_ops {

@@ -225,10 +225,14 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
     int r;
 
     /*
-     * Unbind first, then the override: the kernel refuses a bind to any
+     * The override keeps every other driver off the function while it has
+     * none, and goes once pciback has it: a bound function can't be
+     * grabbed, and xl's pci-assignable-remove -r binds the original driver
+     * without clearing an override (the kernel would refuse that bind).
+     * Unbind comes before the override: the kernel refuses a bind to any
      * driver but the override, so in reverse the override must be gone
-     * before the original driver is bound again.  Nothing probes the
-     * function in between: an unbind doesn't.
+     * before the original driver is bound again.  An unbind probes
+     * nothing, so nothing grabs the function in between.
      */
     if (d->driver && to_pciback) {
         snprintf(p1, sizeof(p1), SYSFS_DRIVERS "/%s/unbind", d->driver);
@@ -236,7 +240,8 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
         ADD(dev, XPCI__STEP_WRITE, p1, dev, XPCI__STEP_WRITE, p2, dev);
     }
     snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/driver_override", dev);
-    if (!d->driver_override || strcmp(d->driver_override, PCIBACK))
+    if (to_pciback && (!d->driver_override ||
+                       strcmp(d->driver_override, PCIBACK)))
         ADD(dev, XPCI__STEP_WRITE, p1, PCIBACK, XPCI__STEP_WRITE, p1,
             d->driver_override ? d->driver_override : "");
     if (!d->in_pciback_slots)
@@ -245,6 +250,8 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
     if (to_pciback)
         ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/bind", dev,
             XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/unbind", dev);
+    if (to_pciback || d->driver_override)
+        ADD(dev, XPCI__STEP_WRITE, p1, "", XPCI__STEP_WRITE, p1, PCIBACK);
     if (d->has_reset) {
         snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/reset", dev);
         ADD(dev, XPCI__STEP_RESET, p1, NULL, XPCI__STEP_NONE, NULL, NULL);
@@ -575,11 +582,15 @@ int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
         d = &op.host->devs[idx];
         if ((d->xen_domid > 0 && d->xen_domid != (int)XPCI_DOMID_IO) ||
             d->xen_assignable == XPCI_NO) {
-            xpci__result_error(op.res,
-                               "%s: held by %s%d; detach it first",
-                               d->bdf_str,
-                               d->xen_domid > 0 ? "domain " : "a guest",
-                               d->xen_domid > 0 ? d->xen_domid : 0);
+            if (d->xen_domid > 0)
+                xpci__result_error(op.res,
+                                   "%s: held by domain %d; detach it first",
+                                   d->bdf_str, d->xen_domid);
+            else
+                xpci__result_error(op.res,
+                                   "%s: Xen reports it held by a guest; "
+                                   "detach it first",
+                                   d->bdf_str);
             r = -EBUSY;
             goto out;
         }

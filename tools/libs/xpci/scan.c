@@ -533,9 +533,14 @@ static void read_hypervisor(struct xpci_host *host)
         host->info.iommu_enabled = info.iommu_enabled ? XPCI_YES : XPCI_NO;
     if (!ctx->hv->test_assign)
         return;
+    /*
+     * Xen refuses a test of assigning to the caller itself ("no
+     * self-assignment", xen/drivers/passthrough/pci.c): dom0 asks on
+     * behalf of no domain, DOMID_INVALID.
+     */
     for (size_t i = 0; i < host->n; i++) {
         struct xpci_device *dev = &host->devs[i];
-        int r = ctx->hv->test_assign(ctx->hv_priv, 0,
+        int r = ctx->hv->test_assign(ctx->hv_priv, XPCI_DOMID_INVALID,
                                      xpci_bdf_to_sbdf(&dev->bdf));
 
         /* Xen says EINVAL both for "a guest has it" and "no such device"
