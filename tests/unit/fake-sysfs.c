@@ -15,6 +15,7 @@
 #endif
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -2048,8 +2049,25 @@ static int dispatch(struct fake_sysfs *t, int rootfd, const char *norm,
     return plain_store(rootfd, norm, raw, len);
 }
 
+/* The library resets several functions at once: one writer at a time. */
+static pthread_mutex_t fake_write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int fake_write_locked(void *priv, int rootfd, const char *path,
+                             const char *val, size_t len);
+
 static int fake_write(void *priv, int rootfd, const char *path, const char *val,
                       size_t len)
+{
+    int r;
+
+    pthread_mutex_lock(&fake_write_lock);
+    r = fake_write_locked(priv, rootfd, path, val, len);
+    pthread_mutex_unlock(&fake_write_lock);
+    return r;
+}
+
+static int fake_write_locked(void *priv, int rootfd, const char *path,
+                             const char *val, size_t len)
 {
     struct fake_sysfs *t = priv;
     char *buf, *norm;

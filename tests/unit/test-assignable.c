@@ -44,9 +44,11 @@ static struct fixture *current; /* for the fault-injecting wrappers */
 static int fail_at;             /* fail the Nth mutating call (0: none) */
 static int calls;               /* mutating calls seen */
 
+/* Resets run in parallel threads: count atomically. */
 static bool inject(void)
 {
-    return fail_at && ++calls == fail_at;
+    return fail_at && __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) ==
+                          fail_at;
 }
 
 static int w_write(void *priv, int rootfd, const char *path, const char *val,

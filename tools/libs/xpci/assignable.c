@@ -216,14 +216,26 @@ static int choose_with_companions(struct op *op, size_t first)
             return r;                                                      \
     } while (0)
 
+/*
+ * The steps of hiding d that belong to `phase`: 0 hand the function to
+ * pciback, 1 reset, 2 quarantine, 3 libxl's records, 4 the persistent set.
+ * The plan runs phase by phase over all functions, so that the resets
+ * stand together and run at once.
+ */
+enum { PHASE_PCIBACK, PHASE_RESET, PHASE_QUARANTINE, PHASE_XS, PHASE_STATE,
+       N_PHASES };
+
 static int plan_hide(struct op *op, const struct xpci_device *d,
-                     const char *name, bool persist, bool requarantine)
+                     const char *name, bool persist, bool requarantine,
+                     int phase)
 {
     const char *dev = d->bdf_str;
     char p1[256], p2[256], xs[64];
     bool to_pciback = !d->driver || strcmp(d->driver, PCIBACK);
     int r;
 
+    if (phase != PHASE_PCIBACK)
+        goto reset;
     /*
      * The override keeps every other driver off the function while it has
      * none, and goes once pciback has it: a bound function can't be
@@ -252,16 +264,18 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
             XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/unbind", dev);
     if (to_pciback || d->driver_override)
         ADD(dev, XPCI__STEP_WRITE, p1, "", XPCI__STEP_WRITE, p1, PCIBACK);
-    if (d->has_reset) {
+    return 0;
+reset:
+    if (phase == PHASE_RESET && d->has_reset) {
         snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/reset", dev);
         ADD(dev, XPCI__STEP_RESET, p1, NULL, XPCI__STEP_NONE, NULL, NULL);
     }
     /* A function xl hid is already in quarantine, unless Xen rebooted
      * since. */
-    if (!d->libxl_assignable || requarantine)
+    if (phase == PHASE_QUARANTINE && (!d->libxl_assignable || requarantine))
         ADD(dev, XPCI__STEP_QUARANTINE, NULL, NULL, XPCI__STEP_UNQUARANTINE,
             NULL, NULL);
-    if (op->ctx->xs && !d->libxl_assignable) {
+    if (phase == PHASE_XS && op->ctx->xs && !d->libxl_assignable) {
         char path[128], drv[128];
 
         xs_record_path(d, xs, sizeof(xs));
@@ -277,7 +291,7 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
                 NULL);
         }
     }
-    if (persist) {
+    if (phase == PHASE_STATE && persist) {
         const struct xpci__entry *old = state_entry(op, dev);
         const char *orig = to_pciback ? d->driver
                            : old      ? old->driver
@@ -360,6 +374,10 @@ static int hide_chosen(struct op *op, const char *name, bool persist,
     bool any = false;
     int r;
 
+    bool *todo = calloc(op->host->n ? op->host->n : 1, sizeof(bool));
+
+    if (!todo)
+        return -ENOMEM;
     for (size_t i = 0; i < op->host->n; i++) {
         const struct xpci_device *d = &op->host->devs[i];
 
@@ -373,12 +391,20 @@ static int hide_chosen(struct op *op, const char *name, bool persist,
                 continue;
         }
         if (!any && (r = plan_pciback_module(op, d->bdf_str)) < 0)
-            return r;
+            goto out;
         any = true;
-        r = plan_hide(op, d, name, persist, at_boot);
-        if (r < 0)
-            return r;
+        todo[i] = true;
     }
+    for (int phase = 0; phase < N_PHASES; phase++)
+        for (size_t i = 0; i < op->host->n; i++)
+            if (todo[i] && (r = plan_hide(op, &op->host->devs[i], name,
+                                          persist, at_boot, phase)) < 0)
+                goto out;
+    r = 0;
+out:
+    free(todo);
+    if (r < 0)
+        return r;
     if (op->opts->dry_run)
         return xpci__plan_describe(&op->plan, op->res);
     r = xpci__plan_run(op->ctx, &op->plan, op->res);

@@ -11,6 +11,7 @@
  * operations idempotent.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -551,6 +552,64 @@ static int undo_steps(xpci_ctx *ctx, struct xpci__plan *plan, unsigned upto,
     return failures;
 }
 
+/*
+ * Consecutive resets of different functions run at once: a reset mostly
+ * waits (an FLR takes 100 ms, pci_reset_function in drivers/pci/pci.c), so
+ * hiding many functions costs about one reset, not one per function.
+ */
+struct reset_job {
+    xpci_ctx *ctx;
+    struct xpci__step *st;
+    pthread_t thread;
+    bool started;
+    int r;
+};
+
+static void *reset_thread(void *arg)
+{
+    struct reset_job *job = arg;
+
+    job->r = act(job->ctx, job->st->dev, &job->st->fwd);
+    return NULL;
+}
+
+/* Run steps [first, end) (all resets) together; returns the index of the
+ * first failing one, or -1. */
+static long run_resets(xpci_ctx *ctx, struct xpci__plan *plan, unsigned first,
+                       unsigned end, int *err_r)
+{
+    struct reset_job *jobs = calloc(end - first, sizeof(*jobs));
+    long failed = -1;
+
+    if (!jobs) {
+        *err_r = -ENOMEM;
+        return first;
+    }
+    for (unsigned i = first; i < end; i++) {
+        struct reset_job *job = &jobs[i - first];
+
+        job->ctx = ctx;
+        job->st = &plan->steps[i];
+        job->started =
+            pthread_create(&job->thread, NULL, reset_thread, job) == 0;
+        if (!job->started)
+            reset_thread(job);
+    }
+    for (unsigned i = first; i < end; i++) {
+        struct reset_job *job = &jobs[i - first];
+
+        if (job->started)
+            pthread_join(job->thread, NULL);
+        plan->steps[i].applied = job->r < 0 ? -1 : job->r;
+        if (job->r < 0 && failed < 0) {
+            failed = i;
+            *err_r = job->r;
+        }
+    }
+    free(jobs);
+    return failed;
+}
+
 int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
                    struct xpci_result *res)
 {
@@ -576,11 +635,36 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
     }
     for (unsigned i = 0; i < plan->n; i++) {
         struct xpci__step *st = &plan->steps[i];
+        unsigned end = i + 1;
 
-        r = journal_intent(&j, i, st);
-        if (r == 0) {
-            st->applied = -1;
-            r = act(ctx, st->dev, &st->fwd);
+        while (st->fwd.kind == XPCI__STEP_RESET && end < plan->n &&
+               plan->steps[end].fwd.kind == XPCI__STEP_RESET)
+            end++;
+        if (end > i + 1) {
+            long bad = -1;
+
+            r = 0;
+            for (unsigned k = i; k < end && r == 0; k++) {
+                plan->steps[k].applied = -1;
+                r = journal_intent(&j, k, &plan->steps[k]);
+            }
+            if (r == 0)
+                bad = run_resets(ctx, plan, i, end, &r);
+            for (unsigned k = i; k < end && bad < 0 && r == 0; k++)
+                journal_done(&j, k, plan->steps[k].applied);
+            if (r == 0) {
+                i = end - 1;
+                continue;
+            }
+            /* report the failing reset; undo everything before the run */
+            st = &plan->steps[bad >= 0 ? (unsigned)bad : i];
+            i = end - 1;
+        } else {
+            r = journal_intent(&j, i, st);
+            if (r == 0) {
+                st->applied = -1;
+                r = act(ctx, st->dev, &st->fwd);
+            }
         }
         if (r < 0) {
             _cleanup_free_ char *d = xpci__action_describe(st->dev, &st->fwd);
