@@ -1,0 +1,327 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# lib.sh - helpers for the VM scenarios (POSIX sh, sourced inside dom0).
+#
+# TAP:       tap_ok DESC, tap_fail DESC [DETAIL...], tap_skip DESC REASON,
+#            tap_check DESC CMD... (ok when CMD succeeds; its output is
+#            shown as diagnostics when it fails), diag TEXT..., tap_done
+#            (prints the plan and "N passed, N failed", returns 1 if any
+#            failed: end a scenario with `tap_done; exit $?`),
+#            tap_skip_all REASON (a scenario that cannot run here),
+#            tap_todo DESC REASON CMD... (a known problem: TAP TODO)
+# Waiting:   wait_for SECONDS DESC CMD... polls CMD until it succeeds or the
+#            deadline (scaled by XPCI_VM_SLOW) passes; never sleep blindly
+#            under emulation.  timed WHAT CMD... reports a duration.
+# Devices:   find_bdf VENDOR:DEVICE [N], dev_driver BDF, dev_netif BDF,
+#            bdf_key BDF (0000:01:00.0 -> 0000-01-00-0)
+# Xen:       xen_log (Xen's console: xl dmesg), xen_iommu_on,
+#            xl_assignable BDF (listed by xl pci-assignable-list),
+#            xen_dev_owner BDF (domid or "io" after the IOMMU driver's
+#            last logged move), xen_owner_is BDF WHO
+# Guests:    guest_create NAME PCI_SPEC..., guest_domid NAME,
+#            guest_console NAME (xenconsoled's log of its console),
+#            guest_pci NAME (its last PCI report), guest_has NAME PATTERN,
+#            guest_lacks NAME PATTERN, guest_destroy_all
+#
+# Scenario environment (set by dom0-run.sh): XPCI_VM_IN (share input),
+# XPCI_VM_OUT (share output), XPCI_VM_HAVE_XPCI (1 when the xpci stage is
+# installed), XPCI_VM_IOMMU (intel or amd), XPCI_VM_SLOW (deadline factor).
+
+TAP_N=0
+TAP_PASSED=0
+TAP_FAILED=0
+TAP_TODO=0
+XPCI_VM_SLOW=${XPCI_VM_SLOW:-1}
+XPCI_VM_OUT=${XPCI_VM_OUT:-/tmp}
+GUEST_KERNEL=/opt/xpci-vm/vmlinuz
+GUEST_RAMDISK=/opt/xpci-vm/guest.cpio.zst
+CONSOLE_DIR=$XPCI_VM_OUT/console
+_GUESTS=
+
+diag()
+{
+    printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+tap_ok()
+{
+    TAP_N=$((TAP_N + 1))
+    TAP_PASSED=$((TAP_PASSED + 1))
+    echo "ok $TAP_N - $1"
+}
+
+tap_fail()
+{
+    TAP_N=$((TAP_N + 1))
+    TAP_FAILED=$((TAP_FAILED + 1))
+    echo "not ok $TAP_N - $1"
+    shift
+    [ $# -gt 0 ] && diag "$@"
+    return 0
+}
+
+tap_skip()
+{
+    TAP_N=$((TAP_N + 1))
+    echo "ok $TAP_N - $1 # SKIP $2"
+}
+
+# Seconds since boot with hundredths, for timings.
+now_s()
+{
+    cut -d' ' -f1 /proc/uptime
+}
+
+# Seconds from $1 (a now_s value) to now, e.g. "0.21".
+since()
+{
+    awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# tap_check DESC CMD...: one test point from a command's exit status, with
+# how long it took; CMD's output is shown only when it fails.  CMD runs in
+# this shell, so it may be a function of the scenario.
+tap_check()
+{
+    local desc=$1 t0 rc out
+    shift
+    out=/tmp/tap-check.$$
+    t0=$(now_s)
+    "$@" > "$out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ]; then
+        tap_ok "$desc [$(since "$t0") s]"
+    else
+        tap_fail "$desc [$(since "$t0") s]" "command: $*" \
+            "exit status: $rc" "$(tail -n 30 "$out")"
+    fi
+    rm -f "$out"
+    return "$rc"
+}
+
+# tap_todo DESC REASON CMD...: a test point for a known problem outside
+# the rig (TAP's TODO directive): reported, never counted as a failure.
+tap_todo()
+{
+    local desc=$1 reason=$2
+    shift 2
+    TAP_N=$((TAP_N + 1))
+    TAP_TODO=$((TAP_TODO + 1))
+    if "$@" > /dev/null 2>&1; then
+        echo "ok $TAP_N - $desc # TODO $reason (passes now: drop the TODO)"
+    else
+        echo "not ok $TAP_N - $desc # TODO $reason"
+    fi
+}
+
+# Plan, summary line, and 0/1 as the status.
+tap_done()
+{
+    echo "1..$TAP_N"
+    [ "$TAP_TODO" -gt 0 ] && diag "$TAP_TODO TODO (known problems, not counted)"
+    echo "$TAP_PASSED passed, $TAP_FAILED failed"
+    [ "$TAP_FAILED" -eq 0 ]
+}
+
+# Skip a whole scenario (TAP's skip plan).
+tap_skip_all()
+{
+    echo "1..0 # SKIP $1"
+    echo "0 passed, 0 failed"
+}
+
+# wait_for SECONDS DESC CMD...: poll CMD (quietly, every 0.3 s) until it
+# succeeds; 1 with a diagnostic when SECONDS * XPCI_VM_SLOW pass first.
+# Waits of more than a second are reported as a diagnostic.
+wait_for()
+{
+    local limit desc t0 start
+    limit=$(($1 * XPCI_VM_SLOW))
+    desc=$2
+    shift 2
+    t0=$(now_s)
+    start=$(date +%s)
+    while :; do
+        if "$@" > /dev/null 2>&1; then
+            case "$(since "$t0")" in
+            0.*) ;;
+            *) diag "waited $(since "$t0") s for $desc" ;;
+            esac
+            return 0
+        fi
+        if [ $(($(date +%s) - start)) -ge "$limit" ]; then
+            diag "timed out after ${limit} s waiting for $desc"
+            return 1
+        fi
+        sleep 0.3
+    done
+}
+
+# timed WHAT CMD...: run CMD, its output and its duration as diagnostics.
+timed()
+{
+    local what=$1 t0 rc out
+    shift
+    t0=$(now_s)
+    out=$("$@" 2>&1)
+    rc=$?
+    diag "$what: $(since "$t0") s, exit $rc"
+    [ -n "$out" ] && diag "$out"
+    return "$rc"
+}
+
+# ---------------------------------------------------------------- devices
+
+# find_bdf VENDOR:DEVICE [N]: the Nth (1-based) device with that ID.
+find_bdf()
+{
+    local want=$1 n=${2:-1} d v p
+    for d in /sys/bus/pci/devices/*; do
+        v=$(cat "$d/vendor") p=$(cat "$d/device")
+        if [ "${v#0x}:${p#0x}" = "$want" ]; then
+            n=$((n - 1))
+            [ "$n" -eq 0 ] && { echo "${d##*/}"; return 0; }
+        fi
+    done
+    return 1
+}
+
+dev_driver()
+{
+    local l=/sys/bus/pci/devices/$1/driver
+    if [ -L "$l" ]; then
+        basename "$(readlink "$l")"
+    else
+        echo none
+    fi
+}
+
+# The device's network interfaces (none: empty, status 1).
+dev_netif()
+{
+    local d=/sys/bus/pci/devices/$1/net
+    [ -d "$d" ] && [ -n "$(ls "$d")" ] && ls "$d"
+}
+
+# libxl's xenstore key form of a BDF: 0000:01:00.0 -> 0000-01-00-0.
+bdf_key()
+{
+    echo "$1" | tr ':.' '--'
+}
+
+# ---------------------------------------------------------------- Xen
+
+xen_log()
+{
+    xl dmesg
+}
+
+# xl pci-assignable-list prints one BDF a line, with a trailing blank.
+xl_assignable()
+{
+    xl pci-assignable-list | grep -Eq "^$1( |\$)"
+}
+
+# Xen reports directio in its capabilities when an IOMMU is in use.
+xen_iommu_on()
+{
+    xl info | grep '^virt_caps' | grep -q directio ||
+        xl dmesg | grep -q 'I/O virtualisation enabled'
+}
+
+# xen_dev_owner BDF: who holds the device according to the last move the
+# IOMMU driver logged (needs iommu=verbose,debug): a domid, or "io" for
+# quarantine.  VT-d logs "[VT-D]dN:PCIe: unmap BDF" when a device leaves
+# domain N and "[VT-D]dN:PCIe: map BDF" when it arrives (nothing for the
+# quarantine domain); AMD-Vi logs "AMD-Vi: Re-assign BDF from dX to dY",
+# with d[IO] for quarantine.
+xen_dev_owner()
+{
+    xl dmesg | tr -d '\r' | awk -v bdf="$1" '
+        $0 ~ "\\[VT-D\\]d[0-9]+:[A-Za-z0-9]+: map " bdf "$" {
+            sub(/.*\[VT-D\]d/, ""); sub(/:.*/, ""); owner = $0 }
+        $0 ~ "\\[VT-D\\]d[0-9]+:[A-Za-z0-9]+: unmap " bdf "$" { owner = "io" }
+        $0 ~ "Re-assign " bdf " from " {
+            sub(/.* to d/, ""); owner = ($0 == "[IO]") ? "io" : $0 }
+        END { if (owner == "") exit 1; print owner }'
+}
+
+# xen_owner_is BDF WHO: xen_dev_owner BDF prints WHO.
+xen_owner_is()
+{
+    [ "$(xen_dev_owner "$1")" = "$2" ]
+}
+
+# ---------------------------------------------------------------- guests
+
+# guest_create NAME [PCI_SPEC...]: a PV guest running image/guest-init,
+# with passthrough enabled; waits for its first PCI report.
+guest_create()
+{
+    local name=$1 cfg spec list=
+    shift
+    cfg=/tmp/$name.cfg
+    for spec in "$@"; do
+        list="$list${list:+, }'$spec'"
+    done
+    cat > "$cfg" <<EOF
+name = "$name"
+type = "pv"
+kernel = "$GUEST_KERNEL"
+ramdisk = "$GUEST_RAMDISK"
+extra = "console=hvc0 loglevel=4"
+memory = 256
+vcpus = 1
+passthrough = "enabled"
+pci = [ $list ]
+on_crash = "preserve"
+EOF
+    _GUESTS="$_GUESTS $name"
+    timed "xl create $name" xl create "$cfg" || return 1
+    wait_for 180 "the first PCI report of guest $name" \
+        grep -q 'xpci-guest: pci-end' "$CONSOLE_DIR/guest-$name.log"
+}
+
+guest_domid()
+{
+    xl domid "$1" 2>/dev/null
+}
+
+guest_console()
+{
+    tr -d '\r' < "$CONSOLE_DIR/guest-$1.log" 2>/dev/null
+}
+
+# The guest's last complete PCI report, one "BDF VVVV:DDDD driver=X" a line.
+guest_pci()
+{
+    guest_console "$1" | awk '
+        /xpci-guest: pci-begin/ { cur = ""; inrep = 1; next }
+        /xpci-guest: pci-end/ { if (inrep) { last = cur; seen = 1 }
+                                inrep = 0; next }
+        inrep && /xpci-guest: pci / {
+            sub(/.*xpci-guest: pci /, ""); cur = cur $0 "\n" }
+        END { if (!seen) exit 1; printf "%s", last }'
+}
+
+# guest_has NAME PATTERN: the last report has a line matching PATTERN (ERE).
+guest_has()
+{
+    guest_pci "$1" | grep -Eq "$2"
+}
+
+guest_lacks()
+{
+    local r
+    r=$(guest_pci "$1") || return 1
+    ! printf '%s\n' "$r" | grep -Eq "$2"
+}
+
+guest_destroy_all()
+{
+    local g
+    for g in $_GUESTS; do
+        xl domid "$g" > /dev/null 2>&1 && xl destroy "$g" > /dev/null 2>&1
+    done
+    _GUESTS=
+}

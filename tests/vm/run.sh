@@ -1,0 +1,381 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# run.sh - the VM suite: boots a real Xen 4.17 (Debian's) in QEMU with an
+# emulated IOMMU and PCI devices, one boot per scenario, runs the scenario
+# in dom0 and reports its TAP output.
+#
+# Usage: tests/vm/run.sh [SCENARIO...]
+#   SCENARIO: a file of tests/vm/scenarios, or a unique prefix of one (10);
+#   default: all of them, in name order.
+#
+# Environment:
+#   XPCI_STAGE         an installed xpci tree (DESTDIR of `make install`
+#                      with prefix=/usr); unset: scenarios needing xpci skip
+#   XPCI_VM_CACHE      images, packages, results
+#                      (default ${XDG_CACHE_HOME:-$HOME/.cache}/xpci-vm)
+#   XPCI_VM_RESULTS    results directory (default $XPCI_VM_CACHE/results/<time>)
+#   XPCI_VM_IOMMU      intel (VT-d, default) or amd (AMD-Vi, about 2x slower)
+#   XPCI_VM_ACCEL      tcg (default) or kvm (only where KVM can run Xen)
+#   XPCI_VM_TCG_THREAD single (default) or multi: one host thread for all
+#                      vCPUs, or one each (faster, but QEMU 7.2 crashes at
+#                      random in VT-d unmaps; see README.md)
+#   XPCI_VM_TIMEOUT    hard limit per boot in seconds (default 600)
+#   XPCI_VM_SUITE_TIMEOUT  limit for all boots together (default 1500);
+#                      scenarios left when it is spent count as failed
+#   XPCI_VM_SLOW       factor for the scenarios' deadlines (default 1, 2 for amd)
+#   XPCI_VM_KERNEL_PKG the kernel package (default: what linux-image-amd64
+#                      depends on)
+#   XPCI_VM_MIRROR, XPCI_VM_SECURITY_MIRROR   Debian mirrors for the image
+#
+# Exit status: 0 all passed (or skipped), 1 a failure or a time limit,
+# 2 usage, 77 the suite cannot run on this machine (reason printed).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE=${XPCI_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xpci-vm}
+IOMMU=${XPCI_VM_IOMMU:-intel}
+ACCEL=${XPCI_VM_ACCEL:-tcg}
+TCG_THREAD=${XPCI_VM_TCG_THREAD:-single}
+BOOT_TIMEOUT=${XPCI_VM_TIMEOUT:-600}
+SUITE_TIMEOUT=${XPCI_VM_SUITE_TIMEOUT:-1500}
+XEN_PKG=xen-hypervisor-4.17-amd64
+HOST_PKGS=(qemu-system-x86 debootstrap zstd cpio busybox-static kmod)
+
+say() { echo "vm: $*"; }
+skip() { say "SKIP: $*"; exit 77; }
+die() { say "ERROR: $*" >&2; exit 1; }
+usage() { sed -n '3,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+case "$IOMMU" in
+intel) SLOW=${XPCI_VM_SLOW:-1} ;;
+amd) SLOW=${XPCI_VM_SLOW:-2} ;;
+*) die "XPCI_VM_IOMMU must be intel or amd, not '$IOMMU'" ;;
+esac
+case "$ACCEL" in tcg | kvm) ;; *) die "XPCI_VM_ACCEL must be tcg or kvm" ;; esac
+case "$TCG_THREAD" in single | multi) ;; *) die "XPCI_VM_TCG_THREAD must be single or multi" ;; esac
+
+# ---------------------------------------------------------------- scenarios
+scenarios=()
+for a in "$@"; do
+    case "$a" in -h | --help) usage ;; -*) usage ;; esac
+    # A name, a path, or a unique prefix (10, 10-xl).
+    n=$(basename "$a")
+    if [ ! -f "$here/scenarios/$n" ]; then
+        m=("$here/scenarios/$n"*.sh)
+        [ ${#m[@]} -eq 1 ] && [ -f "${m[0]}" ] ||
+            die "no single scenario matches '$a' in $here/scenarios"
+        n=$(basename "${m[0]}")
+    fi
+    scenarios+=("$n")
+done
+if [ ${#scenarios[@]} -eq 0 ]; then
+    while IFS= read -r f; do
+        scenarios+=("$(basename "$f")")
+    done < <(find "$here/scenarios" -maxdepth 1 -name '*.sh' | LC_ALL=C sort)
+fi
+[ ${#scenarios[@]} -gt 0 ] || die "no scenarios in $here/scenarios"
+
+if [ -n "${XPCI_STAGE:-}" ]; then
+    [ -x "$XPCI_STAGE/usr/sbin/xpci" ] || [ -x "$XPCI_STAGE/usr/bin/xpci" ] ||
+        die "XPCI_STAGE=$XPCI_STAGE has no usr/sbin/xpci or usr/bin/xpci"
+    XPCI_STAGE=$(cd "$XPCI_STAGE" && pwd)
+else
+    say "XPCI_STAGE unset: scenarios that need xpci will SKIP"
+fi
+
+# ---------------------------------------------------------------- host tools
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+    if command -v sudo > /dev/null && sudo -n true 2> /dev/null; then
+        SUDO=sudo
+    else
+        SUDO=none
+    fi
+fi
+as_root()
+{
+    [ "$SUDO" != none ] || return 1
+    $SUDO "$@"
+}
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2> /dev/null | grep -q 'ok installed'; }
+missing=()
+for p in "${HOST_PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    { as_root apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q \
+            --no-install-recommends "${missing[@]}"; } > "${TMPDIR:-/tmp}/xpci-vm-apt.log" 2>&1 ||
+        say "apt-get failed (log: ${TMPDIR:-/tmp}/xpci-vm-apt.log)"
+fi
+command -v qemu-system-x86_64 > /dev/null ||
+    skip "qemu-system-x86_64 is missing and could not be installed; nothing was run"
+qemu-system-x86_64 --version > /dev/null 2>&1 ||
+    skip "qemu-system-x86_64 does not run on this machine; nothing was run"
+if [ "$ACCEL" = kvm ] && [ ! -w /dev/kvm ]; then
+    skip "XPCI_VM_ACCEL=kvm but /dev/kvm is not usable; nothing was run"
+fi
+case "$CACHE" in
+*,* | *' '*) die "XPCI_VM_CACHE must not contain commas or spaces (QEMU's module list): $CACHE" ;;
+esac
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+
+# ---------------------------------------------------------------- images
+# Candidate version of a package, or nothing.
+candidate()
+{
+    apt-cache policy "$1" 2> /dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)' || true
+}
+
+resolve_packages()
+{
+    KERNEL_PKG=${XPCI_VM_KERNEL_PKG:-$(apt-cache depends linux-image-amd64 2> /dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)}
+    XEN_VER=$(candidate "$XEN_PKG")
+    KERNEL_VER=
+    [ -n "$KERNEL_PKG" ] && KERNEL_VER=$(candidate "$KERNEL_PKG")
+    [ -n "$XEN_VER" ] && [ -n "$KERNEL_VER" ]
+}
+
+if ! resolve_packages; then
+    as_root apt-get update -q > /dev/null 2>&1 || true
+    resolve_packages || true
+fi
+
+IMG=
+if [ -n "$XEN_VER" ] && [ -n "$KERNEL_VER" ]; then
+    key=$( {
+        cat "$here/build-image.sh" "$here/image/dom0-init" "$here/image/guest-init"
+        echo "$XEN_PKG=$XEN_VER $KERNEL_PKG=$KERNEL_VER"
+    } | sha256sum | cut -c1-16)
+    IMG=$CACHE/images/$key
+else
+    # No package lists (offline?): fall back to the newest image built.
+    IMG=$(ls -dt "$CACHE"/images/*/ 2> /dev/null | head -n1)
+    IMG=${IMG%/}
+    [ -n "$IMG" ] && [ -f "$IMG/ok" ] ||
+        skip "cannot resolve $XEN_PKG / the kernel package with apt-cache and no image is cached"
+    say "apt-cache cannot resolve the packages: using the cached image $IMG"
+fi
+
+build_image()
+{
+    local debs=$CACHE/debs t0=$SECONDS
+    [ "$SUDO" != none ] ||
+        skip "building the VM image needs root (debootstrap); run as root once"
+    for p in debootstrap zstd cpio busybox-static kmod; do
+        installed "$p" || skip "$p is missing and could not be installed; nothing was run"
+    done
+    say "building the image $IMG ($XEN_PKG $XEN_VER, $KERNEL_PKG $KERNEL_VER)"
+    mkdir -p "$debs"
+    (cd "$debs" && as_root apt-get download -q "$XEN_PKG=$XEN_VER" \
+        "$KERNEL_PKG=$KERNEL_VER" > "$CACHE/download.log" 2>&1) || {
+        tail -n 20 "$CACHE/download.log"
+        skip "could not download $XEN_PKG / $KERNEL_PKG; nothing was run"
+    }
+    local xen_deb kernel_deb
+    xen_deb=$(ls "$debs/${XEN_PKG}_"*"${XEN_VER//:/%3a}"_amd64.deb | head -n1)
+    kernel_deb=$(ls "$debs/${KERNEL_PKG}_"*"${KERNEL_VER//:/%3a}"_amd64.deb | head -n1)
+    rm -rf "$IMG.tmp"
+    # A stuck mirror must not hang the suite: 15 minutes at most.
+    if ! as_root timeout 900 "$here/build-image.sh" "$IMG.tmp" "$xen_deb" \
+            "$kernel_deb" "$CACHE/debootstrap" > "$CACHE/build.log" 2>&1; then
+        tail -n 40 "$CACHE/build.log"
+        rm -rf "$IMG.tmp"
+        die "image build failed (log: $CACHE/build.log)"
+    fi
+    [ -z "$SUDO" ] || as_root chown -R "$(id -u):$(id -g)" "$IMG.tmp" "$debs"
+    cp "$CACHE/build.log" "$IMG.tmp/build.log"
+    touch "$IMG.tmp/ok"
+    rm -rf "$IMG"
+    mv "$IMG.tmp" "$IMG"
+    # Keep only this image and the packages it came from.
+    find "$CACHE/images" -mindepth 1 -maxdepth 1 ! -path "$IMG" -exec rm -rf {} +
+    find "$debs" -name '*.deb' ! -path "$xen_deb" ! -path "$kernel_deb" -delete
+    say "image built in $((SECONDS - t0)) s: $(tail -n1 "$IMG/versions")"
+}
+
+mkdir -p "$CACHE/images"
+exec 9> "$CACHE/lock"
+flock 9
+[ -f "$IMG/ok" ] || build_image
+
+# ---------------------------------------------------------------- boots
+RESULTS=${XPCI_VM_RESULTS:-$CACHE/results/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$RESULTS"
+RESULTS=$(cd "$RESULTS" && pwd)
+case "$RESULTS" in
+*,* | *' '*) die "the results path must not contain commas or spaces: $RESULTS" ;;
+esac
+# Old results: keep the last 10 runs.
+if [ -z "${XPCI_VM_RESULTS:-}" ]; then
+    ls -dt "$CACHE"/results/*/ 2> /dev/null | tail -n +11 | xargs -r rm -rf
+fi
+say "results: $RESULTS"
+
+XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2"
+XEN_ARGS="$XEN_ARGS iommu=verbose,debug loglvl=all guest_loglvl=all conring_size=1M"
+DOM0_ARGS="console=hvc0"
+
+# The machine: one IOMMU (created before the PCI devices it translates
+# for), each passthrough candidate behind its own root port:
+#   rp1 e1000e (8086:10d3), rp2 NVMe with 2 SR-IOV VFs (1b36:0010),
+#   rp3 e1000, a conventional PCI device (8086:100e).
+qemu_cmd()
+{
+    local share=$1 serial=$2
+    QEMU=(qemu-system-x86_64)
+    if [ "$ACCEL" = kvm ]; then
+        QEMU+=(-accel kvm -cpu host)
+    else
+        QEMU+=(-accel "tcg,thread=$TCG_THREAD")
+    fi
+    if [ "$IOMMU" = intel ]; then
+        QEMU+=(-machine q35,kernel-irqchip=split
+            -device intel-iommu,intremap=on,caching-mode=on)
+    else
+        QEMU+=(-machine q35 -device amd-iommu)
+    fi
+    QEMU+=(-smp 2 -m 3072 -nic none -no-reboot -display none -monitor none
+        -serial "file:$serial"
+        -device pcie-root-port,id=rp1,chassis=1,slot=1
+        -device e1000e,bus=rp1
+        -device pcie-root-port,id=rp2,chassis=2,slot=2
+        -device nvme-subsys,id=nvs0,nqn=xpci-nvm
+        -device nvme,bus=rp2,serial=xpci-nvme0,subsys=nvs0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=4
+        -device pcie-root-port,id=rp3,chassis=3,slot=3
+        -device e1000,bus=rp3
+        -virtfs "local,path=$share,mount_tag=xpcishare,security_model=none"
+        -kernel "$IMG/xen" -append "$XEN_ARGS"
+        -initrd "$IMG/vmlinuz $DOM0_ARGS,$IMG/dom0.cpio.zst")
+}
+
+QPID=
+on_exit()
+{
+    if [ -n "$QPID" ] && kill -0 "$QPID" 2> /dev/null; then
+        kill "$QPID" 2> /dev/null || true
+        wait "$QPID" 2> /dev/null || true
+    fi
+}
+trap on_exit EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+# Print the complete lines of FILE not shown yet (count in SHOWN).
+SHOWN=0
+show_new()
+{
+    local n
+    [ -f "$1" ] || return 0
+    n=$(wc -l < "$1")
+    if [ "$n" -gt "$SHOWN" ]; then
+        sed -n "$((SHOWN + 1)),${n}p" "$1"
+        SHOWN=$n
+    fi
+}
+
+failures=0
+total_pass=0
+total_fail=0
+summary=()
+
+run_scenario()
+{
+    local name=$1 limit=$2 dir share out serial t0 qrc rc verdict p f
+    dir=$RESULTS/${name%.sh}
+    share=$dir/share
+    out=$share/out
+    serial=$dir/serial.log
+    mkdir -p "$share/in/scenarios" "$out"
+    cp "$here/lib.sh" "$here/dom0-run.sh" "$share/in/"
+    cp "$here/scenarios/$name" "$share/in/scenarios/"
+    echo "$name" > "$share/in/scenarios.list"
+    local have_xpci=0
+    if [ -n "${XPCI_STAGE:-}" ]; then
+        cp -a "$XPCI_STAGE" "$share/in/stage"
+        have_xpci=1
+    fi
+    cat > "$share/in/env" <<EOF
+export XPCI_VM_IN=/mnt/share/in XPCI_VM_OUT=/mnt/share/out
+export XPCI_VM_HAVE_XPCI=$have_xpci XPCI_VM_IOMMU=$IOMMU XPCI_VM_SLOW=$SLOW
+export XPCI_VM_SCENARIO_TIMEOUT=$((limit - 90))
+EOF
+    qemu_cmd "$share" "$serial"
+    printf '%q ' "${QEMU[@]}" > "$dir/qemu-cmdline"
+    echo >> "$dir/qemu-cmdline"
+
+    local how=$ACCEL
+    [ "$ACCEL" = tcg ] && how="tcg $TCG_THREAD-threaded"
+    say "=== $name: booting Xen ($IOMMU IOMMU, $how, limit ${limit}s)"
+    t0=$SECONDS
+    timeout -k 10 "$limit" "${QEMU[@]}" > "$dir/qemu.log" 2>&1 &
+    QPID=$!
+    SHOWN=0
+    while kill -0 "$QPID" 2> /dev/null; do
+        show_new "$out/$name.tap"
+        sleep 1
+    done
+    qrc=0
+    wait "$QPID" || qrc=$?
+    QPID=
+    show_new "$out/$name.tap"
+    local secs=$((SECONDS - t0))
+
+    rc=$(cat "$out/$name.rc" 2> /dev/null || echo none)
+    p=0 f=0
+    if [ -f "$out/$name.tap" ]; then
+        p=$(grep -c '^ok ' "$out/$name.tap" || true)
+        f=$(grep '^not ok ' "$out/$name.tap" | grep -vc '# TODO' || true)
+    fi
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+    if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+        verdict="TIME LIMIT (${limit}s)"
+    elif [ "$rc" = none ] && [ "$qrc" -gt 128 ]; then
+        verdict="QEMU CRASHED (signal $((qrc - 128)))"
+    elif [ "$rc" = none ]; then
+        verdict="NO RESULT (QEMU exit $qrc)"
+    elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        verdict="TIME LIMIT in dom0 ($((limit - 90))s)"
+    elif [ "$rc" = 0 ]; then
+        verdict=PASS
+        grep -q '^1\.\.0 # SKIP' "$out/$name.tap" 2> /dev/null && verdict=SKIP
+    else
+        verdict="FAIL (exit $rc)"
+    fi
+    summary+=("$(printf '%-28s %-28s %4ss  %s passed, %s failed' "$name" "$verdict" "$secs" "$p" "$f")")
+    say "=== $name: $verdict after ${secs}s"
+    case "$verdict" in
+    PASS | SKIP) ;;
+    *)
+        failures=$((failures + 1))
+        if [ -f "$out/dom0-run.log" ]; then
+            say "--- tail of $out/dom0-run.log"
+            tail -n 15 "$out/dom0-run.log"
+        fi
+        say "--- tail of $serial"
+        tail -n 40 "$serial" 2> /dev/null | grep -v '^(XEN)    [0-9a-f]\{16\} ' || true
+        [ -s "$dir/qemu.log" ] && { say "--- $dir/qemu.log"; tail -n 10 "$dir/qemu.log"; }
+        ;;
+    esac
+}
+
+suite_start=$SECONDS
+for s in "${scenarios[@]}"; do
+    left=$((SUITE_TIMEOUT - (SECONDS - suite_start)))
+    if [ "$left" -lt 120 ]; then
+        say "=== $s: NOT RUN: the suite's time limit (${SUITE_TIMEOUT}s) is spent"
+        summary+=("$(printf '%-28s %-28s' "$s" "NOT RUN (suite time limit)")")
+        failures=$((failures + 1))
+        continue
+    fi
+    [ "$left" -lt "$BOOT_TIMEOUT" ] || left=$BOOT_TIMEOUT
+    run_scenario "$s" "$left"
+done
+
+say "=== summary ($RESULTS)"
+for l in "${summary[@]}"; do say "$l"; done
+echo "$total_pass passed, $total_fail failed"
+[ "$failures" -eq 0 ]
