@@ -81,7 +81,7 @@ demo)
     ./tools/xpci/xpci check --all || true
     if [ "${XPCI_SHOWCASE_VM:-1}" != 0 ] && [ -x tests/vm/run.sh ]; then
         echo "== the same on a real Xen 4.17 dom0 booted in QEMU"
-        make check-vm VM_SCENARIOS="${XPCI_SHOWCASE_SCENARIOS:-}"
+        make check-vm VM_SCENARIOS="${XPCI_SHOWCASE_SCENARIOS:-20 40}"
     fi
     ;;
 test)

@@ -56,15 +56,21 @@ case "$ACCEL" in tcg | kvm) ;; *) die "XPCI_VM_ACCEL must be tcg or kvm" ;; esac
 case "$TCG_THREAD" in single | multi) ;; *) die "XPCI_VM_TCG_THREAD must be single or multi" ;; esac
 
 # ---------------------------------------------------------------- scenarios
+# XPCI_VM_SCENARIO_DIR picks another directory of scenarios (the
+# benchmarks in tests/vm/bench); XPCI_VM_NVME_VFS the number of VFs the
+# NVMe controller offers (each with 2 queues and 1 interrupt vector).
+sdir=$(cd "${XPCI_VM_SCENARIO_DIR:-$here/scenarios}" && pwd)
+NVME_VFS=${XPCI_VM_NVME_VFS:-2}
+case "$NVME_VFS" in [1-9] | [1-9][0-9]) ;; *) die "XPCI_VM_NVME_VFS must be 1-99" ;; esac
 scenarios=()
 for a in "$@"; do
     case "$a" in -h | --help) usage ;; -*) usage ;; esac
     # A name, a path, or a unique prefix (10, 10-xl).
     n=$(basename "$a")
-    if [ ! -f "$here/scenarios/$n" ]; then
-        m=("$here/scenarios/$n"*.sh)
+    if [ ! -f "$sdir/$n" ]; then
+        m=("$sdir/$n"*.sh)
         [ ${#m[@]} -eq 1 ] && [ -f "${m[0]}" ] ||
-            die "no single scenario matches '$a' in $here/scenarios"
+            die "no single scenario matches '$a' in $sdir"
         n=$(basename "${m[0]}")
     fi
     scenarios+=("$n")
@@ -72,9 +78,9 @@ done
 if [ ${#scenarios[@]} -eq 0 ]; then
     while IFS= read -r f; do
         scenarios+=("$(basename "$f")")
-    done < <(find "$here/scenarios" -maxdepth 1 -name '*.sh' | LC_ALL=C sort)
+    done < <(find "$sdir" -maxdepth 1 -name '*.sh' | LC_ALL=C sort)
 fi
-[ ${#scenarios[@]} -gt 0 ] || die "no scenarios in $here/scenarios"
+[ ${#scenarios[@]} -gt 0 ] || die "no scenarios in $sdir"
 
 if [ -n "${XPCI_STAGE:-}" ]; then
     [ -x "$XPCI_STAGE/usr/sbin/xpci" ] || [ -x "$XPCI_STAGE/usr/bin/xpci" ] ||
@@ -244,7 +250,7 @@ qemu_cmd()
         -device e1000e,bus=rp1
         -device pcie-root-port,id=rp2,chassis=2,slot=2
         -device nvme-subsys,id=nvs0,nqn=xpci-nvm
-        -device nvme,bus=rp2,serial=xpci-nvme0,subsys=nvs0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=4
+        -device "nvme,bus=rp2,serial=xpci-nvme0,subsys=nvs0,sriov_max_vfs=$NVME_VFS,sriov_vq_flexible=$((2 * NVME_VFS)),sriov_vi_flexible=$NVME_VFS,max_ioqpairs=$((2 * NVME_VFS + 2)),msix_qsize=$((NVME_VFS + 2))"
         -device pcie-root-port,id=rp3,chassis=3,slot=3
         -device e1000,bus=rp3
         -virtfs "local,path=$share,mount_tag=xpcishare,security_model=none"
@@ -290,7 +296,7 @@ run_scenario()
     serial=$dir/serial.log
     mkdir -p "$share/in/scenarios" "$out"
     cp "$here/lib.sh" "$here/dom0-run.sh" "$share/in/"
-    cp "$here/scenarios/$name" "$share/in/scenarios/"
+    cp "$sdir/$name" "$share/in/scenarios/"
     echo "$name" > "$share/in/scenarios.list"
     local have_xpci=0
     if [ -n "${XPCI_STAGE:-}" ]; then
