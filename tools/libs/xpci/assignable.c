@@ -37,6 +37,7 @@ struct op {
     bool *chosen;        /* per host device */
     struct xpci__entry *state;
     size_t n_state;
+    int lock;            /* the state directory's lock, or -1 */
 };
 
 static void op_dispose(struct op *op)
@@ -45,6 +46,8 @@ static void op_dispose(struct op *op)
     free(op->chosen);
     xpci__state_free(op->state, op->n_state);
     xpci_host_free(op->host);
+    if (op->lock >= 0)
+        close(op->lock);
 }
 
 static const struct xpci__entry *state_entry(const struct op *op,
@@ -64,6 +67,10 @@ static void xs_record_path(const struct xpci_device *d, char *buf, size_t len)
     snprintf(buf, len, XPCI__XS_LIBXL_PCI "/%s", key);
 }
 
+/*
+ * Start an operation: take the lock (unless only planning), then scan the
+ * host and read the persistent set under it.
+ */
 static int op_begin(struct op *op, xpci_ctx *ctx,
                     const struct xpci_op_opts *opts,
                     struct xpci_result **res_r, const char *name)
@@ -71,6 +78,7 @@ static int op_begin(struct op *op, xpci_ctx *ctx,
     int r;
 
     memset(op, 0, sizeof(*op));
+    op->lock = -1;
     op->ctx = ctx;
     op->opts = opts;
     op->plan.op = name;
@@ -78,6 +86,13 @@ static int op_begin(struct op *op, xpci_ctx *ctx,
     if (!op->res)
         return -ENOMEM;
     *res_r = op->res;
+    if (!opts->dry_run && (op->lock = xpci__lock(ctx)) < 0) {
+        r = op->lock;
+        xpci__result_error(op->res, "cannot lock %s: %s", ctx->state_dir,
+                           r == -EBUSY ? "another xpci is running"
+                                       : strerror(-r));
+        return r;
+    }
     r = xpci_host_scan(ctx, &op->host);
     if (r < 0) {
         xpci__result_error(op->res, "cannot list PCI functions: %s",
@@ -422,7 +437,7 @@ int xpci_assignable_add(xpci_ctx *ctx, const char *const *devs, unsigned n,
 {
     static const struct xpci_op_opts defaults;
     struct op op;
-    int lock = -1, r;
+    int r;
 
     opts = opts ? opts : &defaults;
     r = op_begin(&op, ctx, opts, res_r, "assignable-add");
@@ -432,13 +447,6 @@ int xpci_assignable_add(xpci_ctx *ctx, const char *const *devs, unsigned n,
         xpci__result_error(op.res, "a name (-n) names one function; %u given",
                            n);
         r = -EINVAL;
-        goto out;
-    }
-    if (!opts->dry_run && (lock = xpci__lock(ctx)) < 0) {
-        r = lock;
-        xpci__result_error(op.res, "cannot lock %s: %s", ctx->state_dir,
-                           r == -EBUSY ? "another xpci is running"
-                                       : strerror(-r));
         goto out;
     }
     for (unsigned k = 0; k < n; k++) {
@@ -452,8 +460,6 @@ int xpci_assignable_add(xpci_ctx *ctx, const char *const *devs, unsigned n,
                     "assignable-add");
 out:
     op_dispose(&op);
-    if (lock >= 0)
-        close(lock);
     return r;
 }
 
@@ -586,19 +592,12 @@ int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
 {
     static const struct xpci_op_opts defaults;
     struct op op;
-    int lock = -1, r;
+    int r;
 
     opts = opts ? opts : &defaults;
     r = op_begin(&op, ctx, opts, res_r, "assignable-remove");
     if (r < 0)
         goto out;
-    if (!opts->dry_run && (lock = xpci__lock(ctx)) < 0) {
-        r = lock;
-        xpci__result_error(op.res, "cannot lock %s: %s", ctx->state_dir,
-                           r == -EBUSY ? "another xpci is running"
-                                       : strerror(-r));
-        goto out;
-    }
     for (unsigned k = 0; k < n; k++) {
         const struct xpci_device *d;
         ssize_t idx;
@@ -649,8 +648,6 @@ int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
         verify_rebind(&op);
 out:
     op_dispose(&op);
-    if (lock >= 0)
-        close(lock);
     return r;
 }
 
@@ -763,18 +760,12 @@ int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
 {
     static const struct xpci_op_opts defaults;
     struct op op;
-    int lock = -1, r;
+    int r;
 
     opts = opts ? opts : &defaults;
     r = op_begin(&op, ctx, opts, res_r, "reconcile");
     if (r < 0)
         goto out;
-    if (!opts->dry_run && (lock = xpci__lock(ctx)) < 0) {
-        r = lock;
-        xpci__result_error(op.res, "cannot lock %s: %s", ctx->state_dir,
-                           strerror(-r));
-        goto out;
-    }
     for (size_t k = 0; k < op.n_state; k++) {
         const struct xpci__entry *e = &op.state[k];
         const struct xpci_device *d = NULL;
@@ -799,7 +790,5 @@ int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
     r = hide_chosen(&op, NULL, false, true, "reconcile");
 out:
     op_dispose(&op);
-    if (lock >= 0)
-        close(lock);
     return r;
 }

@@ -155,23 +155,26 @@ static ssize_t class_owner(struct xpci_host *host, const char *entry)
     return p ? xpci__host_owner_of(host, p) : -1;
 }
 
-static int push_dev_name(char ***strv, unsigned *n, const char *name)
+/* A directory of the sysfs tree ("class/net"), or NULL. */
+static DIR *open_class(struct xpci_host *host, const char *path)
 {
-    return xpci__strv_push(strv, n, name);
+    int fd = openat(host->ctx->sysfs_fd, path,
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+
+    if (fd >= 0 && !dir)
+        close(fd);
+    return dir;
 }
 
 static int scan_netdevs(struct xpci_host *host)
 {
     DIR *dir;
     struct dirent *de;
-    int fd = openat(host->ctx->sysfs_fd, SYSFS_CLASS_NET,
-                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int r = 0;
 
-    if (fd < 0 || !(dir = fdopendir(fd))) {
-        xpci__closep(&fd);
+    if (!(dir = open_class(host, SYSFS_CLASS_NET)))
         return 0;
-    }
     while ((de = readdir(dir))) {
         char entry[512];
         struct xpci__netdev *nd;
@@ -204,7 +207,7 @@ static int scan_netdevs(struct xpci_host *host)
                  (flags & IFF_UP_FLAG);
         nd->default_route =
             xpci__strv_contains(host->route_ifs, host->n_route_ifs, nd->name);
-        r = push_dev_name(&host->devs[owner].netdevs,
+        r = xpci__strv_push(&host->devs[owner].netdevs,
                           &host->devs[owner].n_netdevs, nd->name);
         if (r < 0)
             break;
@@ -233,7 +236,7 @@ static int find_block_users(struct xpci_host *host, struct xpci__blockdev *bd,
     char entry[512];
     DIR *dir;
     struct dirent *de;
-    int fd, r;
+    int r;
 
     if (depth > MAX_HOLDER_DEPTH)
         return 0;
@@ -261,11 +264,8 @@ static int find_block_users(struct xpci_host *host, struct xpci__blockdev *bd,
             return r;
     }
     snprintf(entry, sizeof(entry), SYSFS_CLASS_BLOCK "/%s/holders", name);
-    fd = openat(host->ctx->sysfs_fd, entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || !(dir = fdopendir(fd))) {
-        xpci__closep(&fd);
+    if (!(dir = open_class(host, entry)))
         return 0;
-    }
     r = 0;
     while ((de = readdir(dir))) {
         if (de->d_name[0] == '.')
@@ -282,14 +282,10 @@ static int scan_blockdevs(struct xpci_host *host)
 {
     DIR *dir;
     struct dirent *de;
-    int fd = openat(host->ctx->sysfs_fd, SYSFS_CLASS_BLOCK,
-                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int r = 0;
 
-    if (fd < 0 || !(dir = fdopendir(fd))) {
-        xpci__closep(&fd);
+    if (!(dir = open_class(host, SYSFS_CLASS_BLOCK)))
         return 0;
-    }
     while ((de = readdir(dir))) {
         char entry[512];
         struct xpci__blockdev *bd;
@@ -320,7 +316,7 @@ static int scan_blockdevs(struct xpci_host *host)
         r = find_block_users(host, bd, de->d_name, 0);
         if (r < 0)
             break;
-        r = push_dev_name(&host->devs[owner].blockdevs,
+        r = xpci__strv_push(&host->devs[owner].blockdevs,
                           &host->devs[owner].n_blockdevs, bd->name);
         if (r < 0)
             break;
@@ -333,13 +329,9 @@ static void scan_framebuffers(struct xpci_host *host)
 {
     DIR *dir;
     struct dirent *de;
-    int fd = openat(host->ctx->sysfs_fd, SYSFS_CLASS_GRAPHICS,
-                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-    if (fd < 0 || !(dir = fdopendir(fd))) {
-        xpci__closep(&fd);
+    if (!(dir = open_class(host, SYSFS_CLASS_GRAPHICS)))
         return;
-    }
     while ((de = readdir(dir))) {
         char entry[512];
         ssize_t owner;
