@@ -536,54 +536,71 @@ static int plan_give_back(struct op *op, const struct xpci_device *d)
     return 0;
 }
 
-/* After a rebind: did the driver come up (an interface or a disk)? */
+/* Is d back on its original driver, with an interface or a disk when it
+ * is a NIC or a storage controller? */
+static bool came_up(const struct op *op, const struct xpci_device *d,
+                    const struct xpci_device *now)
+{
+    char drvbuf[128];
+    const char *orig = original_driver(op, d, drvbuf, sizeof(drvbuf));
+    bool wants_child = (d->class_code >> 16) == 0x01 ||
+                       (d->class_code >> 16) == 0x02;
+
+    return now->driver && (!orig || !strcmp(now->driver, orig)) &&
+           (!wants_child || now->n_netdevs || now->n_blockdevs);
+}
+
+/*
+ * After a rebind: did the drivers come up?  All functions are watched
+ * together, with one deadline, rescanning the host on each poll.  A driver
+ * that binds but shows no interface or disk is reported, not undone (an
+ * NVMe controller without namespaces has no disk).
+ */
 static void verify_rebind(struct op *op)
 {
     struct timespec poll = {0, REBIND_POLL_MS * 1000000L};
+    struct xpci_host *h = NULL;
 
-    for (size_t i = 0; i < op->host->n; i++) {
-        const struct xpci_device *d = &op->host->devs[i];
-        char drvbuf[128];
-        const char *orig = original_driver(op, d, drvbuf, sizeof(drvbuf));
-        bool wants_child = (d->class_code >> 16) == 0x01 ||
-                           (d->class_code >> 16) == 0x02;
+    for (int waited = 0;; waited += REBIND_POLL_MS) {
+        bool all = true;
 
-        if (!op->chosen[i])
-            continue;
-        for (int waited = 0;; waited += REBIND_POLL_MS) {
-            struct xpci_host *h = NULL;
+        xpci_host_free(h);
+        h = NULL;
+        if (xpci_host_scan(op->ctx, &h) < 0)
+            return;
+        for (size_t i = 0; i < op->host->n && all; i++) {
             const struct xpci_device *now;
-            bool up = false;
 
-            if (xpci_host_scan(op->ctx, &h) == 0 &&
-                xpci_host_find(h, d->bdf_str, &now) == 0) {
-                up = now->driver && (!orig || !strcmp(now->driver, orig)) &&
-                     (!wants_child || now->n_netdevs || now->n_blockdevs);
-                if (up || waited >= REBIND_WAIT_MS) {
-                    if (up && (now->n_netdevs || now->n_blockdevs))
-                        xpci__result_note(
-                            op->res, "%s: back on %s with %s", d->bdf_str,
-                            now->driver,
-                            now->n_netdevs ? now->netdevs[0]
-                                           : now->blockdevs[0]);
-                    else if (up)
-                        xpci__result_note(op->res, "%s: back on %s",
-                                          d->bdf_str, now->driver);
-                    else
-                        xpci__result_note(
-                            op->res,
-                            "%s: WARNING: bound to %s, but no interface or "
-                            "disk appeared within %d s",
-                            d->bdf_str, now->driver ? now->driver : "nothing",
-                            REBIND_WAIT_MS / 1000);
-                }
-            }
-            xpci_host_free(h);
-            if (up || waited >= REBIND_WAIT_MS)
-                break;
-            nanosleep(&poll, NULL);
+            if (op->chosen[i])
+                all = xpci_host_find(h, op->host->devs[i].bdf_str, &now) ==
+                          0 &&
+                      came_up(op, &op->host->devs[i], now);
         }
+        if (all || waited >= REBIND_WAIT_MS)
+            break;
+        nanosleep(&poll, NULL);
     }
+    for (size_t i = 0; i < op->host->n; i++) {
+        const struct xpci_device *d = &op->host->devs[i], *now;
+
+        if (!op->chosen[i] || xpci_host_find(h, d->bdf_str, &now) < 0)
+            continue;
+        if (came_up(op, d, now) && (now->n_netdevs || now->n_blockdevs))
+            xpci__result_note(op->res, "%s: back on %s with %s", d->bdf_str,
+                              now->driver,
+                              now->n_netdevs ? now->netdevs[0]
+                                             : now->blockdevs[0]);
+        else if (came_up(op, d, now))
+            xpci__result_note(op->res, "%s: back on %s", d->bdf_str,
+                              now->driver);
+        else
+            xpci__result_note(op->res,
+                              "%s: WARNING: bound to %s, but no interface "
+                              "or disk appeared within %d s",
+                              d->bdf_str, now->driver ? now->driver : "nothing",
+                              REBIND_WAIT_MS / 1000);
+    }
+    xpci_host_free(h);
 }
 
 int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
