@@ -1784,9 +1784,22 @@ static int driver_probe(struct fake_sysfs *t, const char *drv, struct fdev *d)
     return -ENODEV;
 }
 
-static int do_bind(struct fake_sysfs *t, const char *drv, const char *bdf)
+/* A function a test unplugged (its directory removed) is gone for the
+ * kernel too. */
+static ssize_t find_present_dev(const struct fake_sysfs *t, const char *bdf)
 {
     ssize_t i = find_dev(t, bdf);
+    char path[PATH_MAX];
+
+    if (i < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/%s", fake_sysfs_sys(t), t->devs[i].path);
+    return access(path, F_OK) == 0 ? i : -1;
+}
+
+static int do_bind(struct fake_sysfs *t, const char *drv, const char *bdf)
+{
+    ssize_t i = find_present_dev(t, bdf);
     struct fdev *d;
     char *cur;
     int r;
@@ -1809,7 +1822,7 @@ static int do_bind(struct fake_sysfs *t, const char *drv, const char *bdf)
 
 static int do_unbind(struct fake_sysfs *t, const char *drv, const char *bdf)
 {
-    ssize_t i = find_dev(t, bdf);
+    ssize_t i = find_present_dev(t, bdf);
     char *cur;
     bool ours;
 

@@ -51,12 +51,34 @@ static bool inject(void)
                           fail_at;
 }
 
+/* When set, the function vanishes (hot-unplug) as pciback's new_slot is
+ * written for it. */
+static const char *vanish_bdf;
+
+static void vanish(struct fake_sysfs *t, const char *bdf)
+{
+    char cmd[1200];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/%s' '%s/sys/bus/pci/devices/%s'",
+             fake_sysfs_root(t), fake_sysfs_dev_path(t, bdf),
+             fake_sysfs_root(t), bdf);
+    assert_int_equal(system(cmd), 0);
+}
+
 static int w_write(void *priv, int rootfd, const char *path, const char *val,
                    size_t len)
 {
+    int r;
+
     if (inject())
         return -EIO;
-    return fake_sysfs_ops.write(priv, rootfd, path, val, len);
+    r = fake_sysfs_ops.write(priv, rootfd, path, val, len);
+    if (vanish_bdf && strstr(path, "pciback/new_slot") &&
+        !strncmp(val, vanish_bdf, strlen(vanish_bdf))) {
+        vanish(priv, vanish_bdf);
+        vanish_bdf = NULL;
+    }
+    return r;
 }
 
 static int w_modprobe(void *priv, const char *module)
@@ -189,6 +211,7 @@ static int setup(void **state)
     build_host(f);
     wrap_backends();
     fail_at = calls = 0;
+    vanish_bdf = NULL;
     current = f;
     *state = f;
     return 0;
@@ -645,10 +668,37 @@ static void test_pending_journal_blocks_new_operations(void **state)
     xpci_result_free(res);
 }
 
+static const char *const *four_devs(void);
+
+/* A function unplugged half-way: the operation fails naming it, and the
+ * others are put back exactly. */
+static void test_function_vanishing_midway_rolls_back_the_others(void **st)
+{
+    struct fixture *f = *st;
+    static const char *const others[] = {"0000:01:00.0", "0000:20:00.0",
+                                         "0000:22:00.0"};
+    struct xpci_result *res = NULL;
+    char *before = snapshot(f, others, 3);
+
+    vanish_bdf = "0000:21:00.0";
+    assert_true(add(f, four_devs(), 4, NULL, &res) < 0);
+    vanish_bdf = NULL;
+    assert_non_null(strstr(res->error, "0000:21:00.0"));
+    assert_true(res->rolled_back);
+    assert_string_equal(snapshot(f, others, 3), before);
+    free(before);
+    xpci_result_free(res);
+}
+
 /* ---------------------------------------------------------- faults */
 
 static const char *const four[] = {"0000:01:00.0", "0000:20:00.0",
                                    "0000:21:00.0", "0000:22:00.0"};
+
+static const char *const *four_devs(void)
+{
+    return four;
+}
 
 /* Fail each mutating call of a four-function add in turn; after each,
  * every function must be exactly as before. */
@@ -809,6 +859,7 @@ int main(void)
         T(test_failed_reset_rolls_back),
         T(test_hypercall_busy_rolls_back),
         T(test_pending_journal_blocks_new_operations),
+        T(test_function_vanishing_midway_rolls_back_the_others),
         T(test_every_failing_step_of_add_leaves_all_as_before),
         T(test_every_failing_step_of_remove_leaves_all_hidden),
         T(test_recover_after_a_crash_at_every_journal_record),

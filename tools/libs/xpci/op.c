@@ -523,6 +523,14 @@ static int journal_load(const char *path, struct xpci__plan *plan,
 
 /* ------------------------------------------------------------ running */
 
+static bool function_present(xpci_ctx *ctx, const char *dev)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "bus/pci/devices/%s", dev);
+    return faccessat(ctx->sysfs_fd, path, F_OK, 0) == 0;
+}
+
 static int undo_steps(xpci_ctx *ctx, struct xpci__plan *plan, unsigned upto,
                       struct xpci_result *res)
 {
@@ -535,6 +543,16 @@ static int undo_steps(xpci_ctx *ctx, struct xpci__plan *plan, unsigned upto,
         if (st->applied == 0 || st->undo.kind == XPCI__STEP_NONE)
             continue;
         r = act(ctx, st->dev, &st->undo);
+        /* A function unplugged meanwhile has nothing left to put back. */
+        if (r < 0 && !function_present(ctx, st->dev)) {
+            char note[96];
+
+            snprintf(note, sizeof(note), "%s: gone from the bus: nothing to "
+                                         "put back", st->dev);
+            if (!xpci__strv_contains(res->notes, res->n_notes, note))
+                xpci__strv_push(&res->notes, &res->n_notes, note);
+            continue;
+        }
         if (r < 0) {
             _cleanup_free_ char *d = xpci__action_describe(st->dev, &st->undo);
 
