@@ -232,13 +232,15 @@ static int choose_with_companions(struct op *op, size_t first)
     } while (0)
 
 /*
- * The steps of hiding d that belong to `phase`: 0 hand the function to
- * pciback, 1 reset, 2 quarantine, 3 libxl's records, 4 the persistent set.
- * The plan runs phase by phase over all functions, so that the resets
- * stand together and run at once.
+ * The steps of hiding d that belong to `phase`: unbind from its driver,
+ * set the override, pciback's new_slot, bind to pciback, clear the
+ * override, reset, quarantine, libxl's records, the persistent set.  The
+ * plan runs phase by phase over all functions, so that the slow steps
+ * (unbinds, binds, resets) of many functions stand together and run at
+ * once (see op.c).
  */
-enum { PHASE_PCIBACK, PHASE_RESET, PHASE_QUARANTINE, PHASE_XS, PHASE_STATE,
-       N_PHASES };
+enum { PHASE_UNBIND, PHASE_OVERRIDE, PHASE_SLOT, PHASE_BIND, PHASE_UNOVERRIDE,
+       PHASE_RESET, PHASE_QUARANTINE, PHASE_XS, PHASE_STATE, N_PHASES };
 
 static int plan_hide(struct op *op, const struct xpci_device *d,
                      const char *name, bool persist, bool requarantine,
@@ -249,8 +251,6 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
     bool to_pciback = !d->driver || strcmp(d->driver, PCIBACK);
     int r;
 
-    if (phase != PHASE_PCIBACK)
-        goto reset;
     /*
      * The override keeps every other driver off the function while it has
      * none, and goes once pciback has it: a bound function can't be
@@ -261,26 +261,24 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
      * before the original driver is bound again.  An unbind probes
      * nothing, so nothing grabs the function in between.
      */
-    if (d->driver && to_pciback) {
+    if (phase == PHASE_UNBIND && d->driver && to_pciback) {
         snprintf(p1, sizeof(p1), SYSFS_DRIVERS "/%s/unbind", d->driver);
         snprintf(p2, sizeof(p2), SYSFS_DRIVERS "/%s/bind", d->driver);
         ADD(dev, XPCI__STEP_WRITE, p1, dev, XPCI__STEP_WRITE, p2, dev);
     }
     snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/driver_override", dev);
-    if (to_pciback && (!d->driver_override ||
-                       strcmp(d->driver_override, PCIBACK)))
+    if (phase == PHASE_OVERRIDE && to_pciback &&
+        (!d->driver_override || strcmp(d->driver_override, PCIBACK)))
         ADD(dev, XPCI__STEP_WRITE, p1, PCIBACK, XPCI__STEP_WRITE, p1,
             d->driver_override ? d->driver_override : "");
-    if (!d->in_pciback_slots)
+    if (phase == PHASE_SLOT && !d->in_pciback_slots)
         ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/new_slot", dev,
             XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/remove_slot", dev);
-    if (to_pciback)
+    if (phase == PHASE_BIND && to_pciback)
         ADD(dev, XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/bind", dev,
             XPCI__STEP_WRITE, SYSFS_DRIVERS "/" PCIBACK "/unbind", dev);
-    if (to_pciback || d->driver_override)
+    if (phase == PHASE_UNOVERRIDE && (to_pciback || d->driver_override))
         ADD(dev, XPCI__STEP_WRITE, p1, "", XPCI__STEP_WRITE, p1, PCIBACK);
-    return 0;
-reset:
     if (phase == PHASE_RESET && d->has_reset) {
         snprintf(p1, sizeof(p1), SYSFS_DEVICES "/%s/reset", dev);
         ADD(dev, XPCI__STEP_RESET, p1, NULL, XPCI__STEP_NONE, NULL, NULL);

@@ -571,10 +571,40 @@ static int undo_steps(xpci_ctx *ctx, struct xpci__plan *plan, unsigned upto,
 }
 
 /*
- * Consecutive resets of different functions run at once: a reset mostly
- * waits (an FLR takes 100 ms, pci_reset_function in drivers/pci/pci.c), so
- * hiding many functions costs about one reset, not one per function.
+ * Consecutive slow steps of different functions run at once: resets, and
+ * binds and unbinds through one driver.  They mostly wait (an FLR takes
+ * 100 ms, pci_reset_function in drivers/pci/pci.c; pciback resets on bind;
+ * a driver quiesces its device on unbind), and the kernel serializes per
+ * device, so hiding many functions costs about one of each, not one per
+ * function.
  */
+static bool batchable(const struct xpci__step *st)
+{
+    const char *p = st->fwd.path, *tail;
+
+    if (st->fwd.kind == XPCI__STEP_RESET)
+        return true;
+    if (st->fwd.kind != XPCI__STEP_WRITE || !p ||
+        strncmp(p, "bus/pci/drivers/", 16) || !(tail = strrchr(p, '/')))
+        return false;
+    return !strcmp(tail, "/bind") || !strcmp(tail, "/unbind");
+}
+
+/* Does step b join a batch that starts at a (same action, another
+ * function than every one in [a, b))? */
+static bool joins_batch(const struct xpci__plan *plan, unsigned a, unsigned b)
+{
+    const struct xpci__step *first = &plan->steps[a], *st = &plan->steps[b];
+
+    if (!batchable(st) || st->fwd.kind != first->fwd.kind ||
+        (st->fwd.kind == XPCI__STEP_WRITE &&
+         strcmp(st->fwd.path, first->fwd.path)))
+        return false;
+    for (unsigned k = a; k < b; k++)
+        if (!strcmp(plan->steps[k].dev, st->dev))
+            return false;
+    return true;
+}
 struct reset_job {
     xpci_ctx *ctx;
     struct xpci__step *st;
@@ -591,9 +621,9 @@ static void *reset_thread(void *arg)
     return NULL;
 }
 
-/* Run steps [first, end) (all resets) together; returns the index of the
+/* Run steps [first, end) (one batch) together; returns the index of the
  * first failing one, or -1. */
-static long run_resets(xpci_ctx *ctx, struct xpci__plan *plan, unsigned first,
+static long run_batch(xpci_ctx *ctx, struct xpci__plan *plan, unsigned first,
                        unsigned end, int *err_r)
 {
     struct reset_job *jobs = calloc(end - first, sizeof(*jobs));
@@ -655,8 +685,7 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
         struct xpci__step *st = &plan->steps[i];
         unsigned end = i + 1;
 
-        while (st->fwd.kind == XPCI__STEP_RESET && end < plan->n &&
-               plan->steps[end].fwd.kind == XPCI__STEP_RESET)
+        while (batchable(st) && end < plan->n && joins_batch(plan, i, end))
             end++;
         if (end > i + 1) {
             long bad = -1;
@@ -667,7 +696,7 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
                 r = journal_intent(&j, k, &plan->steps[k]);
             }
             if (r == 0)
-                bad = run_resets(ctx, plan, i, end, &r);
+                bad = run_batch(ctx, plan, i, end, &r);
             for (unsigned k = i; k < end && bad < 0 && r == 0; k++)
                 journal_done(&j, k, plan->steps[k].applied);
             if (r == 0) {
