@@ -158,15 +158,10 @@ int cmd_assignable_list(int argc, char **argv)
     xpci_ctx *ctx = NULL;
     bool json = false;
     size_t n = 0;
-    int idx = cli_getopt(self, argc, argv, &json, NULL), r;
+    int rc = cli_getopt_json_only(self, argc, argv, &json), r;
 
-    if (idx == -2)
-        return EXIT_OK;
-    if (idx < 0 || idx != argc) {
-        if (idx >= 0)
-            cmd_usage(self, stderr);
-        return EXIT_USAGE;
-    }
+    if (rc >= 0)
+        return rc;
     if (cli_open_ctx(&ctx))
         return EXIT_FAILED;
     r = xpci_assignable_list(ctx, &list, &n);
@@ -244,15 +239,10 @@ int cmd_recover(int argc, char **argv)
     struct xpci_result *res = NULL;
     xpci_ctx *ctx = NULL;
     bool json = false;
-    int idx = cli_getopt(self, argc, argv, &json, NULL), r;
+    int rc = cli_getopt_json_only(self, argc, argv, &json), r;
 
-    if (idx == -2)
-        return EXIT_OK;
-    if (idx < 0 || idx != argc) {
-        if (idx >= 0)
-            cmd_usage(self, stderr);
-        return EXIT_USAGE;
-    }
+    if (rc >= 0)
+        return rc;
     if (cli_open_ctx(&ctx))
         return EXIT_FAILED;
     r = xpci_recover(ctx, &res);

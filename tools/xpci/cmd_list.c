@@ -162,16 +162,11 @@ int cmd_list(int argc, char **argv)
     struct table *t = NULL;
     yajl_gen g = NULL;
     bool json = false;
-    int idx = cli_getopt(self, argc, argv, &json, NULL);
-    int rc = EXIT_OK;
+    int rc = cli_getopt_json_only(self, argc, argv, &json);
 
-    if (idx == -2)
-        return EXIT_OK;
-    if (idx < 0 || idx != argc) {
-        if (idx >= 0)
-            cmd_usage(self, stderr);
-        return EXIT_USAGE;
-    }
+    if (rc >= 0)
+        return rc;
+    rc = EXIT_OK;
     if (cli_open_host(&ctx, &host))
         return EXIT_FAILED;
     out_names_load(host);

@@ -45,6 +45,10 @@ int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r);
  * first non-option argument, or -1 after printing usage. */
 int cli_getopt(const struct cmd_spec *cmd, int argc, char **argv,
                bool *json_r, bool *all_r);
+/* For commands taking only --json: -1 when the command should run, else
+ * the exit code to return (help shown, or usage error printed). */
+int cli_getopt_json_only(const struct cmd_spec *cmd, int argc, char **argv,
+                         bool *json_r);
 
 int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -86,6 +86,18 @@ bad:
     return -1;
 }
 
+int cli_getopt_json_only(const struct cmd_spec *cmd, int argc, char **argv,
+                         bool *json_r)
+{
+    int idx = cli_getopt(cmd, argc, argv, json_r, NULL);
+
+    if (idx == -2)
+        return EXIT_OK;
+    if (idx >= 0 && idx != argc)
+        cmd_usage(cmd, stderr);
+    return idx == argc ? -1 : EXIT_USAGE;
+}
+
 int cli_open_ctx(xpci_ctx **ctx_r)
 {
     struct xpci_params params = {0};

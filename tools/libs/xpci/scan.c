@@ -652,11 +652,8 @@ int xpci_host_find(const struct xpci_host *host, const char *id,
     struct xpci_bdf bdf;
 
     if (xpci_bdf_parse(id, &bdf) == 0) {
-        char canon[XPCI_BDF_STRLEN];
-        ssize_t i;
+        ssize_t i = xpci__host_index(host, id);
 
-        xpci_bdf_format(&bdf, canon);
-        i = xpci__host_index(host, canon);
         if (i < 0)
             return -ENODEV;
         *dev_r = &host->devs[i];
