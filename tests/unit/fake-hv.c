@@ -35,6 +35,13 @@ struct hv_dev {
 struct hv_domain {
     uint32_t domid;
     bool passthrough; /* created with an IOMMU context */
+    bool hvm;
+};
+
+/* A permission a domain holds: "iomem 0xfebc0+0x20", "irq 11", "pirq 11". */
+struct hv_grant {
+    uint32_t domid;
+    char *what;
 };
 
 struct hv_fail {
@@ -54,6 +61,8 @@ struct fake_hv {
     size_t n_fails;
     char **calls; /* NULL-terminated */
     size_t n_calls;
+    struct hv_grant *grants;
+    size_t n_grants;
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -75,6 +84,57 @@ static void *xrealloc(void *p, size_t n)
     if (!p)
         die("out of memory");
     return p;
+}
+
+/* Grant (allow) or revoke a permission; a revoke of one not held is a
+ * no-op, as Xen's rangeset removal is. */
+static void grant(struct fake_hv *hv, uint32_t domid, bool allow,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void grant(struct fake_hv *hv, uint32_t domid, bool allow,
+                  const char *fmt, ...)
+{
+    va_list ap;
+    char *what;
+
+    va_start(ap, fmt);
+    if (vasprintf(&what, fmt, ap) < 0)
+        die("out of memory");
+    va_end(ap);
+    for (size_t i = 0; i < hv->n_grants; i++) {
+        if (hv->grants[i].domid == domid && !strcmp(hv->grants[i].what, what)) {
+            if (!allow) {
+                free(hv->grants[i].what);
+                hv->grants[i] = hv->grants[--hv->n_grants];
+            }
+            free(what);
+            return;
+        }
+    }
+    if (!allow) {
+        free(what);
+        return;
+    }
+    hv->grants = xrealloc(hv->grants, (hv->n_grants + 1) * sizeof(*hv->grants));
+    hv->grants[hv->n_grants].domid = domid;
+    hv->grants[hv->n_grants++].what = what;
+}
+
+unsigned fake_hv_grants(const struct fake_hv *hv, uint32_t domid)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < hv->n_grants; i++)
+        n += hv->grants[i].domid == domid;
+    return n;
+}
+
+bool fake_hv_has_grant(const struct fake_hv *hv, uint32_t domid,
+                       const char *what)
+{
+    for (size_t i = 0; i < hv->n_grants; i++)
+        if (hv->grants[i].domid == domid && !strcmp(hv->grants[i].what, what))
+            return true;
+    return false;
 }
 
 /* "[DDDD:]BB:DD.F" to Xen's SBDF. */
@@ -164,6 +224,9 @@ void fake_hv_free(struct fake_hv *hv)
         free(hv->fails[i].op);
     for (size_t i = 0; i < hv->n_calls; i++)
         free(hv->calls[i]);
+    for (size_t i = 0; i < hv->n_grants; i++)
+        free(hv->grants[i].what);
+    free(hv->grants);
     free(hv->devs);
     free(hv->doms);
     free(hv->fails);
@@ -468,7 +531,11 @@ static int hv_iomem_permission(void *priv, uint32_t domid, uint64_t first_mfn,
                   (unsigned long long)first_mfn, (unsigned long long)nr_mfns,
                   allow);
 
-    return r ? r : domain_check(hv, domid);
+    if (r || (r = domain_check(hv, domid)))
+        return r;
+    grant(hv, domid, allow, "iomem 0x%llx+0x%llx",
+          (unsigned long long)first_mfn, (unsigned long long)nr_mfns);
+    return 0;
 }
 
 static int hv_ioport_permission(void *priv, uint32_t domid, uint32_t first_port,
@@ -478,7 +545,10 @@ static int hv_ioport_permission(void *priv, uint32_t domid, uint32_t first_port,
     int r = enter(hv, "ioport_permission", "%u, 0x%x, 0x%x, %d", domid,
                   first_port, nr_ports, allow);
 
-    return r ? r : domain_check(hv, domid);
+    if (r || (r = domain_check(hv, domid)))
+        return r;
+    grant(hv, domid, allow, "ioport 0x%x+0x%x", first_port, nr_ports);
+    return 0;
 }
 
 /* For dom0's GSIs Xen hands out pirq == irq. */
@@ -492,6 +562,7 @@ static int hv_map_pirq(void *priv, uint32_t domid, int irq, int *pirq_r)
     if (irq <= 0)
         return -EINVAL;
     *pirq_r = irq;
+    grant(hv, domid, true, "pirq %d", irq);
     return 0;
 }
 
@@ -500,7 +571,10 @@ static int hv_unmap_pirq(void *priv, uint32_t domid, int pirq)
     struct fake_hv *hv = priv;
     int r = enter(hv, "unmap_pirq", "%u, %d", domid, pirq);
 
-    return r ? r : domain_check(hv, domid);
+    if (r || (r = domain_check(hv, domid)))
+        return r;
+    grant(hv, domid, false, "pirq %d", pirq);
+    return 0;
 }
 
 static int hv_irq_permission(void *priv, uint32_t domid, int pirq, bool allow)
@@ -508,7 +582,10 @@ static int hv_irq_permission(void *priv, uint32_t domid, int pirq, bool allow)
     struct fake_hv *hv = priv;
     int r = enter(hv, "irq_permission", "%u, %d, %d", domid, pirq, allow);
 
-    return r ? r : domain_check(hv, domid);
+    if (r || (r = domain_check(hv, domid)))
+        return r;
+    grant(hv, domid, allow, "irq %d", pirq);
+    return 0;
 }
 
 /* DOMID_IO is not a domain getdomaininfo lists. */
@@ -520,6 +597,29 @@ static int hv_domain_exists(void *priv, uint32_t domid)
     if (r)
         return r;
     return domid == 0 || find_domain(hv, domid) ? 0 : -ESRCH;
+}
+
+static int hv_domain_type(void *priv, uint32_t domid)
+{
+    struct fake_hv *hv = priv;
+    const struct hv_domain *dom;
+    int r = enter(hv, "domain_type", "%u", domid);
+
+    if (r)
+        return r;
+    if (domid == 0)
+        return XPCI_DOMAIN_PV;
+    dom = find_domain(hv, domid);
+    if (!dom)
+        return -ESRCH;
+    return dom->hvm ? XPCI_DOMAIN_HVM : XPCI_DOMAIN_PV;
+}
+
+void fake_hv_set_hvm(struct fake_hv *hv, uint32_t domid, bool hvm)
+{
+    for (size_t i = 0; i < hv->n_doms; i++)
+        if (hv->doms[i].domid == domid)
+            hv->doms[i].hvm = hvm;
 }
 
 const struct xpci_hv_ops fake_hv_ops = {
@@ -536,4 +636,5 @@ const struct xpci_hv_ops fake_hv_ops = {
     .unmap_pirq = hv_unmap_pirq,
     .irq_permission = hv_irq_permission,
     .domain_exists = hv_domain_exists,
+    .domain_type = hv_domain_type,
 };

@@ -39,6 +39,15 @@ void fake_hv_add_domain(struct fake_hv *hv, uint32_t domid);
  * not (a domain created without pci= or passthrough="enabled"). */
 void fake_hv_set_passthrough(struct fake_hv *hv, uint32_t domid,
                              bool enabled);
+/* Make an added domain HVM (domain_type answers XPCI_DOMAIN_HVM). */
+void fake_hv_set_hvm(struct fake_hv *hv, uint32_t domid, bool hvm);
+/* Permissions domid holds now (iomem / ioport ranges, irqs, mapped
+ * pirqs); allow adds one, revoke / unmap removes it. */
+unsigned fake_hv_grants(const struct fake_hv *hv, uint32_t domid);
+/* One of them, as "iomem 0xFIRST+0xNR", "ioport 0xFIRST+0xNR",
+ * "irq N" or "pirq N". */
+bool fake_hv_has_grant(const struct fake_hv *hv, uint32_t domid,
+                       const char *what);
 /* Devices never mentioned exist and belong to dom0; this one does not
  * exist for Xen (test_assign -EINVAL, assign -ENODEV). */
 void fake_hv_remove_device(struct fake_hv *hv, const char *bdf);

@@ -135,6 +135,13 @@ struct xpci_hv_ops {
     int (*irq_permission)(void *priv, uint32_t domid, int pirq, bool allow);
     /* 0 if the domain exists, -ESRCH if not. */
     int (*domain_exists)(void *priv, uint32_t domid);
+    /* enum xpci_domain_type of a running domain, or -ESRCH. */
+    int (*domain_type)(void *priv, uint32_t domid);
+};
+
+enum xpci_domain_type {
+    XPCI_DOMAIN_PV = 1,
+    XPCI_DOMAIN_HVM = 2, /* HVM and PVH (Xen's hvm_guest flag) */
 };
 
 /*
@@ -223,6 +230,9 @@ struct xpci_params {
     /* Append-only audit log; default LOCALSTATEDIR/log/xpci/audit.log.
      * Every change also goes to syslog unless XPCI_CTX_NO_SYSLOG. */
     const char *audit_log;
+    /* Where device models listen: <run_dir>/qmp-libxl-<domid>; default
+     * "/var/run/xen". */
+    const char *run_dir;
 };
 
 typedef struct xpci_ctx xpci_ctx;
@@ -512,6 +522,84 @@ int xpci_persistent_match(xpci_ctx *ctx, const char *bdf);
  * functions by location path. */
 int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
                    struct xpci_result **res_r);
+
+/* ------------------------------------------------------------------ */
+/* Giving functions to guests and taking them back                     */
+/* ------------------------------------------------------------------ */
+
+/* How long a guest or device model gets to answer, by default. */
+#define XPCI_GUEST_TIMEOUT_MS 10000
+
+struct xpci_attach_opts {
+    bool dry_run;   /* plan only: change nothing */
+    /* detach: when the guest does not release a function in time, take
+     * it anyway (as xl pci-detach -f) */
+    bool force;
+    /* attach: make functions that are not assignable yet assignable first,
+     * as if every spec said seize=1 */
+    bool seize;
+    int timeout_ms; /* guest / device model deadline; 0: the default */
+};
+
+/*
+ * Resolve a domain given by name or by id.  *name_r (may be NULL) gets a
+ * malloc'd copy of its name, or NULL when it has none.  Returns 0,
+ * -ESRCH (no such domain), -ENOTCONN (no xenstore) or -errno.
+ */
+int xpci_domain_resolve(xpci_ctx *ctx, const char *domain, uint32_t *domid_r,
+                        char **name_r);
+
+/*
+ * Give assignable functions to a running domain.  specs are xl
+ * PCI_SPEC_STRINGs ("01:00.0@4,permissive=1", "name=nic0", "02:00.*").
+ * For every function: xc_test_assign_device, the guest's permissions on
+ * its BARs (iomem, ioport) and legacy IRQ (pirq), xc_assign_device with
+ * the RDM flag of its rdm_policy, then for a PV guest pciback's backend
+ * entries and the hot-plug handshake with pcifront, for an HVM guest
+ * device_add of xen-pci-passthrough through the device model's QMP.  All
+ * of the specs or none: on failure every step done is undone in reverse,
+ * the functions end where they were (quarantined in pciback).  libxl's
+ * xenstore layout is used throughout, so xl pci-list and xl destroy see
+ * the result.  Returns 0, -ESRCH (no such domain), -EINVAL (bad spec),
+ * -ENODEV, -EBUSY (held by another domain), -EPERM (not assignable),
+ * -ETIMEDOUT (the guest did not answer) or the failing step's -errno.
+ */
+int xpci_attach(xpci_ctx *ctx, const char *domain, const char *const *specs,
+                unsigned n, const struct xpci_attach_opts *opts,
+                struct xpci_result **res_r);
+
+/*
+ * Take functions back from a domain into quarantine (assignable, in
+ * pciback, owned by DOMID_IO).  devs are BDFs, specs or assignable names;
+ * "BB:DD.*" takes every attached function of the slot.  Functions libxl
+ * attached are handled the same way.  All or nothing, as xpci_attach.
+ */
+int xpci_detach(xpci_ctx *ctx, const char *domain, const char *const *devs,
+                unsigned n, const struct xpci_attach_opts *opts,
+                struct xpci_result **res_r);
+
+struct xpci_attached {
+    uint32_t domid;
+    char *domain;          /* its name, or NULL */
+    char bdf[XPCI_BDF_STRLEN];
+    int vdevfn;            /* guest slot << 3 | function, -1 when unknown */
+    char *vdev;            /* pciback's guest address ("0000:00:00.00"),
+                              or NULL */
+    int state;             /* state-N (XenbusState), -1 when absent */
+    char *name;            /* name-N, or NULL */
+    char *opts;            /* opts-N verbatim, or NULL */
+    int permissive;        /* XPCI_OPT_UNSET, 0 or 1 */
+    int msitranslate;
+    int power_mgmt;
+    int rdm_policy;        /* XPCI_OPT_UNSET or enum xpci_rdm_policy */
+};
+
+/* Functions attached to domain (NULL: to every domain), in domain then
+ * backend order.  Reads pciback's backend entries, so functions libxl
+ * attached are listed too. */
+int xpci_attached_list(xpci_ctx *ctx, const char *domain,
+                       struct xpci_attached **list_r, size_t *n_r);
+void xpci_attached_list_free(struct xpci_attached *list, size_t n);
 
 #ifdef __cplusplus
 }

@@ -58,8 +58,9 @@ int xpci_ctx_new(xpci_ctx **ctx_r, const struct xpci_params *params)
                                          : LOCALSTATEDIR "/lib/xpci");
     ctx->audit_log = strdup(p->audit_log ? p->audit_log
                                          : LOCALSTATEDIR "/log/xpci/audit.log");
+    ctx->run_dir = strdup(p->run_dir ? p->run_dir : "/var/run/xen");
     ctx->no_syslog = !!(p->flags & XPCI_CTX_NO_SYSLOG);
-    if (!ctx->state_dir || !ctx->audit_log) {
+    if (!ctx->state_dir || !ctx->audit_log || !ctx->run_dir) {
         r = -ENOMEM;
         goto fail;
     }
@@ -126,6 +127,7 @@ void xpci_ctx_free(xpci_ctx *ctx)
     free(ctx->xs_why);
     free(ctx->state_dir);
     free(ctx->audit_log);
+    free(ctx->run_dir);
     free(ctx);
 }
 

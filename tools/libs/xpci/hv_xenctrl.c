@@ -201,6 +201,20 @@ static int hv_domain_exists(void *priv, uint32_t domid)
     return 0;
 }
 
+static int hv_domain_type(void *priv, uint32_t domid)
+{
+    struct hv_xc *hv = priv;
+    xc_domaininfo_t info;
+    int r = xc_domain_getinfolist(hv->xch, domid, 1, &info);
+
+    if (r < 0)
+        return neg_errno(r);
+    if (r == 0 || info.domain != domid)
+        return -ESRCH;
+    return info.flags & XEN_DOMINF_hvm_guest ? XPCI_DOMAIN_HVM
+                                             : XPCI_DOMAIN_PV;
+}
+
 static const struct xpci_hv_ops xenctrl_ops = {
     .close = hv_close,
     .physinfo = hv_physinfo,
@@ -215,6 +229,7 @@ static const struct xpci_hv_ops xenctrl_ops = {
     .unmap_pirq = hv_unmap_pirq,
     .irq_permission = hv_irq_permission,
     .domain_exists = hv_domain_exists,
+    .domain_type = hv_domain_type,
 };
 
 int xpci__hv_xenctrl_open(const char *dev_root, const char *proc_root,

@@ -72,6 +72,7 @@ struct xpci_ctx {
 
     char *state_dir;   /* persistent set, journal, lock */
     char *audit_log;
+    char *run_dir;     /* device model QMP sockets */
     bool no_syslog;
 };
 
