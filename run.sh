@@ -19,7 +19,8 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
 BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
-    libxen-dev libyajl-dev libcmocka-dev xen-utils-4.17 pciutils time)
+    libxen-dev libyajl-dev libcmocka-dev xen-utils-4.17 pciutils time
+    qemu-system-x86)
 
 install_deps() {
     local missing=()
@@ -30,8 +31,10 @@ install_deps() {
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "run.sh: installing ${missing[*]}"
     $SUDO apt-get update -q
-    # --no-install-recommends keeps the hypervisor and QEMU off a build
-    # machine: xen-utils is wanted for its libraries and xenstored only.
+    # --no-install-recommends keeps the hypervisor and Xen's device model
+    # off a build machine: xen-utils is wanted for its libraries and
+    # xenstored only.  Plain qemu-system-x86 is wanted: `make check` talks
+    # QMP to it (tests/integration/test-qmp-qemu.c).
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
         --no-install-recommends "${missing[@]}"
 }

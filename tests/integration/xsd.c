@@ -386,6 +386,12 @@ int xsd_stop(struct xsd *xsd)
 
 /* ------------------------------------------------------------- a guest */
 
+/* A watch event that arrived while a request waited for its reply. */
+struct dom_event {
+    struct dom_event *next;
+    char *path, *token;
+};
+
 struct xsd_dom {
     unsigned domid;
     struct xs_handle *dom0; /* introduced the domain, releases it */
@@ -393,10 +399,19 @@ struct xsd_dom {
     int kick_fd;   /* the daemon's notifications to this domain */
     int evtchn_fd; /* wakes the daemon */
     uint32_t req_id;
+    struct dom_event *events, **events_tail; /* queued, oldest first */
 };
 
 static void dom_free(struct xsd_dom *dom)
 {
+    while (dom->events) {
+        struct dom_event *e = dom->events;
+
+        dom->events = e->next;
+        free(e->path);
+        free(e->token);
+        free(e);
+    }
     if (dom->dom0)
         xs_close(dom->dom0);
     if (dom->intf)
@@ -421,6 +436,7 @@ int xsd_dom_open(struct xsd *xsd, unsigned domid, struct xsd_dom **dom_r)
         return -ENOMEM;
     dom->domid = domid;
     dom->kick_fd = dom->evtchn_fd = -1;
+    dom->events_tail = &dom->events;
 
     /* O_RDWR: the FIFO keeps a writer (us), so poll() never sees a hang
      * up after the daemon's short-lived writes. */
@@ -576,8 +592,55 @@ static int errno_of(const char *name)
     return EIO;
 }
 
+/* Queue a watch event ("path\0token\0" as the daemon sends it); one
+ * that cannot be parsed or stored is dropped. */
+static void queue_event(struct xsd_dom *dom, const char *body, size_t len)
+{
+    size_t plen = strnlen(body, len);
+    struct dom_event *e;
+
+    if (plen == len)
+        return;
+    e = calloc(1, sizeof(*e));
+    if (!e)
+        return;
+    e->path = strdup(body);
+    e->token = strndup(body + plen + 1, len - plen - 1);
+    if (!e->path || !e->token) {
+        free(e->path);
+        free(e->token);
+        free(e);
+        return;
+    }
+    *dom->events_tail = e;
+    dom->events_tail = &e->next;
+}
+
+/* Read one whole message from the ring; the body NUL-terminated. */
+static int ring_get_msg(struct xsd_dom *dom, struct xsd_sockmsg *hdr,
+                        char **body_r, int64_t deadline)
+{
+    char *body;
+    int r;
+
+    if ((r = ring_get(dom, hdr, sizeof(*hdr), deadline)) < 0)
+        return r;
+    if (hdr->len > XENSTORE_PAYLOAD_MAX)
+        return -EPROTO;
+    body = malloc(hdr->len + 1);
+    if (!body)
+        return -ENOMEM;
+    if ((r = ring_get(dom, body, hdr->len, deadline)) < 0) {
+        free(body);
+        return r;
+    }
+    body[hdr->len] = '\0';
+    *body_r = body;
+    return 0;
+}
+
 /* One request and its reply (payload NUL-terminated for convenience);
- * watch events in between are dropped. */
+ * watch events in between are queued for xsd_dom_next_event. */
 static int dom_request(struct xsd_dom *dom, enum xsd_sockmsg_type type,
                        const char *payload, size_t len, char **reply_r,
                        size_t *len_r)
@@ -598,20 +661,11 @@ static int dom_request(struct xsd_dom *dom, enum xsd_sockmsg_type type,
         (r = ring_put(dom, payload, len, deadline)) < 0)
         return r;
     for (;;) {
-        if ((r = ring_get(dom, &hdr, sizeof(hdr), deadline)) < 0)
+        if ((r = ring_get_msg(dom, &hdr, &body, deadline)) < 0)
             return r;
-        if (hdr.len > XENSTORE_PAYLOAD_MAX)
-            return -EPROTO;
-        body = malloc(hdr.len + 1);
-        if (!body)
-            return -ENOMEM;
-        if ((r = ring_get(dom, body, hdr.len, deadline)) < 0) {
-            free(body);
-            return r;
-        }
-        body[hdr.len] = '\0';
         if (hdr.type != XS_WATCH_EVENT)
             break;
+        queue_event(dom, body, hdr.len);
         free(body);
     }
     if (hdr.type == XS_ERROR) {
@@ -667,5 +721,72 @@ int xsd_dom_get_perms(struct xsd_dom *dom, const char *path, char **perms_r)
         if (reply[i] == '\0')
             reply[i] = i + 1 == len ? '\0' : '\n';
     *perms_r = reply;
+    return 0;
+}
+
+static int watch_request(struct xsd_dom *dom, enum xsd_sockmsg_type type,
+                         const char *path, const char *token)
+{
+    size_t plen = strlen(path) + 1, tlen = strlen(token) + 1;
+    char *buf = malloc(plen + tlen);
+    int r;
+
+    if (!buf)
+        return -ENOMEM;
+    memcpy(buf, path, plen);
+    memcpy(buf + plen, token, tlen);
+    r = dom_request(dom, type, buf, plen + tlen, NULL, NULL);
+    free(buf);
+    return r;
+}
+
+int xsd_dom_watch(struct xsd_dom *dom, const char *path, const char *token)
+{
+    return watch_request(dom, XS_WATCH, path, token);
+}
+
+int xsd_dom_unwatch(struct xsd_dom *dom, const char *path, const char *token)
+{
+    return watch_request(dom, XS_UNWATCH, path, token);
+}
+
+int xsd_dom_fd(const struct xsd_dom *dom)
+{
+    return dom->kick_fd;
+}
+
+int xsd_dom_next_event(struct xsd_dom *dom, char **path_r, char **token_r)
+{
+    struct xenstore_domain_interface *intf = dom->intf;
+    struct xsd_sockmsg hdr;
+    struct dom_event *e;
+    char buf[64], *body;
+    int r;
+
+    /* Drain the notifications first: whatever arrives after the check
+     * below notifies again. */
+    while (read(dom->kick_fd, buf, sizeof(buf)) > 0)
+        ;
+    while (!dom->events) {
+        XENSTORE_RING_IDX prod =
+            __atomic_load_n(&intf->rsp_prod, __ATOMIC_ACQUIRE);
+
+        if (prod == intf->rsp_cons)
+            return -EAGAIN;
+        r = ring_get_msg(dom, &hdr, &body, now_ms() + REPLY_TIMEOUT_MS);
+        if (r < 0)
+            return r;
+        /* Nothing else is in flight: a reply here is a stray one. */
+        if (hdr.type == XS_WATCH_EVENT)
+            queue_event(dom, body, hdr.len);
+        free(body);
+    }
+    e = dom->events;
+    dom->events = e->next;
+    if (!dom->events)
+        dom->events_tail = &dom->events;
+    *path_r = e->path;
+    *token_r = e->token;
+    free(e);
     return 0;
 }

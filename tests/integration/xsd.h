@@ -102,4 +102,18 @@ int xsd_dom_rm(struct xsd_dom *dom, const char *path);
  * caller frees. */
 int xsd_dom_get_perms(struct xsd_dom *dom, const char *path, char **perms_r);
 
+/*
+ * Watches as the domain: the daemon reports only changes to nodes the
+ * domain may read.  Events that arrive while a request waits for its
+ * reply are queued.  One thread at a time per domain connection.
+ */
+int xsd_dom_watch(struct xsd_dom *dom, const char *path, const char *token);
+int xsd_dom_unwatch(struct xsd_dom *dom, const char *path, const char *token);
+/* Readable when the daemon notified the domain; then call
+ * xsd_dom_next_event until it answers -EAGAIN. */
+int xsd_dom_fd(const struct xsd_dom *dom);
+/* The oldest event not yet taken (path and token malloc'd), or -EAGAIN
+ * when there is none now. */
+int xsd_dom_next_event(struct xsd_dom *dom, char **path_r, char **token_r);
+
 #endif /* XSD_H */

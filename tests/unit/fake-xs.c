@@ -22,7 +22,45 @@ struct fake_xs {
     unsigned n, alloc;
     char fail_op[32];
     int fail_err, fail_count;
+    int (*peer)(struct fake_xs *xs, void *arg);
+    void *peer_arg;
+    /* the store as a transaction found it, for an abort */
+    struct node *saved;
+    unsigned n_saved;
+    bool in_txn;
 };
+
+static void nodes_free(struct node *nodes, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        free(nodes[i].path);
+        free(nodes[i].val);
+    }
+    free(nodes);
+}
+
+static struct node *nodes_copy(const struct node *nodes, unsigned n)
+{
+    struct node *c = calloc(n ? n : 1, sizeof(*c));
+
+    if (!c)
+        abort();
+    for (unsigned i = 0; i < n; i++) {
+        c[i] = nodes[i];
+        c[i].path = strdup(nodes[i].path);
+        c[i].val = strdup(nodes[i].val);
+        if (!c[i].path || !c[i].val)
+            abort();
+    }
+    return c;
+}
+
+void fake_xs_set_peer(struct fake_xs *xs,
+                      int (*peer)(struct fake_xs *xs, void *arg), void *arg)
+{
+    xs->peer = peer;
+    xs->peer_arg = arg;
+}
 
 struct fake_xs *fake_xs_new(void)
 {
@@ -37,11 +75,8 @@ void fake_xs_free(struct fake_xs *xs)
 {
     if (!xs)
         return;
-    for (unsigned i = 0; i < xs->n; i++) {
-        free(xs->nodes[i].path);
-        free(xs->nodes[i].val);
-    }
-    free(xs->nodes);
+    nodes_free(xs->nodes, xs->n);
+    nodes_free(xs->saved, xs->n_saved);
     free(xs);
 }
 
@@ -132,15 +167,38 @@ static void xs_close(void *priv)
 {
 }
 
+/* One transaction at a time; an abort puts the store back as the
+ * transaction found it (a commit never conflicts). */
 static int xs_txn_start(void *priv, uint32_t *txn_r)
 {
+    struct fake_xs *xs = priv;
+    int r = failing(priv, "txn_start");
+
+    if (r)
+        return r;
+    nodes_free(xs->saved, xs->n_saved);
+    xs->saved = nodes_copy(xs->nodes, xs->n);
+    xs->n_saved = xs->n;
+    xs->in_txn = true;
     *txn_r = 1;
-    return failing(priv, "txn_start");
+    return 0;
 }
 
 static int xs_txn_end(void *priv, uint32_t txn, bool abort)
 {
-    return failing(priv, "txn_end");
+    struct fake_xs *xs = priv;
+    int r = failing(priv, "txn_end");
+
+    (void)txn;
+    if (xs->in_txn && (abort || r)) {
+        nodes_free(xs->nodes, xs->n);
+        xs->nodes = xs->saved;
+        xs->n = xs->alloc = xs->n_saved;
+        xs->saved = NULL;
+        xs->n_saved = 0;
+    }
+    xs->in_txn = false;
+    return r;
 }
 
 static int xs_read(void *priv, uint32_t txn, const char *path, char **val_r)
@@ -263,10 +321,20 @@ static int xs_watch(void *priv, const char *path, const char *token)
     return 0;
 }
 
+/* Time does not pass here: a wait ends at once, with an event when the
+ * peer (the other end of a protocol) changed something, else with
+ * -ETIMEDOUT. */
 static int xs_wait_watch(void *priv, int timeout_ms, char **path_r,
                          char **token_r)
 {
-    return -ETIMEDOUT;
+    struct fake_xs *xs = priv;
+
+    (void)timeout_ms;
+    if (!xs->peer || xs->peer(xs, xs->peer_arg) <= 0)
+        return -ETIMEDOUT;
+    *path_r = strdup("/");
+    *token_r = strdup("peer");
+    return *path_r && *token_r ? 0 : -ENOMEM;
 }
 
 const struct xpci_xs_ops fake_xs_ops = {

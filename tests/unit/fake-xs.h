@@ -2,8 +2,9 @@
 /*
  * fake-xs.h - an in-memory xenstore for unit tests: nodes with values and
  * permissions, directories, recursive removal, and a failure to inject.
- * Transactions always commit; watches are accepted and never fire (the
- * integration suite runs the real xenstored for those).
+ * Transactions always commit.  Watches are accepted; a wait for one asks
+ * the peer, if set, to act and fires when it changed something, else it
+ * times out at once (the integration suite runs the real xenstored).
  */
 #ifndef FAKE_XS_H
 #define FAKE_XS_H
@@ -24,5 +25,10 @@ unsigned fake_xs_count(const struct fake_xs *xs, const char *path);
 /* Make hook `op` ("write", "rm", ...) fail with -err, count times (-1:
  * always). */
 void fake_xs_fail(struct fake_xs *xs, const char *op, int err, int count);
+
+/* The other end of a protocol: called on every wait for a watch; returns
+ * how many nodes it changed (0: nothing to do, so the wait times out). */
+void fake_xs_set_peer(struct fake_xs *xs,
+                      int (*peer)(struct fake_xs *xs, void *arg), void *arg);
 
 #endif /* FAKE_XS_H */

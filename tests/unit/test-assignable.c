@@ -490,6 +490,28 @@ static void test_up_interface_needs_force(void **state)
     xpci_result_free(res);
 }
 
+static void test_force_each_covers_only_its_own_function(void **state)
+{
+    struct fixture *f = *state;
+    /* the VF's interface is up; the NIC's is down */
+    static const char *const devs[] = {"0000:01:00.0", "0000:07:10.0"};
+    static const bool wrong[] = {true, false}, right[] = {false, true};
+    struct xpci_op_opts o = {.force_each = wrong};
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(add(f, devs, 2, &o, &res), -EPERM);
+    assert_non_null(strstr(res->error, "0000:07:10.0"));
+    assert_non_null(strstr(res->error, "dom0.net"));
+    assert_string_equal(driver_of(f, "0000:01:00.0"), "e1000e");
+    assert_string_equal(driver_of(f, "0000:07:10.0"), "ixgbevf");
+    xpci_result_free(res);
+    o.force_each = right;
+    assert_int_equal(add(f, devs, 2, &o, &res), 0);
+    assert_string_equal(driver_of(f, "0000:01:00.0"), "pciback");
+    assert_string_equal(driver_of(f, "0000:07:10.0"), "pciback");
+    xpci_result_free(res);
+}
+
 static void test_no_iommu_refuses_even_with_force(void **state)
 {
     struct fixture *f = *state;
@@ -848,6 +870,7 @@ int main(void)
         T(test_add_loads_pciback_when_it_is_missing),
         T(test_add_refuses_the_root_disk_even_with_force),
         T(test_up_interface_needs_force),
+        T(test_force_each_covers_only_its_own_function),
         T(test_no_iommu_refuses_even_with_force),
         T(test_without_xen_nothing_is_hidden),
         T(test_functions_that_go_together_are_hidden_together),

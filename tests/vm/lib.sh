@@ -19,9 +19,16 @@
 #            xen_dev_owner BDF (domid or "io" after the IOMMU driver's
 #            last logged move), xen_owner_is BDF WHO
 # Guests:    guest_create NAME PCI_SPEC..., guest_domid NAME,
+#            guest_cfg NAME PCI_SPEC... (only writes /tmp/NAME.cfg),
+#            guest_boot NAME (xl create of that file, first report),
 #            guest_console NAME (xenconsoled's log of its console),
 #            guest_pci NAME (its last PCI report), guest_has NAME PATTERN,
-#            guest_lacks NAME PATTERN, guest_destroy_all
+#            guest_lacks NAME PATTERN, guest_destroy_all,
+#            xl_pci_has NAME BDF (xl pci-list NAME lists BDF),
+#            pci_backend DOMID (pciback's backend directory in xenstore),
+#            pci_backend_state DOMID
+# SR-IOV:    nvme_vfs_up PF (every VF of QEMU's NVMe controller up on
+#            dom0's nvme driver; their BDFs in NVME_VFS)
 #
 # Scenario environment (set by dom0-run.sh): XPCI_VM_IN (share input),
 # XPCI_VM_OUT (share output), XPCI_VM_HAVE_XPCI (1 when the xpci stage is
@@ -254,17 +261,17 @@ xen_owner_is()
 
 # ---------------------------------------------------------------- guests
 
-# guest_create NAME [PCI_SPEC...]: a PV guest running image/guest-init,
-# with passthrough enabled; waits for its first PCI report.
-guest_create()
+# guest_cfg NAME [PCI_SPEC...]: write /tmp/NAME.cfg, a PV guest running
+# image/guest-init with passthrough enabled (so devices can be hot-plugged
+# even when the list is empty).
+guest_cfg()
 {
-    local name=$1 cfg spec list=
+    local name=$1 spec list=
     shift
-    cfg=/tmp/$name.cfg
     for spec in "$@"; do
         list="$list${list:+, }'$spec'"
     done
-    cat > "$cfg" <<EOF
+    cat > "/tmp/$name.cfg" <<EOF
 name = "$name"
 type = "pv"
 kernel = "$GUEST_KERNEL"
@@ -276,10 +283,24 @@ passthrough = "enabled"
 pci = [ $list ]
 on_crash = "preserve"
 EOF
+}
+
+# guest_boot NAME: xl create /tmp/NAME.cfg and wait for the guest's first
+# PCI report.
+guest_boot()
+{
+    local name=$1
     _GUESTS="$_GUESTS $name"
-    timed "xl create $name" xl create "$cfg" || return 1
+    timed "xl create $name" xl create "/tmp/$name.cfg" || return 1
     wait_for 180 "the first PCI report of guest $name" \
         grep -q 'xpci-guest: pci-end' "$CONSOLE_DIR/guest-$name.log"
+}
+
+# guest_create NAME [PCI_SPEC...]: guest_cfg and guest_boot.
+guest_create()
+{
+    guest_cfg "$@"
+    guest_boot "$1"
 }
 
 guest_domid()
@@ -324,4 +345,70 @@ guest_destroy_all()
         xl domid "$g" > /dev/null 2>&1 && xl destroy "$g" > /dev/null 2>&1
     done
     _GUESTS=
+}
+
+# xl_pci_has NAME BDF: `xl pci-list NAME` lists BDF ("Vdev Device" lines).
+xl_pci_has()
+{
+    xl pci-list "$1" 2>/dev/null | awk -v bdf="$2" '
+        $2 == bdf { found = 1 } END { exit !found }'
+}
+
+# pciback's backend directory for a guest's (only) PCI bus.
+pci_backend()
+{
+    echo "/local/domain/0/backend/pci/$1/0"
+}
+
+# The backend's XenbusState (4: connected), or nothing when it is absent.
+pci_backend_state()
+{
+    xenstore-read "$(pci_backend "$1")/state" 2>/dev/null
+}
+
+# ---------------------------------------------------------------- SR-IOV
+
+# nvme_vfs_up PF: enable every VF of QEMU's NVMe controller PF and bring
+# each up on dom0's nvme driver, as 30-nvme-sriov does step by step:
+# flexible resources (2 queues, 1 vector) while the secondary controllers
+# are offline, sriov_numvfs with sriov_drivers_autoprobe cleared, the
+# controllers online, then the probe, waiting for each controller to be
+# live.  NVME_VFS gets the VFs' BDFs.
+nvme_vfs_up()
+{
+    local d=/sys/bus/pci/devices/$1 ctrl total id l v
+    NVME_VFS=
+    total=$(cat "$d/sriov_totalvfs" 2>/dev/null)
+    [ "${total:-0}" -ge 1 ] || return 1
+    ctrl=/dev/$(ls "$d/nvme" 2>/dev/null | head -n1)
+    for id in $(nvme list-secondary "$ctrl" | awk '/SCID/ { print $NF }'); do
+        nvme virt-mgmt "$ctrl" -c "$id" -r 0 -a 8 -n 2 > /dev/null &&
+            nvme virt-mgmt "$ctrl" -c "$id" -r 1 -a 8 -n 1 > /dev/null ||
+            return 1
+    done
+    echo 0 > "$d/sriov_drivers_autoprobe"
+    echo "$total" > "$d/sriov_numvfs" || return 1
+    wait_for 60 "$total VFs of $1" \
+        sh -c "[ \$(ls -d $d/virtfn* | wc -l) -eq $total ]" || return 1
+    for id in $(nvme list-secondary "$ctrl" | awk '/SCID/ { print $NF }'); do
+        nvme virt-mgmt "$ctrl" -c "$id" -a 9 > /dev/null || return 1
+    done
+    for l in "$d"/virtfn*; do
+        NVME_VFS="$NVME_VFS $(basename "$(readlink "$l")")"
+    done
+    NVME_VFS=${NVME_VFS# }
+    echo 1 > "$d/sriov_drivers_autoprobe"
+    for v in $NVME_VFS; do
+        echo "$v" > /sys/bus/pci/drivers_probe 2>/dev/null
+    done
+    wait_for 60 "the VFs live on dom0's nvme" _nvme_vfs_live
+}
+
+_nvme_vfs_live()
+{
+    local v
+    for v in $NVME_VFS; do
+        [ "$(dev_driver "$v")" = nvme ] &&
+            grep -qx live /sys/bus/pci/devices/$v/nvme/nvme*/state || return 1
+    done
 }

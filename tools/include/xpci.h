@@ -444,6 +444,9 @@ struct xpci_op_opts {
     bool rebind;       /* assignable-remove: rebind the original driver */
     bool dry_run;      /* plan only: change nothing */
     bool no_persist;   /* don't record the change in the persistent set */
+    /* assignable-add: force for devs[i] alone (and the functions that go
+     * with it), as with seize=1 in an xl config; NULL: none */
+    const bool *force_each;
 };
 
 /*

@@ -13,65 +13,6 @@
 
 enum { OPT_DRY_RUN = 256, OPT_JSON, OPT_NO_PERSIST };
 
-static int exit_code(int r)
-{
-    if (r == 0)
-        return EXIT_OK;
-    return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
-}
-
-static void print_result(const char *op, const struct xpci_result *res,
-                         bool dry_run, int r, bool json)
-{
-    if (json) {
-        yajl_gen g = json_open();
-
-        yajl_gen_map_open(g);
-        json_kv_str(g, "schema", "xpci-result/1");
-        json_kv_str(g, "op", op);
-        json_kv_bool(g, "ok", r == 0);
-        json_kv_bool(g, "dry_run", dry_run);
-        json_kv_strv(g, "plan", res ? res->plan : NULL, res ? res->n_plan : 0);
-        json_kv_int(g, "done", res ? res->n_done : 0);
-        json_kv_strv(g, "notes", res ? res->notes : NULL,
-                     res ? res->n_notes : 0);
-        json_kv_str(g, "error", res ? res->error : strerror(-r));
-        json_kv_bool(g, "rolled_back", res && res->rolled_back);
-        json_kv_strv(g, "undo_errors", res ? res->undo_errors : NULL,
-                     res ? res->n_undo_errors : 0);
-        yajl_gen_map_close(g);
-        json_close(g);
-        fputc('\n', stdout);
-        return;
-    }
-    if (!res) {
-        fprintf(stderr, "xpci %s: %s\n", op, strerror(-r));
-        return;
-    }
-    if (dry_run && r == 0) {
-        printf("%s would run %u step(s):\n", op, res->n_plan);
-        for (unsigned i = 0; i < res->n_plan; i++)
-            printf("  %2u. %s\n", i + 1, res->plan[i]);
-    } else if (opt_verbose) {
-        for (unsigned i = 0; i < res->n_done && i < res->n_plan; i++)
-            printf("  done: %s\n", res->plan[i]);
-    }
-    for (unsigned i = 0; i < res->n_notes; i++)
-        printf("%s\n", res->notes[i]);
-    if (r == 0)
-        return;
-    fprintf(stderr, "xpci %s: %s\n", op,
-            res->error ? res->error : strerror(-r));
-    if (res->n_done || res->rolled_back || res->n_undo_errors) {
-        if (res->rolled_back)
-            fprintf(stderr, "xpci %s: undone: every function is as it was\n",
-                    op);
-        for (unsigned i = 0; i < res->n_undo_errors; i++)
-            fprintf(stderr, "xpci %s: UNDO FAILED: %s\n", op,
-                    res->undo_errors[i]);
-    }
-}
-
 /* Shared by add and remove: parse, open, run, print. */
 static int run_mutation(const char *op, int argc, char **argv, bool add)
 {
@@ -135,10 +76,10 @@ static int run_mutation(const char *op, int argc, char **argv, bool add)
     else
         r = xpci_assignable_remove(ctx, (const char *const *)argv + optind,
                                    (unsigned)(argc - optind), &opts, &res);
-    print_result(op, res, opts.dry_run, r, json);
+    out_result(op, res, opts.dry_run, r, json, NULL, NULL);
     xpci_result_free(res);
     xpci_ctx_free(ctx);
-    return exit_code(r);
+    return cli_exit_code(r);
 }
 
 int cmd_assignable_add(int argc, char **argv)
@@ -246,8 +187,8 @@ int cmd_recover(int argc, char **argv)
     if (cli_open_ctx(&ctx))
         return EXIT_FAILED;
     r = xpci_recover(ctx, &res);
-    print_result("recover", res, false, r, json);
+    out_result("recover", res, false, r, json, NULL, NULL);
     xpci_result_free(res);
     xpci_ctx_free(ctx);
-    return exit_code(r);
+    return cli_exit_code(r);
 }

@@ -41,6 +41,43 @@ const struct cmd_spec cmd_table[] = {
      "List hidden functions (by xpci or xl)", "[--json]",
      "  --json         machine-readable output (schema "
      "xpci-assignable/1)\n"},
+    {"prepare", cmd_prepare,
+     "Make the functions of an xl domain config assignable",
+     "[-f] [--dry-run] [--json] DOMAIN.cfg",
+     "  DOMAIN.cfg     an xl domain config; every entry of its pci list\n"
+     "                 is parsed, and every function it names is hidden\n"
+     "                 from dom0 in one step, so xl create can have them\n"
+     "  -f, --force    take them even though dom0 uses them; seize=1 in an\n"
+     "                 entry (or pci_seize=1) does this for its function\n"
+     "  --dry-run      print every step and change nothing\n"
+     "  --json         machine-readable result (schema xpci-result/1)\n"
+     "All or nothing, as assignable-add.\n"},
+    {"attach", cmd_attach, "Give assignable functions to a running domain",
+     "[--dry-run] [--json] [--seize] [--timeout SEC] DOMAIN SPEC...",
+     "  DOMAIN         a domain name or id\n"
+     "  SPEC           an xl PCI_SPEC_STRING: BDF[@VSLOT][,KEY=VALUE...]\n"
+     "                 or name=NAME (see xl-pci-configuration(5))\n"
+     "  --seize        make functions that are not assignable yet\n"
+     "                 assignable first (as seize=1 in every SPEC)\n"
+     "  --timeout SEC  how long the guest or device model may take\n"
+     "                 (default 10)\n"
+     "  --dry-run      print every step and change nothing\n"
+     "  --json         machine-readable result (schema xpci-result/1)\n"
+     "Several SPECs are one transaction: all are attached or none.\n"},
+    {"detach", cmd_detach, "Take functions back from a domain",
+     "[-f] [--dry-run] [--json] [--timeout SEC] DOMAIN DEV...",
+     "  DEV            a BDF, a PCI_SPEC_STRING or an assignable name;\n"
+     "                 BB:DD.* is every attached function of the slot\n"
+     "  -f, --force    take them even when the guest does not release\n"
+     "                 them in time\n"
+     "  --timeout SEC  how long the guest may take (default 10)\n"
+     "  --dry-run      print every step and change nothing\n"
+     "  --json         machine-readable result (schema xpci-result/1)\n"
+     "The functions stay assignable (in pciback, quarantined).\n"},
+    {"attached", cmd_attached, "List the functions domains hold",
+     "[DOMAIN] [--json]",
+     "  DOMAIN         only this domain (name or id)\n"
+     "  --json         machine-readable output (schema xpci-attached/1)\n"},
     {"recover", cmd_recover,
      "Undo an operation interrupted by a crash", "[--json]",
      "  --json         machine-readable result (schema xpci-result/1)\n"},

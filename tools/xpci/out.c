@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * out.c - output helpers of the xpci command: colour (only on a terminal),
- * aligned text tables, JSON through libyajl, and device names from the
- * pci.ids database.
+ * aligned text tables, JSON through libyajl, the result of a mutating
+ * command (text or xpci-result/1), and device names from the pci.ids
+ * database.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -236,6 +238,72 @@ void json_checks(yajl_gen g, const struct xpci_report *rep)
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
+}
+
+/* ------------------------------------------------------------ results */
+int cli_exit_code(int r)
+{
+    if (r == 0)
+        return EXIT_OK;
+    return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
+}
+
+static void json_result(const char *op, const struct xpci_result *res,
+                        bool dry_run, int r, out_json_fn extra,
+                        const void *arg)
+{
+    yajl_gen g = json_open();
+
+    yajl_gen_map_open(g);
+    json_kv_str(g, "schema", "xpci-result/1");
+    json_kv_str(g, "op", op);
+    json_kv_bool(g, "ok", r == 0);
+    json_kv_bool(g, "dry_run", dry_run);
+    json_kv_strv(g, "plan", res ? res->plan : NULL, res ? res->n_plan : 0);
+    json_kv_int(g, "done", res ? res->n_done : 0);
+    json_kv_strv(g, "notes", res ? res->notes : NULL, res ? res->n_notes : 0);
+    json_kv_str(g, "error",
+                res && res->error ? res->error : r ? strerror(-r) : NULL);
+    json_kv_bool(g, "rolled_back", res && res->rolled_back);
+    json_kv_strv(g, "undo_errors", res ? res->undo_errors : NULL,
+                 res ? res->n_undo_errors : 0);
+    if (extra)
+        extra(g, arg);
+    yajl_gen_map_close(g);
+    json_close(g);
+    fputc('\n', stdout);
+}
+
+void out_result(const char *op, const struct xpci_result *res, bool dry_run,
+                int r, bool json, out_json_fn extra, const void *arg)
+{
+    if (json) {
+        json_result(op, res, dry_run, r, extra, arg);
+        return;
+    }
+    if (!res) {
+        fprintf(stderr, "xpci %s: %s\n", op, strerror(-r));
+        return;
+    }
+    if (dry_run && r == 0) {
+        printf("%s would run %u step(s):\n", op, res->n_plan);
+        for (unsigned i = 0; i < res->n_plan; i++)
+            printf("  %2u. %s\n", i + 1, res->plan[i]);
+    } else if (opt_verbose) {
+        for (unsigned i = 0; i < res->n_done && i < res->n_plan; i++)
+            printf("  done: %s\n", res->plan[i]);
+    }
+    for (unsigned i = 0; i < res->n_notes; i++)
+        printf("%s\n", res->notes[i]);
+    if (r == 0)
+        return;
+    fprintf(stderr, "xpci %s: %s\n", op,
+            res->error ? res->error : strerror(-r));
+    if (res->rolled_back)
+        fprintf(stderr, "xpci %s: undone: every function is as it was\n", op);
+    for (unsigned i = 0; i < res->n_undo_errors; i++)
+        fprintf(stderr, "xpci %s: UNDO FAILED: %s\n", op,
+                res->undo_errors[i]);
 }
 
 /* ------------------------------------------------------------ names */

@@ -57,6 +57,14 @@ int cmd_assignable_add(int argc, char **argv);
 int cmd_assignable_remove(int argc, char **argv);
 int cmd_assignable_list(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_attached(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+
+/* "--timeout SEC" (seconds, fractions allowed, at most a day) in
+ * milliseconds; -1 after printing why it is malformed. */
+int cli_parse_timeout(const char *cmd, const char *arg);
 
 /* out.c */
 bool out_color(void);
@@ -85,5 +93,14 @@ void json_kv_tristate(yajl_gen g, const char *k, enum xpci_tristate v);
 void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n);
 void json_host_info(yajl_gen g, const struct xpci_host *host);
 void json_checks(yajl_gen g, const struct xpci_report *rep);
+
+/* The outcome of a mutating command: its plan (--dry-run), notes and
+ * error, or with json one xpci-result/1 object, to which extra (may be
+ * NULL) adds members. */
+typedef void (*out_json_fn)(yajl_gen g, const void *arg);
+void out_result(const char *op, const struct xpci_result *res, bool dry_run,
+                int r, bool json, out_json_fn extra, const void *arg);
+/* A library result as an exit code: 0, -EINVAL usage (2), else 1. */
+int cli_exit_code(int r);
 
 #endif /* XPCI_CLI_H */

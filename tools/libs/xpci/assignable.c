@@ -32,6 +32,7 @@ struct op {
     xpci_ctx *ctx;
     struct xpci_host *host;
     const struct xpci_op_opts *opts;
+    bool force;          /* opts->force, or force_each of the device at hand */
     struct xpci_result *res;
     struct xpci__plan plan;
     bool *chosen;        /* per host device */
@@ -81,6 +82,7 @@ static int op_begin(struct op *op, xpci_ctx *ctx,
     op->lock = -1;
     op->ctx = ctx;
     op->opts = opts;
+    op->force = opts->force;
     op->plan.op = name;
     op->res = calloc(1, sizeof(*op->res));
     if (!op->res)
@@ -171,7 +173,7 @@ static int vet(struct op *op, const struct xpci_report *rep)
                                c->remedy ? ")" : "");
             return -EPERM;
         }
-        if (c->level == XPCI_LEVEL_WARN && dom0 && !op->opts->force) {
+        if (c->level == XPCI_LEVEL_WARN && dom0 && !op->force) {
             xpci__result_error(op->res,
                                "%s: refused by check %s: %s (use --force to "
                                "take it from dom0 anyway)",
@@ -450,6 +452,8 @@ int xpci_assignable_add(xpci_ctx *ctx, const char *const *devs, unsigned n,
     for (unsigned k = 0; k < n; k++) {
         ssize_t idx;
 
+        /* A function's force covers those that go with it. */
+        op.force = opts->force || (opts->force_each && opts->force_each[k]);
         if ((r = resolve(&op, devs[k], &idx)) < 0 ||
             (r = choose_with_companions(&op, (size_t)idx)) < 0)
             goto out;

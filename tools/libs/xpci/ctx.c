@@ -128,6 +128,7 @@ void xpci_ctx_free(xpci_ctx *ctx)
     free(ctx->state_dir);
     free(ctx->audit_log);
     free(ctx->run_dir);
+    free(ctx->step_detail);
     free(ctx);
 }
 

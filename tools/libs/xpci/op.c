@@ -34,6 +34,18 @@ static const char *const kind_names[] = {
     [XPCI__STEP_XS_RM] = "xs-rm",
     [XPCI__STEP_STATE_ADD] = "state-add",
     [XPCI__STEP_STATE_DEL] = "state-del",
+    [XPCI__STEP_ASSIGN] = "assign",
+    [XPCI__STEP_DEASSIGN] = "deassign",
+    [XPCI__STEP_IOMEM_ALLOW] = "iomem-allow",
+    [XPCI__STEP_IOMEM_REVOKE] = "iomem-revoke",
+    [XPCI__STEP_IOPORT_ALLOW] = "ioport-allow",
+    [XPCI__STEP_IOPORT_REVOKE] = "ioport-revoke",
+    [XPCI__STEP_IRQ_ALLOW] = "irq-allow",
+    [XPCI__STEP_IRQ_REVOKE] = "irq-revoke",
+    [XPCI__STEP_PV_ADD] = "pv-add",
+    [XPCI__STEP_PV_REMOVE] = "pv-remove",
+    [XPCI__STEP_QMP_ADD] = "qmp-add",
+    [XPCI__STEP_QMP_DEL] = "qmp-del",
 };
 
 int xpci__plan_add(struct xpci__plan *plan, const char *dev,
@@ -113,9 +125,12 @@ char *xpci__action_describe(const char *dev, const struct xpci__action *a)
         return xpci__sprintf("%s: persistent set: add \"%s\"", dev, v);
     case XPCI__STEP_STATE_DEL:
         return xpci__sprintf("%s: persistent set: remove", dev);
+    case XPCI__STEP_NONE:
+        break;
     default:
-        return xpci__sprintf("%s: nothing", dev);
+        return xpci__attach_describe(dev, a);
     }
+    return xpci__sprintf("%s: nothing", dev);
 }
 
 static int vnote(char ***v, unsigned *n, const char *fmt, va_list ap)
@@ -339,8 +354,9 @@ static int act(xpci_ctx *ctx, const char *dev, const struct xpci__action *a)
     case XPCI__STEP_STATE_DEL:
         r = xpci__state_del(ctx, dev);
         return r < 0 ? r : 1;
+    default:
+        return xpci__attach_act(ctx, dev, a);
     }
-    return -EINVAL;
 }
 
 /* ------------------------------------------------------------ journal */
@@ -405,8 +421,13 @@ static int journal_sync(struct journal *j)
         return -errno;
     /* Test hook (XPCI_TEST_CRASH_AFTER=N): die like a kill -9 after the
      * Nth journal record, to exercise xpci_recover(). */
-    if (j->crash_after > 0 && ++j->records == j->crash_after)
-        raise(SIGKILL);
+    if (j->crash_after > 0 && ++j->records == j->crash_after) {
+        /* XPCI_TEST_CRASH_SIGNAL: stop with that signal instead, for a
+         * test whose fakes live in its own memory. */
+        const char *sig = getenv("XPCI_TEST_CRASH_SIGNAL");
+
+        raise(sig ? atoi(sig) : SIGKILL);
+    }
     return 0;
 }
 

@@ -7,7 +7,8 @@
  * Every call takes a deadline in milliseconds (< 0: none); a device model
  * that does not answer in time gives -ETIMEDOUT.  On failure, when err_r is
  * non-NULL, *err_r gets a malloc'd one-line message (caller frees): QMP's
- * own "class: desc" for a refused command, else what went wrong.
+ * own "Class: desc" for a refused command, else what went wrong; on
+ * success *err_r is left alone.  One handle serves one thread at a time.
  */
 #ifndef XPCI_QMP_H
 #define XPCI_QMP_H
@@ -41,7 +42,9 @@ int xpci__qmp_command(struct xpci__qmp *q, const char *command,
 /*
  * Wait for event (e.g. "DEVICE_DELETED"); when device is non-NULL, only
  * an event whose data.device equals it counts.  An event already received
- * counts.  Returns 0 or -ETIMEDOUT / -errno.
+ * (while a command waited for its answer) counts; the one that matches is
+ * used up.  Other events that arrive meanwhile are kept.  Returns 0 or
+ * -ETIMEDOUT / -errno.
  */
 int xpci__qmp_wait_event(struct xpci__qmp *q, const char *event,
                          const char *device, int timeout_ms, char **err_r);
@@ -57,7 +60,9 @@ void xpci__qmp_pt_id(const struct xpci_bdf *bdf, char *buf);
  * {"driver":"xen-pci-passthrough","id":"pci-pt-01_00.0",
  *  "hostaddr":"0000:01:00.0"[,"addr":"4.0"][,"permissive":true]}
  * addr only when vdevfn >= 0 (slot.function in hex), permissive only when
- * true.  *json_r malloc'd.  Returns 0 or -ENOMEM.
+ * true.  libxl leaves addr out when its vdevfn is 0; here "no particular
+ * slot" is -1.  *json_r malloc'd.  Returns 0, -EINVAL (vdevfn > 0xff) or
+ * -ENOMEM.
  */
 int xpci__qmp_pt_add_args(const struct xpci_bdf *bdf, int vdevfn,
                           bool permissive, char **json_r);
@@ -69,14 +74,16 @@ int xpci__qmp_pt_add_args(const struct xpci_bdf *bdf, int vdevfn,
  * not listed by query-pci), -ETIMEDOUT or -errno.
  */
 int xpci__qmp_pt_add(struct xpci__qmp *q, const struct xpci_bdf *bdf,
-                     int vdevfn, bool permissive, int timeout_ms,
-                     int *vdevfn_r, char **err_r);
+                     int vdevfn, bool permissive, int timeout_ms, int *vdevfn_r,
+                     char **err_r);
 
 /*
  * device_del the passthrough device and wait for its DEVICE_DELETED
- * event.  A device QEMU no longer has (query-pci does not list it, or
- * device_del answers DeviceNotFound) counts as deleted.  Returns 0,
- * -ETIMEDOUT (the guest did not release it), -EIO or -errno.
+ * event.  A device QEMU no longer has (query-pci, asked first, does not
+ * list it, or device_del answers DeviceNotFound) counts as deleted, and no
+ * device_del is sent for one query-pci does not list.  Returns 0,
+ * -ETIMEDOUT (the guest did not release it: QEMU still has the device and
+ * its unplug request stays pending), -EIO or -errno.
  */
 int xpci__qmp_pt_del(struct xpci__qmp *q, const struct xpci_bdf *bdf,
                      int timeout_ms, char **err_r);

@@ -73,6 +73,10 @@ struct xpci_ctx {
     char *state_dir;   /* persistent set, journal, lock */
     char *audit_log;
     char *run_dir;     /* device model QMP sockets */
+    /* The running attach/detach: how long the guest gets, and what the
+     * last step that waited for it found (attach.c). */
+    int guest_timeout_ms;
+    char *step_detail;
     bool no_syslog;
 };
 
@@ -88,6 +92,19 @@ enum xpci__step_kind {
     XPCI__STEP_XS_RM,        /* remove xenstore path */
     XPCI__STEP_STATE_ADD,    /* add line val to the persistent set */
     XPCI__STEP_STATE_DEL,    /* remove dev from the persistent set */
+    /* Giving dev to a guest (attach.c); path is the domid in decimal. */
+    XPCI__STEP_ASSIGN,       /* xc_assign_device(domid, dev, flags=val) */
+    XPCI__STEP_DEASSIGN,     /* xc_deassign_device(domid, dev) */
+    XPCI__STEP_IOMEM_ALLOW,  /* val "FIRST_MFN NR_MFNS" */
+    XPCI__STEP_IOMEM_REVOKE,
+    XPCI__STEP_IOPORT_ALLOW, /* val "FIRST_PORT NR_PORTS" */
+    XPCI__STEP_IOPORT_REVOKE,
+    XPCI__STEP_IRQ_ALLOW,    /* val IRQ: map the pirq, allow it */
+    XPCI__STEP_IRQ_REVOKE,   /* disallow and unmap */
+    XPCI__STEP_PV_ADD,       /* backend entry + hot-plug; val: see attach.c */
+    XPCI__STEP_PV_REMOVE,
+    XPCI__STEP_QMP_ADD,      /* device model device_add + backend entry */
+    XPCI__STEP_QMP_DEL,
 };
 
 struct xpci__action {
@@ -128,6 +145,12 @@ int xpci__result_note(struct xpci_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int xpci__result_error(struct xpci_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Steps of attach.c: perform (1 changed, 0 already so, -errno) and
+ * describe (caller frees). */
+int xpci__attach_act(xpci_ctx *ctx, const char *dev,
+                     const struct xpci__action *a);
+char *xpci__attach_describe(const char *dev, const struct xpci__action *a);
 
 /* ---- persistent set, lock, audit (state.c) ---- */
 struct xpci__entry {
@@ -310,6 +333,14 @@ typedef int (*xpci__xs_pred)(const char *val, void *arg);
  */
 int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
                       void *arg, int timeout_ms);
+/*
+ * The general form: wait until cond(ctx, arg) answers 1 (0: keep waiting,
+ * -errno: give up), evaluating it at the start and after every change at
+ * or below path.
+ */
+int xpci__xs_wait_cond(xpci_ctx *ctx, const char *path,
+                       int (*cond)(xpci_ctx *, void *), void *arg,
+                       int timeout_ms);
 /* The same for the common case: wait until the node reads expected, or,
  * when expected is NULL, until it is gone. */
 int xpci__xs_wait_value(xpci_ctx *ctx, const char *path,
@@ -347,6 +378,8 @@ struct xpci__pciback_dev {
     int vdevfn;           /* vdevfn-N (hex, written for HVM), -1 if absent */
     int state;            /* state-N (XenbusState), -1 if absent */
     char *opts;           /* opts-N verbatim, or NULL */
+    char *vdev;           /* vdev-N (written by pciback), or NULL */
+    char *name;           /* name-N, or NULL */
     /* opts-N parsed: XPCI_OPT_UNSET when not listed. */
     int msitranslate, power_mgmt, permissive;
     int rdm_policy;       /* XPCI_OPT_UNSET or enum xpci_rdm_policy */

@@ -21,6 +21,8 @@
 #define BACK_VDEVFN_FMT "%s/vdevfn-%u"
 #define BACK_STATE_FMT "%s/state-%u"
 #define BACK_OPTS_FMT "%s/opts-%u"
+#define BACK_VDEV_FMT "%s/vdev-%u"
+#define BACK_NAME_FMT "%s/name-%u"
 /* More entries than any backend has; a larger num_devs is garbage. */
 #define BACK_MAX_DEVS 256
 
@@ -124,8 +126,9 @@ static int check_node(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
  * watches of the same connection only cause one more read (they are
  * consumed, so a connection serves one waiter at a time).
  */
-int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
-                      void *arg, int timeout_ms)
+int xpci__xs_wait_cond(xpci_ctx *ctx, const char *path,
+                       int (*cond)(xpci_ctx *, void *), void *arg,
+                       int timeout_ms)
 {
     static unsigned seq;
     const struct xpci_xs_ops *xs = ctx->xs;
@@ -147,7 +150,7 @@ int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
         char *ev_path = NULL, *ev_token = NULL;
         int left = -1;
 
-        r = check_node(ctx, path, pred, arg);
+        r = cond(ctx, arg);
         if (r != 0)
             break;
         if (deadline >= 0) {
@@ -168,6 +171,27 @@ int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
 
     xs->unwatch(ctx->xs_priv, path, token);
     return r > 0 ? 0 : r;
+}
+
+struct node_cond {
+    const char *path;
+    xpci__xs_pred pred;
+    void *arg;
+};
+
+static int node_holds(xpci_ctx *ctx, void *arg)
+{
+    struct node_cond *nc = arg;
+
+    return check_node(ctx, nc->path, nc->pred, nc->arg);
+}
+
+int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
+                      void *arg, int timeout_ms)
+{
+    struct node_cond nc = {.path = path, .pred = pred, .arg = arg};
+
+    return xpci__xs_wait_cond(ctx, path, node_holds, &nc, timeout_ms);
 }
 
 static int value_is(const char *val, void *arg)
@@ -364,8 +388,11 @@ void xpci__pciback_list_free(struct xpci__pciback_dev *devs, size_t n)
 {
     if (!devs)
         return;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(devs[i].opts);
+        free(devs[i].vdev);
+        free(devs[i].name);
+    }
     free(devs);
 }
 
@@ -453,8 +480,20 @@ static int read_backend_dev(xpci_ctx *ctx, uint32_t txn, const char *base,
     if (d.opts)
         parse_opts(d.opts, &d);
 
+    snprintf(path, sizeof(path), BACK_VDEV_FMT, base, i);
+    if ((r = read_opt(ctx, txn, path, &d.vdev)) < 0)
+        goto fail;
+    snprintf(path, sizeof(path), BACK_NAME_FMT, base, i);
+    if ((r = read_opt(ctx, txn, path, &d.name)) < 0)
+        goto fail;
+
     *d_r = d;
     return 0;
+fail:
+    free(d.opts);
+    free(d.vdev);
+    free(d.name);
+    return r;
 }
 
 struct backend_req {

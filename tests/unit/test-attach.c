@@ -1,0 +1,831 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * test-attach.c - giving functions to a PV guest and taking them back, on a
+ * fake kernel, a fake hypervisor and an in-memory xenstore whose "peer"
+ * plays pciback and pcifront at once: the backend layout libxl uses, the
+ * hot-plug cycle, renumbering on detach, the hypervisor permissions, and
+ * all-or-nothing rollback with every mutating call made to fail in turn,
+ * a guest that never answers and a crash at every journal record.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fake-hv.h"
+#include "fake-sysfs.h"
+#include "fake-xs.h"
+#include "topologies.h"
+#include "xpci.h"
+
+#define GUEST 5
+#define OTHER 6
+#define NIC "0000:01:00.0"   /* e1000e, made assignable in setup */
+#define HIDDEN "0000:09:00.0" /* in pciback from the start */
+#define PF "0000:07:00.0"     /* bound to ixgbe: not assignable */
+#define BE "/local/domain/0/backend/pci/5/0"
+#define FE "/local/domain/5/device/pci/0"
+
+enum peer_mode {
+    PEER_OK,
+    PEER_SILENT,     /* the guest never answers */
+    PEER_NO_RELEASE, /* the guest takes functions but never gives one up */
+};
+
+struct fixture {
+    struct fake_sysfs *t;
+    struct fake_hv *hv;
+    struct fake_xs *xs;
+    xpci_ctx *ctx;
+    char state_dir[512];
+    char audit[512];
+    enum peer_mode mode;
+};
+
+static int fail_at; /* fail the Nth mutating call (0: none) */
+static int calls;
+
+static bool inject(void)
+{
+    return fail_at && ++calls == fail_at;
+}
+
+/* ------------------------------------------------------------ the peer */
+
+static int peer_set(struct fake_xs *xs, const char *path, const char *val)
+{
+    const char *cur = fake_xs_get(xs, path);
+
+    if (cur && !strcmp(cur, val))
+        return 0;
+    fake_xs_set(xs, path, val);
+    return 1;
+}
+
+static int num_at(struct fake_xs *xs, const char *fmt, int i)
+{
+    char path[128];
+    const char *v;
+
+    snprintf(path, sizeof(path), fmt, i);
+    v = fake_xs_get(xs, path);
+    return v ? atoi(v) : -1;
+}
+
+/*
+ * pciback and pcifront of domain GUEST in one step: a new backend
+ * connects with every function exported; Reconfiguring exports the
+ * Initialising functions and drops the Closing ones, then both ends are
+ * Connected again.
+ */
+static int peer(struct fake_xs *xs, void *arg)
+{
+    struct fixture *f = arg;
+    int state = num_at(xs, BE "/state", 0);
+    int n = num_at(xs, BE "/num_devs", 0), changed = 0;
+    bool closing = false;
+    char path[128], val[32];
+
+    if (f->mode == PEER_SILENT || state < 0 ||
+        (state != 1 && state != 7))
+        return 0;
+    for (int i = 0; i < n; i++) {
+        int sub = num_at(xs, BE "/state-%d", i);
+
+        closing |= sub == 5;
+        if (sub != 1)
+            continue;
+        snprintf(path, sizeof(path), BE "/vdev-%d", i);
+        snprintf(val, sizeof(val), "0000:00:%02x.00", i);
+        changed += peer_set(xs, path, val);
+        snprintf(path, sizeof(path), BE "/state-%d", i);
+        changed += peer_set(xs, path, "3");
+    }
+    if (closing && f->mode == PEER_NO_RELEASE)
+        return changed;
+    changed += peer_set(xs, BE "/state", "4");
+    changed += peer_set(xs, FE "/state", "4");
+    return changed;
+}
+
+/* ------------------------------------------------------------ fixture */
+
+static struct xpci_hv_ops wrapped_hv;
+static struct xpci_xs_ops wrapped_xs;
+
+static int w_assign(void *p, uint32_t d, uint32_t s, uint32_t fl)
+{
+    return inject() ? -EBUSY : fake_hv_ops.assign(p, d, s, fl);
+}
+
+static int w_deassign(void *p, uint32_t d, uint32_t s)
+{
+    return inject() ? -EPERM : fake_hv_ops.deassign(p, d, s);
+}
+
+static int w_iomem(void *p, uint32_t d, uint64_t a, uint64_t n, bool allow)
+{
+    return inject() ? -EPERM : fake_hv_ops.iomem_permission(p, d, a, n, allow);
+}
+
+static int w_ioport(void *p, uint32_t d, uint32_t a, uint32_t n, bool allow)
+{
+    return inject() ? -EPERM
+                    : fake_hv_ops.ioport_permission(p, d, a, n, allow);
+}
+
+static int w_map_pirq(void *p, uint32_t d, int irq, int *pirq)
+{
+    return inject() ? -ENOSPC : fake_hv_ops.map_pirq(p, d, irq, pirq);
+}
+
+static int w_irq_perm(void *p, uint32_t d, int pirq, bool allow)
+{
+    return inject() ? -EPERM : fake_hv_ops.irq_permission(p, d, pirq, allow);
+}
+
+static int w_xs_write(void *p, uint32_t txn, const char *path, const char *v)
+{
+    return inject() ? -EACCES : fake_xs_ops.write(p, txn, path, v);
+}
+
+static int w_xs_rm(void *p, uint32_t txn, const char *path)
+{
+    return inject() ? -EACCES : fake_xs_ops.rm(p, txn, path);
+}
+
+static void open_ctx(struct fixture *f)
+{
+    struct xpci_params p = {
+        .sysfs_root = fake_sysfs_sys(f->t),
+        .proc_root = fake_sysfs_proc(f->t),
+        .sysfs_ops = &fake_sysfs_ops,
+        .sysfs_priv = f->t,
+        .hv_ops = &wrapped_hv,
+        .hv_priv = f->hv,
+        .xs_ops = &wrapped_xs,
+        .xs_priv = f->xs,
+        .state_dir = f->state_dir,
+        .audit_log = f->audit,
+        .flags = XPCI_CTX_NO_SYSLOG,
+    };
+
+    xpci_ctx_free(f->ctx);
+    assert_int_equal(xpci_ctx_new(&f->ctx, &p), 0);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    const char *nic[] = {NIC};
+    struct xpci_result *res = NULL;
+
+    assert_non_null(f);
+    f->t = fake_sysfs_new();
+    f->hv = fake_hv_new();
+    fake_hv_set_iommu(f->hv, true);
+    fake_hv_add_domain(f->hv, GUEST);
+    fake_hv_add_domain(f->hv, OTHER);
+    f->xs = fake_xs_new();
+    fake_xs_set(f->xs, "/libxl", "");
+    fake_xs_set(f->xs, "/local/domain/0/name", "Domain-0");
+    fake_xs_set(f->xs, "/local/domain/5/name", "guest");
+    fake_xs_set(f->xs, "/libxl/5/type", "pv");
+    fake_xs_set(f->xs, "/local/domain/6/name", "other");
+    fake_xs_set(f->xs, "/libxl/6/type", "pv");
+    fake_xs_set_peer(f->xs, peer, f);
+    snprintf(f->state_dir, sizeof(f->state_dir), "%s/var/lib/xpci",
+             fake_sysfs_root(f->t));
+    snprintf(f->audit, sizeof(f->audit), "%s/var/log/xpci/audit.log",
+             fake_sysfs_root(f->t));
+    topo_host_bridge(f->t);
+    topo_nic(f->t);
+    topo_sriov(f->t);
+    topo_pciback(f->t);
+
+    wrapped_hv = fake_hv_ops;
+    wrapped_hv.assign = w_assign;
+    wrapped_hv.deassign = w_deassign;
+    wrapped_hv.iomem_permission = w_iomem;
+    wrapped_hv.ioport_permission = w_ioport;
+    wrapped_hv.map_pirq = w_map_pirq;
+    wrapped_hv.irq_permission = w_irq_perm;
+    wrapped_xs = fake_xs_ops;
+    wrapped_xs.write = w_xs_write;
+    wrapped_xs.rm = w_xs_rm;
+    fail_at = calls = 0;
+
+    open_ctx(f);
+    assert_int_equal(xpci_assignable_add(f->ctx, nic, 1, NULL, &res), 0);
+    xpci_result_free(res);
+    fake_hv_set_owner(f->hv, HIDDEN, XPCI_DOMID_IO);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    xpci_ctx_free(f->ctx);
+    fake_xs_free(f->xs);
+    fake_hv_free(f->hv);
+    fake_sysfs_free(f->t);
+    free(f);
+    return 0;
+}
+
+static const struct xpci_attach_opts quick = {.timeout_ms = 50};
+
+static int attach1(struct fixture *f, const char *spec,
+                   struct xpci_result **res_r)
+{
+    const char *specs[] = {spec};
+
+    return xpci_attach(f->ctx, "guest", specs, 1, &quick, res_r);
+}
+
+static int detach1(struct fixture *f, const char *dev, bool force,
+                   struct xpci_result **res_r)
+{
+    const char *devs[] = {dev};
+    struct xpci_attach_opts o = quick;
+
+    o.force = force;
+    return xpci_detach(f->ctx, "guest", devs, 1, &o, res_r);
+}
+
+/* Everything attach may touch, as one string. */
+static char *snapshot(struct fixture *f)
+{
+    static const char *const devs[] = {NIC, HIDDEN};
+    static const char *const nodes[] = {
+        BE "/num_devs", BE "/state", FE "/state",
+        "/libxl/pci/0000-01-00-0/domid", "/libxl/pci/0000-09-00-0/domid",
+    };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    char path[600];
+
+    assert_non_null(m);
+    for (size_t i = 0; i < 2; i++)
+        fprintf(m, "%s owner=%ld\n", devs[i], fake_hv_owner(f->hv, devs[i]));
+    fprintf(m, "grants=%u\n", fake_hv_grants(f->hv, GUEST));
+    fprintf(m, "backend nodes=%u frontend nodes=%u\n",
+            fake_xs_count(f->xs, "/local/domain/0/backend/pci/5"),
+            fake_xs_count(f->xs, "/local/domain/5/device/pci"));
+    for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+        const char *v = fake_xs_get(f->xs, nodes[i]);
+
+        fprintf(m, "%s=%s\n", nodes[i], v ? v : "(absent)");
+    }
+    /* Backend entries by function: a rollback that plugs a function in
+     * again may give it another index. */
+    for (size_t i = 0; i < 2; i++) {
+        int num = num_at(f->xs, BE "/num_devs", 0);
+
+        for (int k = 0; k < num; k++) {
+            char p2[128];
+            const char *dev;
+
+            snprintf(p2, sizeof(p2), BE "/dev-%d", k);
+            dev = fake_xs_get(f->xs, p2);
+            if (!dev || strcmp(dev, devs[i]))
+                continue;
+            snprintf(p2, sizeof(p2), BE "/opts-%d", k);
+            fprintf(m, "entry %s state=%d opts=%s\n", dev,
+                    num_at(f->xs, BE "/state-%d", k),
+                    fake_xs_get(f->xs, p2) ? fake_xs_get(f->xs, p2) : "-");
+        }
+    }
+    snprintf(path, sizeof(path), "%s/journal", f->state_dir);
+    fprintf(m, "journal %s\n", access(path, F_OK) == 0 ? "present" : "absent");
+    fclose(m);
+    return buf;
+}
+
+/* The lines of after that differ from before's, for failure messages. */
+static void report_diff(int k, const char *err, const char *before,
+                        const char *after)
+{
+    char *a = strdup(before), *b = strdup(after), *sa = NULL, *sb = NULL;
+    char *la = strtok_r(a, "\n", &sa), *lb = strtok_r(b, "\n", &sb);
+
+    print_error("call %d: %s\n", k, err ? err : "(no error)");
+    while (la || lb) {
+        if (!la || !lb || strcmp(la, lb))
+            print_error("  before: %s\n  after:  %s\n", la ? la : "",
+                        lb ? lb : "");
+        la = la ? strtok_r(NULL, "\n", &sa) : NULL;
+        lb = lb ? strtok_r(NULL, "\n", &sb) : NULL;
+    }
+    free(a);
+    free(b);
+    fail();
+}
+
+static void expect_node(struct fixture *f, const char *path, const char *val)
+{
+    const char *v = fake_xs_get(f->xs, path);
+
+    if (!v || strcmp(v, val))
+        fail_msg("%s: expected \"%s\", got %s%s%s", path, val, v ? "\"" : "",
+                 v ? v : "(absent)", v ? "\"" : "");
+}
+
+static void expect_perms(struct fixture *f, const char *path,
+                         uint32_t owner, uint32_t reader)
+{
+    struct xpci_xs_perm *perms = NULL;
+    unsigned n = 0;
+
+    assert_int_equal(fake_xs_ops.get_perms(f->xs, 0, path, &perms, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(perms[0].domid, owner);
+    assert_int_equal(perms[0].perms, XPCI_XS_PERM_NONE);
+    assert_int_equal(perms[1].domid, reader);
+    assert_int_equal(perms[1].perms, XPCI_XS_PERM_READ);
+    free(perms);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_attach_first_function(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    assert_null(res->error);
+    /* the backend and frontend libxl would write, as pciback left them */
+    expect_node(f, BE "/frontend", FE);
+    expect_node(f, BE "/frontend-id", "5");
+    expect_node(f, BE "/online", "1");
+    expect_node(f, BE "/domain", "guest");
+    expect_node(f, BE "/num_devs", "1");
+    expect_node(f, BE "/key-0", NIC);
+    expect_node(f, BE "/dev-0", NIC);
+    expect_node(f, BE "/opts-0",
+                "msitranslate=0,power_mgmt=0,permissive=0,rdm_policy=strict");
+    expect_node(f, BE "/state-0", "3");
+    expect_node(f, BE "/state", "4");
+    expect_node(f, FE "/backend", BE);
+    expect_node(f, FE "/backend-id", "0");
+    assert_null(fake_xs_get(f->xs, BE "/vdevfn-0"));
+    expect_perms(f, BE, 0, GUEST);
+    expect_perms(f, FE, GUEST, 0);
+    expect_node(f, "/libxl/pci/0000-01-00-0/domid", "5");
+    /* the hypervisor side: owner, BARs (pages / ports) and the IRQ */
+    assert_int_equal(fake_hv_owner(f->hv, NIC), GUEST);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfebc0+0x20"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfebe0+0x4"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "ioport 0xc000+0x20"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "irq 16"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "pirq 16"));
+    xpci_result_free(res);
+
+    /* again: nothing to do */
+    res = NULL;
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    assert_int_equal(res->n_plan, 0);
+    assert_non_null(strstr(res->notes[0], "already attached"));
+    xpci_result_free(res);
+}
+
+static void test_hotplug_and_detach_renumbers(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    struct xpci_attached *list = NULL;
+    size_t n = 0;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(attach1(f, HIDDEN "@4,permissive=1", &res), 0);
+    xpci_result_free(res);
+    expect_node(f, BE "/num_devs", "2");
+    expect_node(f, BE "/dev-1", HIDDEN);
+    expect_node(f, BE "/vdevfn-1", "20");
+    expect_node(f, BE "/opts-1",
+                "msitranslate=0,power_mgmt=0,permissive=1,rdm_policy=strict");
+    expect_node(f, BE "/state-1", "3");
+    expect_node(f, BE "/state", "4");
+
+    assert_int_equal(xpci_attached_list(f->ctx, "5", &list, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].bdf, NIC);
+    assert_string_equal(list[0].domain, "guest");
+    assert_int_equal(list[0].vdevfn, -1);
+    assert_string_equal(list[1].bdf, HIDDEN);
+    assert_int_equal(list[1].vdevfn, 0x20);
+    assert_int_equal(list[1].permissive, 1);
+    assert_string_equal(list[1].vdev, "0000:00:01.00");
+    xpci_attached_list_free(list, n);
+
+    /* the first goes: the second moves down to index 0 */
+    assert_int_equal(detach1(f, NIC, false, &res), 0);
+    xpci_result_free(res);
+    expect_node(f, BE "/num_devs", "1");
+    expect_node(f, BE "/dev-0", HIDDEN);
+    expect_node(f, BE "/key-0", HIDDEN);
+    expect_node(f, BE "/vdevfn-0", "20");
+    expect_node(f, BE "/state-0", "3");
+    assert_null(fake_xs_get(f->xs, BE "/dev-1"));
+    assert_null(fake_xs_get(f->xs, BE "/state-1"));
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_false(fake_hv_has_grant(f->hv, GUEST, "irq 16") &&
+                 fake_hv_grants(f->hv, GUEST) > 5);
+    assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
+
+    /* the last one takes both directories with it */
+    assert_int_equal(detach1(f, "09:00.0", false, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_xs_count(f->xs, FE), 0);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
+
+    /* detaching what is not attached is a no-op */
+    assert_int_equal(detach1(f, NIC, false, &res), 0);
+    assert_int_equal(res->n_plan, 0);
+    assert_non_null(strstr(res->notes[0], "not attached"));
+    xpci_result_free(res);
+}
+
+static void test_two_specs_one_call(void **state)
+{
+    struct fixture *f = *state;
+    const char *specs[] = {NIC, HIDDEN};
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(xpci_attach(f->ctx, "5", specs, 2, &quick, &res), 0);
+    xpci_result_free(res);
+    expect_node(f, BE "/num_devs", "2");
+    assert_int_equal(fake_hv_owner(f->hv, NIC), GUEST);
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), GUEST);
+    assert_int_equal(xpci_detach(f->ctx, "guest", specs, 2, &quick, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+}
+
+/* Every mutating call of a two-function attach fails in turn: each time
+ * everything is as before. */
+static void test_attach_rolls_back_at_every_step(void **state)
+{
+    struct fixture *f = *state;
+    const char *specs[] = {NIC, HIDDEN};
+    struct xpci_result *res = NULL;
+    char *before = snapshot(f);
+    int total;
+
+    calls = 0;
+    fail_at = -1; /* count only */
+    assert_int_equal(xpci_attach(f->ctx, "guest", specs, 2, &quick, &res), 0);
+    xpci_result_free(res);
+    total = calls;
+    assert_true(total > 10);
+    assert_int_equal(xpci_detach(f->ctx, "guest", specs, 2, &quick, &res), 0);
+    xpci_result_free(res);
+
+    for (int k = 1; k <= total; k++) {
+        char *after;
+
+        calls = 0;
+        fail_at = k;
+        res = NULL;
+        if (xpci_attach(f->ctx, "guest", specs, 2, &quick, &res) == 0) {
+            /* a call whose failure is harmless (removing what is not
+             * there): the attach must then be complete */
+            fail_at = 0;
+            assert_int_equal(fake_hv_owner(f->hv, NIC), GUEST);
+            assert_string_equal(fake_xs_get(f->xs, BE "/state"), "4");
+            assert_string_equal(fake_xs_get(f->xs, BE "/num_devs"), "2");
+            xpci_result_free(res);
+            assert_int_equal(xpci_detach(f->ctx, "guest", specs, 2, &quick,
+                                         &res), 0);
+            xpci_result_free(res);
+            continue;
+        }
+        assert_non_null(res->error);
+        if (!res->rolled_back)
+            fail_msg("call %d: not rolled back: %s", k, res->error);
+        fail_at = 0;
+        after = snapshot(f);
+        if (strcmp(before, after))
+            report_diff(k, res->error, before, after);
+        free(after);
+        xpci_result_free(res);
+    }
+    free(before);
+}
+
+/* The same for detach: each failure leaves both functions attached. */
+static void test_detach_rolls_back_at_every_step(void **state)
+{
+    struct fixture *f = *state;
+    const char *specs[] = {NIC, HIDDEN};
+    struct xpci_result *res = NULL;
+    char *before;
+    int total;
+
+    assert_int_equal(xpci_attach(f->ctx, "guest", specs, 2, &quick, &res), 0);
+    xpci_result_free(res);
+    before = snapshot(f);
+    calls = 0;
+    fail_at = -1;
+    assert_int_equal(xpci_detach(f->ctx, "guest", specs, 2, &quick, &res), 0);
+    xpci_result_free(res);
+    total = calls;
+    assert_int_equal(xpci_attach(f->ctx, "guest", specs, 2, &quick, &res), 0);
+    xpci_result_free(res);
+
+    for (int k = 1; k <= total; k++) {
+        char *after;
+
+        calls = 0;
+        fail_at = k;
+        res = NULL;
+        if (xpci_detach(f->ctx, "guest", specs, 2, &quick, &res) == 0) {
+            /* a harmless failure: the detach must then be complete */
+            fail_at = 0;
+            assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+            assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+            assert_int_equal(fake_xs_count(f->xs, BE), 0);
+            xpci_result_free(res);
+            assert_int_equal(xpci_attach(f->ctx, "guest", specs, 2, &quick,
+                                         &res), 0);
+            xpci_result_free(res);
+            continue;
+        }
+        fail_at = 0;
+        if (!res->rolled_back)
+            fail_msg("call %d: not rolled back: %s; undo: %s", k, res->error,
+                     res->n_undo_errors ? res->undo_errors[0] : "-");
+        after = snapshot(f);
+        if (strcmp(before, after))
+            report_diff(k, res->error, before, after);
+        free(after);
+        xpci_result_free(res);
+    }
+    free(before);
+}
+
+static void test_silent_guest_times_out_and_rolls_back(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    char *before = snapshot(f), *after;
+
+    f->mode = PEER_SILENT;
+    assert_int_equal(attach1(f, NIC, &res), -ETIMEDOUT);
+    assert_true(res->rolled_back);
+    assert_non_null(strstr(res->error, NIC));
+    assert_non_null(strstr(res->error, "did not take"));
+    assert_non_null(strstr(res->error, "backend state 1"));
+    after = snapshot(f);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    xpci_result_free(res);
+}
+
+static void test_guest_that_keeps_a_function(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    char *before, *after;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    before = snapshot(f);
+    f->mode = PEER_NO_RELEASE;
+    assert_int_equal(detach1(f, NIC, false, &res), -ETIMEDOUT);
+    assert_non_null(strstr(res->error, "did not release"));
+    assert_true(res->rolled_back);
+    after = snapshot(f);
+    assert_string_equal(before, after);
+    free(after);
+    xpci_result_free(res);
+
+    /* -f takes it anyway */
+    assert_int_equal(detach1(f, NIC, true, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+    free(before);
+}
+
+static void test_refusals(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    const char *specs[] = {NIC};
+    char *before = snapshot(f), *after;
+
+    assert_int_equal(xpci_attach(f->ctx, "nosuch", specs, 1, &quick, &res),
+                     -ESRCH);
+    assert_non_null(strstr(res->error, "nosuch"));
+    xpci_result_free(res);
+
+    assert_int_equal(attach1(f, PF, &res), -EPERM);
+    assert_non_null(strstr(res->error, "not assignable"));
+    assert_non_null(strstr(res->error, "assignable-add " PF));
+    xpci_result_free(res);
+
+    assert_int_equal(attach1(f, "0000:0a:00.0", &res), -ENODEV);
+    xpci_result_free(res);
+
+    assert_int_equal(attach1(f, "01:00.0,bogus", &res), -EINVAL);
+    assert_non_null(strstr(res->error, "bogus"));
+    xpci_result_free(res);
+
+    assert_int_equal(xpci_attach(f->ctx, "0", specs, 1, &quick, &res),
+                     -EINVAL);
+    xpci_result_free(res);
+
+    /* a domain created without passthrough has no IOMMU context */
+    fake_hv_set_passthrough(f->hv, GUEST, false);
+    assert_int_equal(attach1(f, NIC, &res), -EOPNOTSUPP);
+    assert_non_null(strstr(res->error, "passthrough=\"enabled\""));
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    fake_hv_set_passthrough(f->hv, GUEST, true);
+
+    after = snapshot(f);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+}
+
+/* A function another guest holds (attached by xl: libxl's layout) */
+static void test_held_by_another_domain(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    const char *devs[] = {HIDDEN};
+
+    fake_xs_set(f->xs, "/local/domain/0/backend/pci/6/0/num_devs", "1");
+    fake_xs_set(f->xs, "/local/domain/0/backend/pci/6/0/dev-0", HIDDEN);
+    fake_hv_set_owner(f->hv, HIDDEN, OTHER);
+    assert_int_equal(attach1(f, HIDDEN, &res), -EBUSY);
+    assert_non_null(strstr(res->error, "other (d6)"));
+    xpci_result_free(res);
+    assert_int_equal(xpci_detach(f->ctx, "guest", devs, 1, &quick, &res),
+                     -EBUSY);
+    assert_non_null(strstr(res->error, "other (d6)"));
+    xpci_result_free(res);
+}
+
+/* xl pci-attach's work, detached by xpci */
+static void test_detach_what_libxl_attached(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    fake_xs_set(f->xs, BE "/frontend", FE);
+    fake_xs_set(f->xs, BE "/state", "4");
+    fake_xs_set(f->xs, BE "/num_devs", "1");
+    fake_xs_set(f->xs, BE "/key-0", HIDDEN);
+    fake_xs_set(f->xs, BE "/dev-0", HIDDEN);
+    fake_xs_set(f->xs, BE "/state-0", "3");
+    fake_xs_set(f->xs, BE "/name-0", "nic1");
+    fake_xs_set(f->xs, BE "/opts-0", "msitranslate=0,power_mgmt=0,"
+                                     "permissive=0,rdm_policy=relaxed");
+    fake_xs_set(f->xs, FE "/state", "4");
+    fake_xs_set(f->xs, "/libxl/pci/0000-09-00-0/domid", "5");
+    fake_hv_set_owner(f->hv, HIDDEN, GUEST);
+    assert_int_equal(detach1(f, "nic1", false, &res), 0);
+    assert_null(res->error);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
+    assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-09-00-0/domid"));
+}
+
+static void test_dry_run_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_attach_opts o = {.dry_run = true};
+    const char *specs[] = {NIC};
+    struct xpci_result *res = NULL;
+    char *before = snapshot(f), *after;
+    bool assign = false, pv = false;
+
+    assert_int_equal(xpci_attach(f->ctx, "guest", specs, 1, &o, &res), 0);
+    for (unsigned i = 0; i < res->n_plan; i++) {
+        assign |= strstr(res->plan[i], "xc_assign_device(d5") != NULL;
+        pv |= strstr(res->plan[i], "pciback backend of d5") != NULL;
+    }
+    assert_true(assign && pv);
+    xpci_result_free(res);
+    after = snapshot(f);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+}
+
+/* Stopped after each journal record of an attach (as by kill -9: nothing
+ * after the record runs), then xpci_recover: everything is as before.  The
+ * fakes live in this process, so the stop is a signal that jumps back
+ * here; what the dead operation left open is closed as the kernel would. */
+static sigjmp_buf crash_jmp;
+
+static void crash_handler(int sig)
+{
+    (void)sig;
+    siglongjmp(crash_jmp, 1);
+}
+
+static void close_fds_from(int first)
+{
+    for (int fd = first; fd < first + 64; fd++)
+        close(fd);
+}
+
+static void test_crash_at_every_record(void **state)
+{
+    struct fixture *f = *state;
+    const char *specs[] = {NIC, HIDDEN};
+    char *before = snapshot(f);
+    struct sigaction sa = {.sa_handler = crash_handler};
+    int k;
+
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+    for (k = 1;; k++) {
+        struct xpci_result *res = NULL;
+        volatile int r = 1;
+        char env[16], *after;
+        int first_fd = dup(0);
+
+        close(first_fd);
+        snprintf(env, sizeof(env), "%d", k);
+        setenv("XPCI_TEST_CRASH_AFTER", env, 1);
+        setenv("XPCI_TEST_CRASH_SIGNAL", "10", 1); /* SIGUSR1 */
+        if (sigsetjmp(crash_jmp, 1) == 0)
+            r = xpci_attach(f->ctx, "guest", specs, 2, &quick, &res);
+        unsetenv("XPCI_TEST_CRASH_AFTER");
+        unsetenv("XPCI_TEST_CRASH_SIGNAL");
+        if (r == 0) {
+            xpci_result_free(res);
+            break; /* k is past the last record */
+        }
+        assert_int_equal(r, 1);
+        close_fds_from(first_fd);
+        res = NULL;
+        assert_int_equal(xpci_recover(f->ctx, &res), 0);
+        if (res->n_undo_errors)
+            fail_msg("record %d: %s", k, res->undo_errors[0]);
+        xpci_result_free(res);
+        after = snapshot(f);
+        if (strcmp(before, after))
+            report_diff(k, "crash", before, after);
+        free(after);
+    }
+    assert_true(k > 20);
+    free(before);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_attach_first_function, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hotplug_and_detach_renumbers,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_specs_one_call, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_attach_rolls_back_at_every_step,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_detach_rolls_back_at_every_step,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_silent_guest_times_out_and_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_guest_that_keeps_a_function,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_by_another_domain, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_detach_what_libxl_attached,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_crash_at_every_record, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
