@@ -19,6 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,12 +76,16 @@ static int peer_set(struct fake_xs *xs, const char *path, const char *val)
     return 1;
 }
 
-static int num_at(struct fake_xs *xs, const char *fmt, int i)
+/* The number at BE/key, or at BE/key-i when i >= 0; -1 when absent. */
+static int num_at(struct fake_xs *xs, const char *key, int i)
 {
     char path[128];
     const char *v;
 
-    snprintf(path, sizeof(path), fmt, i);
+    if (i >= 0)
+        snprintf(path, sizeof(path), BE "/%s-%d", key, i);
+    else
+        snprintf(path, sizeof(path), BE "/%s", key);
     v = fake_xs_get(xs, path);
     return v ? atoi(v) : -1;
 }
@@ -91,8 +99,8 @@ static int num_at(struct fake_xs *xs, const char *fmt, int i)
 static int peer(struct fake_xs *xs, void *arg)
 {
     struct fixture *f = arg;
-    int state = num_at(xs, BE "/state", 0);
-    int n = num_at(xs, BE "/num_devs", 0), changed = 0;
+    int state = num_at(xs, "state", -1);
+    int n = num_at(xs, "num_devs", -1), changed = 0;
     bool closing = false;
     char path[128], val[32];
 
@@ -100,7 +108,7 @@ static int peer(struct fake_xs *xs, void *arg)
         (state != 1 && state != 7))
         return 0;
     for (int i = 0; i < n; i++) {
-        int sub = num_at(xs, BE "/state-%d", i);
+        int sub = num_at(xs, "state", i);
 
         closing |= sub == 5;
         if (sub != 1)
@@ -293,7 +301,7 @@ static char *snapshot(struct fixture *f)
     /* Backend entries by function: a rollback that plugs a function in
      * again may give it another index. */
     for (size_t i = 0; i < 2; i++) {
-        int num = num_at(f->xs, BE "/num_devs", 0);
+        int num = num_at(f->xs, "num_devs", -1);
 
         for (int k = 0; k < num; k++) {
             char p2[128];
@@ -305,7 +313,7 @@ static char *snapshot(struct fixture *f)
                 continue;
             snprintf(p2, sizeof(p2), BE "/opts-%d", k);
             fprintf(m, "entry %s state=%d opts=%s\n", dev,
-                    num_at(f->xs, BE "/state-%d", k),
+                    num_at(f->xs, "state", k),
                     fake_xs_get(f->xs, p2) ? fake_xs_get(f->xs, p2) : "-");
         }
     }
@@ -799,6 +807,269 @@ static void test_crash_at_every_record(void **state)
     free(before);
 }
 
+
+/* ------------------------------------------------------------ HVM */
+/*
+ * A device model for domain OTHER (made HVM): a thread serving QMP on
+ * <run_dir>/qmp-libxl-6, one connection after another.  It keeps the
+ * passthrough devices added, answers query-pci with them, refuses
+ * device_add when told to, and sends DEVICE_DELETED after device_del.
+ */
+struct fake_dm {
+    char dir[96];
+    int lfd;
+    pthread_t thread;
+    bool refuse_add;
+    char ids[4][32];
+    int slots[4];
+    unsigned n;
+    char log[4096];
+};
+
+static void dm_send(int fd, const char *s)
+{
+    size_t len = strlen(s);
+
+    assert_true(write(fd, s, len) == (ssize_t)len);
+}
+
+static void dm_json_str(const char *line, const char *key, char *out,
+                        size_t len)
+{
+    char pat[48];
+    const char *p;
+
+    snprintf(pat, sizeof(pat), "\"%s\"", key);
+    out[0] = '\0';
+    if (!(p = strstr(line, pat)) || !(p = strchr(p + strlen(pat), '"')))
+        return;
+    snprintf(out, len, "%.*s", (int)strcspn(p + 1, "\""), p + 1);
+}
+
+static void dm_serve(struct fake_dm *dm, int fd)
+{
+    char buf[4096], reply[2048];
+    size_t have = 0;
+
+    dm_send(fd, "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7}}, "
+                "\"capabilities\": []}}\n");
+    for (;;) {
+        char *nl, id[32], cmd[32], dev[32];
+        ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
+
+        if (r <= 0)
+            return;
+        have += (size_t)r;
+        buf[have] = '\0';
+        while ((nl = strchr(buf, '\n'))) {
+            *nl = '\0';
+            if (strlen(dm->log) + strlen(buf) + 2 < sizeof(dm->log)) {
+                strcat(dm->log, buf);
+                strcat(dm->log, "\n");
+            }
+            dm_json_str(buf, "execute", cmd, sizeof(cmd));
+            dm_json_str(buf, "id", dev, sizeof(dev));
+            {
+                /* the command's id comes after its arguments' */
+                const char *p = NULL, *q = buf;
+
+                while ((q = strstr(q, "\"id\":")))
+                    p = q++;
+                snprintf(id, sizeof(id), "%.*s",
+                         p ? (int)strcspn(p + 5, ",}") : 1, p ? p + 5 : "0");
+            }
+            if (!strcmp(cmd, "device_add") && dm->refuse_add) {
+                snprintf(reply, sizeof(reply),
+                         "{\"error\": {\"class\": \"GenericError\", \"desc\":"
+                         " \"xen-pci-passthrough: no such host device\"}, "
+                         "\"id\": %s}\n", id);
+            } else if (!strcmp(cmd, "device_add")) {
+                char did[32];
+                const char *args = strstr(buf, "\"arguments\"");
+
+                dm_json_str(args ? args : buf, "id", did, sizeof(did));
+                snprintf(dm->ids[dm->n], sizeof(dm->ids[0]), "%s", did);
+                dm->slots[dm->n] = 4 + (int)dm->n;
+                dm->n++;
+                snprintf(reply, sizeof(reply), "{\"return\": {}, \"id\": %s}\n",
+                         id);
+            } else if (!strcmp(cmd, "device_del")) {
+                char did[32];
+                const char *args = strstr(buf, "\"arguments\"");
+
+                dm_json_str(args ? args : buf, "id", did, sizeof(did));
+                for (unsigned i = 0; i < dm->n; i++)
+                    if (!strcmp(dm->ids[i], did)) {
+                        dm->ids[i][0] = '\0';
+                    }
+                snprintf(reply, sizeof(reply),
+                         "{\"return\": {}, \"id\": %s}\n{\"event\": "
+                         "\"DEVICE_DELETED\", \"data\": {\"device\": \"%s\","
+                         " \"path\": \"/machine/peripheral/%s\"}, "
+                         "\"timestamp\": {\"seconds\": 1, "
+                         "\"microseconds\": 2}}\n", id, did, did);
+            } else if (!strcmp(cmd, "query-pci")) {
+                char devs[1024] = "";
+
+                for (unsigned i = 0; i < dm->n; i++) {
+                    char one[256];
+
+                    if (!dm->ids[i][0])
+                        continue;
+                    snprintf(one, sizeof(one),
+                             "%s{\"bus\": 0, \"slot\": %d, \"function\": 0, "
+                             "\"qdev_id\": \"%s\", \"class_info\": "
+                             "{\"class\": 512}, \"id\": {\"vendor\": 32902, "
+                             "\"device\": 4307}, \"regions\": []}",
+                             devs[0] ? ", " : "", dm->slots[i], dm->ids[i]);
+                    strncat(devs, one, sizeof(devs) - strlen(devs) - 1);
+                }
+                snprintf(reply, sizeof(reply),
+                         "{\"return\": [{\"bus\": 0, \"devices\": [%s]}], "
+                         "\"id\": %s}\n", devs, id);
+            } else {
+                snprintf(reply, sizeof(reply), "{\"return\": {}, \"id\": %s}\n",
+                         id);
+            }
+            dm_send(fd, reply);
+            have -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, have + 1);
+        }
+    }
+}
+
+static void *dm_thread(void *arg)
+{
+    struct fake_dm *dm = arg;
+    int fd;
+
+    while ((fd = accept(dm->lfd, NULL, NULL)) >= 0) {
+        dm_serve(dm, fd);
+        close(fd);
+    }
+    return NULL;
+}
+
+static void dm_start(struct fixture *f, struct fake_dm *dm)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct xpci_params p = {
+        .sysfs_root = fake_sysfs_sys(f->t),
+        .proc_root = fake_sysfs_proc(f->t),
+        .sysfs_ops = &fake_sysfs_ops,
+        .sysfs_priv = f->t,
+        .hv_ops = &wrapped_hv,
+        .hv_priv = f->hv,
+        .xs_ops = &wrapped_xs,
+        .xs_priv = f->xs,
+        .state_dir = f->state_dir,
+        .audit_log = f->audit,
+        .run_dir = dm->dir,
+        .flags = XPCI_CTX_NO_SYSLOG,
+    };
+
+    snprintf(dm->dir, sizeof(dm->dir), "%s/run", fake_sysfs_root(f->t));
+    assert_int_equal(mkdir(dm->dir, 0700), 0);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-6", dm->dir);
+    dm->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(dm->lfd >= 0);
+    assert_int_equal(bind(dm->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(dm->lfd, 4), 0);
+    assert_int_equal(pthread_create(&dm->thread, NULL, dm_thread, dm), 0);
+    fake_hv_set_hvm(f->hv, OTHER, true);
+    fake_xs_set(f->xs, "/libxl/6/type", "hvm");
+    xpci_ctx_free(f->ctx);
+    assert_int_equal(xpci_ctx_new(&f->ctx, &p), 0);
+}
+
+static void dm_stop(struct fake_dm *dm)
+{
+    shutdown(dm->lfd, SHUT_RDWR);
+    close(dm->lfd);
+    pthread_join(dm->thread, NULL);
+}
+
+#define HBE "/local/domain/0/backend/pci/6/0"
+
+static void test_hvm_through_the_device_model(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC "@7,permissive=1"};
+    struct xpci_result *res = NULL;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res), 0);
+    xpci_result_free(res);
+    /* libxl's device_add, exactly */
+    assert_non_null(strstr(dm.log, "\"execute\":\"device_add\""));
+    assert_non_null(strstr(dm.log, "\"driver\":\"xen-pci-passthrough\""));
+    assert_non_null(strstr(dm.log, "\"id\":\"pci-pt-01_00.0\""));
+    assert_non_null(strstr(dm.log, "\"hostaddr\":\"0000:01:00.0\""));
+    assert_non_null(strstr(dm.log, "\"addr\":\"7.0\""));
+    assert_non_null(strstr(dm.log, "\"permissive\":true"));
+    /* the backend entry libxl keeps for HVM guests, with the devfn QEMU
+     * reported, no hot-plug cycle */
+    assert_string_equal(fake_xs_get(f->xs, HBE "/dev-0"), NIC);
+    assert_string_equal(fake_xs_get(f->xs, HBE "/vdevfn-0"), "20");
+    assert_string_equal(fake_xs_get(f->xs, HBE "/state"), "1");
+    assert_int_equal(fake_hv_owner(f->hv, NIC), OTHER);
+    assert_true(fake_hv_has_grant(f->hv, OTHER, "iomem 0xfebc0+0x20"));
+
+    dm.log[0] = '\0';
+    {
+        const char *devs[] = {NIC};
+
+        assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &quick, &res), 0);
+        xpci_result_free(res);
+    }
+    assert_non_null(strstr(dm.log, "\"execute\":\"device_del\""));
+    assert_int_equal(fake_xs_count(f->xs, HBE), 0);
+    assert_int_equal(fake_hv_grants(f->hv, OTHER), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+
+    /* QEMU refuses: its words reach the error, and nothing stays */
+    dm.refuse_add = true;
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res),
+                     -EIO);
+    assert_non_null(strstr(res->error, "no such host device"));
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_grants(f->hv, OTHER), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_xs_count(f->xs, HBE), 0);
+    dm_stop(&dm);
+}
+
+/* No device model listening: a clear error naming the socket. */
+static void test_hvm_without_device_model(void **state)
+{
+    struct fixture *f = *state;
+    const char *specs[] = {NIC};
+    struct xpci_result *res = NULL;
+
+    fake_hv_set_hvm(f->hv, OTHER, true);
+    fake_xs_set(f->xs, "/libxl/6/type", "hvm");
+    assert_true(xpci_attach(f->ctx, "other", specs, 1, &quick, &res) < 0);
+    assert_non_null(strstr(res->error, "qmp-libxl-6"));
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+}
+
+static void test_pvh_refused(void **state)
+{
+    struct fixture *f = *state;
+    const char *specs[] = {NIC};
+    struct xpci_result *res = NULL;
+
+    fake_xs_set(f->xs, "/libxl/6/type", "pvh");
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res),
+                     -EOPNOTSUPP);
+    assert_non_null(strstr(res->error, "pvh"));
+    xpci_result_free(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -825,6 +1096,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_crash_at_every_record, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_hvm_through_the_device_model,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hvm_without_device_model, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pvh_refused, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,8 +9,9 @@
  * quarantine into the guest's IOMMU context), then the guest side: for a
  * PV guest pciback's backend entry and the hot-plug handshake with
  * pcifront, for an HVM guest device_add through the device model's QMP.
- * Detaching is the same backwards; Xen's deassign puts the function back
- * into the quarantine (DOMID_IO).  Every step has its inverse in the plan,
+ * Detaching is the same backwards (the guest lets go, its permissions are
+ * revoked, then Xen's deassign puts the function back into the quarantine,
+ * DOMID_IO).  Every step has its inverse in the plan,
  * so op.c can undo a failure or an interrupted run.
  *
  * A brief comment about the PV handshake (drivers/xen/xen-pciback/xenbus.c
@@ -1631,10 +1632,11 @@ static int plan_detach_one(struct att *at, const struct xpci_device *d,
     snprintf(flags, sizeof(flags), "%u",
              e->rdm_policy == XPCI_RDM_POLICY_RELAXED
                  ? XPCI_ASSIGN_RDM_RELAXED : 0U);
-    if ((r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_DEASSIGN,
+    /* the guest's permissions go first, then the function itself */
+    if ((r = plan_perms(at, d, false)) < 0 ||
+        (r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_DEASSIGN,
                             at->domid_str, NULL, XPCI__STEP_ASSIGN,
-                            at->domid_str, flags)) < 0 ||
-        (r = plan_perms(at, d, false)) < 0)
+                            at->domid_str, flags)) < 0)
         return r;
     record_path(d, rec, sizeof(rec));
     return xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_XS_RM, rec, NULL,
