@@ -950,8 +950,9 @@ struct att {
     bool *chosen;
     struct xpci__pciback_dev *attached; /* the domain's backend entries */
     size_t n_attached;
-    struct xpci_assignable *hidden;     /* assignable functions */
-    size_t n_hidden;
+    struct xpci_assignable *hidden;     /* assignable functions, read */
+    size_t n_hidden;                    /* when a name needs them */
+    bool hidden_read;
 };
 
 static void att_dispose(struct att *at)
@@ -1027,7 +1028,7 @@ static int att_begin(struct att *at, xpci_ctx *ctx, const char *domain,
                                        : strerror(-r));
         return r;
     }
-    r = xpci_host_scan(ctx, &at->host);
+    r = xpci__host_scan(ctx, XPCI__SCAN_LIGHT, &at->host);
     if (r < 0) {
         xpci__result_error(at->res, "cannot list PCI functions: %s",
                            strerror(-r));
@@ -1108,6 +1109,17 @@ static int spec_functions(struct att *at, const struct xpci_spec *sp,
 
     if (!sp->has_bdf) {
         /* name=: the name given at assignable-add time */
+        if (!at->hidden_read) {
+            int r = xpci_assignable_list(at->ctx, &at->hidden,
+                                         &at->n_hidden);
+
+            if (r < 0) {
+                xpci__result_error(at->res, "cannot list assignable "
+                                            "functions: %s", strerror(-r));
+                return r;
+            }
+            at->hidden_read = true;
+        }
         for (size_t i = 0; i < at->n_hidden; i++)
             if (at->hidden[i].name && !strcmp(at->hidden[i].name, sp->name) &&
                 xpci_bdf_parse(at->hidden[i].bdf, &want) == 0)
@@ -1506,12 +1518,6 @@ int xpci_attach(xpci_ctx *ctx, const char *domain, const char *const *specs,
         r = -EINVAL;
         goto out;
     }
-    r = xpci_assignable_list(ctx, &at.hidden, &at.n_hidden);
-    if (r < 0) {
-        xpci__result_error(at.res, "cannot list assignable functions: %s",
-                           strerror(-r));
-        goto out;
-    }
     if ((r = collect(&at, specs, n, &wants, &nw)) < 0)
         goto out;
     for (unsigned k = 0; k < nw; k++) {
@@ -1661,9 +1667,6 @@ int xpci_detach(xpci_ctx *ctx, const char *domain, const char *const *devs,
         r = -EINVAL;
         goto out;
     }
-    r = xpci_assignable_list(ctx, &at.hidden, &at.n_hidden);
-    if (r < 0)
-        goto out;
     dom_label(&at, dom, sizeof(dom));
     for (unsigned k = 0; k < n; k++) {
         size_t idx[8];

@@ -554,6 +554,11 @@ static void read_hypervisor(struct xpci_host *host)
 
 int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r)
 {
+    return xpci__host_scan(ctx, 0, host_r);
+}
+
+int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
+{
     _cleanup_close_ int busfd = -1;
     struct xpci_host *host;
     DIR *dir;
@@ -609,9 +614,10 @@ int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r)
     if (r < 0)
         goto fail;
     read_pciback_slots(host);
-    read_hypervisor(host);
+    if (!(flags & XPCI__SCAN_LIGHT))
+        read_hypervisor(host);
     r = read_libxl_records(host);
-    if (r == 0)
+    if (r == 0 && !(flags & XPCI__SCAN_LIGHT))
         r = xpci__dom0_scan(host);
     if (r < 0)
         goto fail;

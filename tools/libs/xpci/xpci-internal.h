@@ -224,6 +224,11 @@ struct xpci_host {
     size_t n_console_devs;
 };
 
+/* xpci_host_scan with flags: XPCI__SCAN_LIGHT reads the functions, pciback
+ * and libxl's records only, not the hypervisor's view (a hypercall per
+ * function) nor dom0's use of each function (what attach needs). */
+#define XPCI__SCAN_LIGHT 1U
+int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r);
 /* Index of the function whose sysfs path is the longest prefix of path
  * (a sysfs-relative "devices/..." path), or -1. */
 ssize_t xpci__host_owner_of(const struct xpci_host *host, const char *path);
