@@ -52,7 +52,7 @@
 struct xlpci_cmd {
     const char *name;
     int (*fn)(int argc, char **argv);
-    int nargs;           /* operands required */
+    int nargs; /* operands required */
     const char *summary;
     const char *usage;
     const char *options; /* or NULL */
@@ -60,8 +60,8 @@ struct xlpci_cmd {
 
 static const struct xlpci_cmd *lookup(const char *name);
 
-static bool opt_force;   /* global -f */
-static int opt_verbose;  /* global -v */
+static bool opt_force;  /* global -f */
+static int opt_verbose; /* global -v */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -95,12 +95,15 @@ static int cmd_getopt(const struct xlpci_cmd *cmd, int argc, char **argv,
         exit(EXIT_OK);
     }
     if (c == '?' || c == ':') {
-        if (optopt)
-            fprintf(stderr, "xl-pci %s: option -%c not supported\n",
-                    cmd->name, optopt);
+        if (optopt && strchr(optstring, optopt))
+            fprintf(stderr, "xl-pci %s: option -%c needs a value\n", cmd->name,
+                    optopt);
+        else if (optopt)
+            fprintf(stderr, "xl-pci %s: option -%c not supported\n", cmd->name,
+                    optopt);
         else
-            fprintf(stderr, "xl-pci %s: option %s not supported\n",
-                    cmd->name, argv[optind - 1]);
+            fprintf(stderr, "xl-pci %s: option %s not supported\n", cmd->name,
+                    argv[optind - 1]);
         exit(EXIT_USAGE);
     }
     if (c != -1)
@@ -134,8 +137,8 @@ static xpci_ctx *open_ctx(void)
         params.proc_root = proc;
         params.state_dir = state;
         params.audit_log = audit;
-        params.flags = XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE |
-                       XPCI_CTX_NO_SYSLOG;
+        params.flags =
+            XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE | XPCI_CTX_NO_SYSLOG;
         params.no_hv_reason = "reading a host tree (XPCI_ROOT)";
     }
     r = xpci_ctx_new(&ctx, &params);
@@ -155,8 +158,7 @@ static xpci_ctx *open_ctx(void)
  * without asking whether it exists; anything else must name a domain.
  * Writes the domain id, in decimal, to buf.  Exits 1 on an unknown name.
  */
-static void find_domain(xpci_ctx *ctx, const char *dom, char *buf,
-                        size_t len)
+static void find_domain(xpci_ctx *ctx, const char *dom, char *buf, size_t len)
 {
     uint32_t domid;
     const char *p;
@@ -257,8 +259,7 @@ static int pci_list(int argc, char **argv)
 /* pci-attach and pci-detach. */
 static int pci_move(int argc, char **argv, bool detach)
 {
-    const struct xlpci_cmd *self = lookup(detach ? "pci-detach"
-                                                 : "pci-attach");
+    const struct xlpci_cmd *self = lookup(detach ? "pci-detach" : "pci-attach");
     struct xpci_attach_opts opts = {0};
     struct xpci_result *res = NULL;
     struct xpci_spec spec;
@@ -414,7 +415,8 @@ static const struct xlpci_cmd commands[] = {
      "<Domain> <PCI_SPEC_STRING>", NULL},
     {"pci-detach", pci_detach, 2, "Take a PCI function back from a domain",
      "[-f] <Domain> <PCI_SPEC_STRING>",
-     "-f                      Take it even if the guest does not release it.\n"},
+     "-f                      Take it even if the guest does not release "
+     "it.\n"},
     {"pci-list", pci_list, 1, "List the PCI functions a domain holds",
      "<Domain>", NULL},
     {"pci-assignable-add", pci_assignable_add, 1,
@@ -497,8 +499,9 @@ int main(int argc, char **argv)
     }
     cmd = lookup(argv[0]);
     if (!cmd) {
-        fprintf(stderr, "xl-pci: command \"%s\" not implemented (only "
-                        "xl's pci-* commands are)\n",
+        fprintf(stderr,
+                "xl-pci: command \"%s\" not implemented (only "
+                "xl's pci-* commands are)\n",
                 argv[0]);
         return EXIT_FAILED;
     }

@@ -54,8 +54,8 @@ static bool spec_ok(const char *cmd, const char *s)
     if (why)
         fprintf(stderr, "xpci %s: %s\n", cmd, why);
     else
-        fprintf(stderr, "xpci %s: malformed PCI_SPEC_STRING '%s': %s\n", cmd,
-                s, strerror(-r));
+        fprintf(stderr, "xpci %s: malformed PCI_SPEC_STRING '%s': %s\n", cmd, s,
+                strerror(-r));
     free(why);
     return false;
 }
@@ -202,9 +202,8 @@ int cmd_detach(int argc, char **argv)
 static const char *xenbus_state_name(int state)
 {
     static const char *const names[] = {
-        "unknown",     "initialising", "initwait",      "initialised",
-        "connected",   "closing",      "closed",        "reconfiguring",
-        "reconfigured",
+        "unknown", "initialising", "initwait",      "initialised",  "connected",
+        "closing", "closed",       "reconfiguring", "reconfigured",
     };
 
     if (state < 0 || state >= (int)(sizeof(names) / sizeof(names[0])))
@@ -326,8 +325,8 @@ static void table_attached(const struct xpci_attached *l, size_t n)
         table_add(t, vdev, NULL);
         table_add(t,
                   xenbus_state_name(l[i].state) ? xenbus_state_name(l[i].state)
-                  : l[i].state < 0                ? "-"
-                                                  : state,
+                  : l[i].state < 0              ? "-"
+                                                : state,
                   NULL);
         table_add(t, *opts ? opts : "-", NULL);
     }
@@ -377,7 +376,7 @@ int cmd_attached(int argc, char **argv)
     if (r < 0) {
         fprintf(stderr, "xpci attached: %s%s%s\n", domain ? domain : "",
                 domain ? ": " : "",
-                r == -ESRCH                                 ? "no such domain"
+                r == -ESRCH ? "no such domain"
                 : r == -ENOTCONN && xpci_ctx_xs_unavailable(ctx)
                     ? xpci_ctx_xs_unavailable(ctx)
                     : strerror(-r));

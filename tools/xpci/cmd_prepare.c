@@ -26,10 +26,10 @@ enum { OPT_DRY_RUN = 256, OPT_JSON };
 /* One function to make assignable. */
 struct fn {
     char bdf[XPCI_BDF_STRLEN];
-    unsigned entry;    /* index of the first pci entry naming it */
-    const char *spec;  /* that entry, as written */
-    bool force;        /* seize (or --force) */
-    bool already;      /* assignable before this run */
+    unsigned entry;   /* index of the first pci entry naming it */
+    const char *spec; /* that entry, as written */
+    bool force;       /* seize (or --force) */
+    bool already;     /* assignable before this run */
     int permissive, msitranslate, power_mgmt, rdm_policy; /* as xl sees */
 };
 
@@ -44,7 +44,7 @@ struct prep {
     struct defaults def;
     struct fn *fns;
     unsigned n;
-    char *error;       /* why the config can't be prepared, or NULL */
+    char *error; /* why the config can't be prepared, or NULL */
 };
 
 /* Record why the config can't be prepared (the first reason wins). */
@@ -93,8 +93,7 @@ static int add_fn(struct prep *p, const char *bdf, unsigned entry,
     f->permissive = spec->permissive != XPCI_OPT_UNSET ? spec->permissive
                     : p->def.permissive >= 0           ? !!p->def.permissive
                                                        : XPCI_OPT_UNSET;
-    f->msitranslate = spec->msitranslate != XPCI_OPT_UNSET
-                          ? spec->msitranslate
+    f->msitranslate = spec->msitranslate != XPCI_OPT_UNSET ? spec->msitranslate
                       : p->def.msitranslate >= 0 ? !!p->def.msitranslate
                                                  : XPCI_OPT_UNSET;
     f->power_mgmt = spec->power_mgmt != XPCI_OPT_UNSET ? spec->power_mgmt
@@ -243,8 +242,7 @@ static void print_prepare(const struct prep *p, bool dry_run, bool before)
 /* Read the config's pci_* settings and parse its pci list into p. */
 static int read_config(struct prep *p, XLU_Config *cfg,
                        const struct xpci_host *host,
-                       const struct xpci_assignable *al, size_t an,
-                       bool force)
+                       const struct xpci_assignable *al, size_t an, bool force)
 {
     static const char *const keys[] = {"pci_permissive", "pci_msitranslate",
                                        "pci_power_mgmt", "pci_seize"};
@@ -287,10 +285,10 @@ static int read_config(struct prep *p, XLU_Config *cfg,
             free(why);
             return -EINVAL;
         }
-        r = entry_functions(p, host, al, an, (unsigned)i, text, &spec,
-                            force || spec.seize == 1 ||
-                                (spec.seize == XPCI_OPT_UNSET &&
-                                 p->def.seize == 1));
+        r = entry_functions(
+            p, host, al, an, (unsigned)i, text, &spec,
+            force || spec.seize == 1 ||
+                (spec.seize == XPCI_OPT_UNSET && p->def.seize == 1));
         xpci_spec_dispose(&spec);
         if (r < 0)
             return r;
@@ -383,8 +381,8 @@ int cmd_prepare(int argc, char **argv)
     if (p.error) {
         struct xpci_result fail = {.error = p.error};
 
-        out_result("prepare", &fail, opts.dry_run, -EINVAL, json,
-                   json_prepare, &p);
+        out_result("prepare", &fail, opts.dry_run, -EINVAL, json, json_prepare,
+                   &p);
         goto out;
     }
     if (!p.n) {
@@ -413,7 +411,9 @@ int cmd_prepare(int argc, char **argv)
     out_result("prepare", res, opts.dry_run, r, json, json_prepare, &p);
     if (!json && r == 0)
         print_prepare(&p, opts.dry_run, false);
-    rc = cli_exit_code(r);
+    /* the devices come from the config, not the command line: a bad one
+     * is a failure, not a usage error */
+    rc = r == 0 ? EXIT_OK : EXIT_FAILED;
 out:
     free(devs);
     free(force_each);
