@@ -81,18 +81,19 @@ struct fake_pv {
     pthread_cond_t cond;  /* a change, or a request done */
     bool stop;
     enum fake_pv_guest mode;
+    int delay_ms; /* the guest's latency before each reaction */
     char refused[MAX_FUNCS][16];
     unsigned n_refused;
     struct req *req;
     char *log[MAX_LOG];
     unsigned n_log;
 
-    /* pciback; only the thread touches these */
+    /* pciback; the thread writes, tests read exported under the lock */
     char be[64], be_state[80], err_path[96];
     char be_fe[80], fe_state[96]; /* the frontend it was told of */
-    bool be_bound;   /* probed and not yet gone */
-    bool be_dead;    /* frontend vanished: unregistered until re-created */
-    int be_cached;   /* own state as last written */
+    bool be_bound;                /* probed and not yet gone */
+    bool be_dead;  /* frontend vanished: unregistered until re-created */
+    int be_cached; /* own state as last written */
     struct func exported[MAX_FUNCS];
     unsigned n_exported;
 
@@ -116,6 +117,19 @@ static void logf_locked(struct fake_pv *pv, const char *fmt, va_list ap)
     pv->log[pv->n_log++] = s;
     if (getenv("XPCI_FAKE_PV_TRACE"))
         fprintf(stderr, "fake-pv: %s\n", s);
+}
+
+/* A log entry made with the lock held, so that a change of the lists
+ * and its entry are seen together. */
+static void __attribute__((format(printf, 2, 3)))
+note_locked(struct fake_pv *pv, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    logf_locked(pv, fmt, ap);
+    va_end(ap);
+    pthread_cond_broadcast(&pv->cond);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -213,10 +227,12 @@ static void be_switch(struct fake_pv *pv, int state)
         return;
     free(cur);
     snprintf(val, sizeof(val), "%d", state);
-    if (xs_write(pv->xs, XBT_NULL, path, val, strlen(val))) {
+    /* Logged first: a test woken by the write finds it in the log. */
+    note(pv, "be=%d", state);
+    if (xs_write(pv->xs, XBT_NULL, path, val, strlen(val)))
         pv->be_cached = state;
-        note(pv, "be=%d", state);
-    }
+    else
+        note(pv, "be=%d failed", state);
 }
 
 /* xenbus_dev_fatal: "<errno> <text>" under dom0's error/<nodename>, then
@@ -232,8 +248,8 @@ be_fatal(struct fake_pv *pv, int err, const char *fmt, ...)
         text = NULL;
     va_end(ap);
     if (text && asprintf(&msg, "%d %s", -err, text) >= 0) {
-        xs_write(pv->xs, XBT_NULL, pv->err_path, msg, strlen(msg));
         note(pv, "error %s", msg);
+        xs_write(pv->xs, XBT_NULL, pv->err_path, msg, strlen(msg));
     }
     free(text);
     free(msg);
@@ -256,8 +272,8 @@ static bool is_refused(struct fake_pv *pv, const char *bdf)
  * share a virtual slot and keep their function number; anything else
  * takes the first free slot.
  */
-static void vpci_place(struct fake_pv *pv, unsigned d, unsigned b,
-                       unsigned sl, unsigned fn, char *vdev)
+static void vpci_place(struct fake_pv *pv, unsigned d, unsigned b, unsigned sl,
+                       unsigned fn, char *vdev)
 {
     bool used[32] = {false};
 
@@ -311,14 +327,14 @@ static int be_export(struct fake_pv *pv, unsigned i)
         return -EINVAL;
     }
     vpci_place(pv, d, b, sl, fn, vdev);
-    snprintf(key, sizeof(key), "vdev-%u", i);
-    be_write(pv, key, vdev);
     pthread_mutex_lock(&pv->lock);
     f = &pv->exported[pv->n_exported++];
     snprintf(f->bdf, sizeof(f->bdf), "%s", bdf);
     snprintf(f->vdev, sizeof(f->vdev), "%s", vdev);
     pthread_mutex_unlock(&pv->lock);
     note(pv, "export %s %s", bdf, vdev);
+    snprintf(key, sizeof(key), "vdev-%u", i);
+    be_write(pv, key, vdev);
     return 0;
 }
 
@@ -349,7 +365,7 @@ static void be_publish_root(struct fake_pv *pv)
 
 static void be_release(struct fake_pv *pv, const char *vdev)
 {
-    char bdf[16] = "";
+    char bdf[16];
 
     pthread_mutex_lock(&pv->lock);
     for (unsigned i = 0; i < pv->n_exported; i++) {
@@ -357,11 +373,10 @@ static void be_release(struct fake_pv *pv, const char *vdev)
             continue;
         snprintf(bdf, sizeof(bdf), "%s", pv->exported[i].bdf);
         pv->exported[i] = pv->exported[--pv->n_exported];
+        note_locked(pv, "release %s", bdf);
         break;
     }
     pthread_mutex_unlock(&pv->lock);
-    if (*bdf)
-        note(pv, "release %s", bdf);
 }
 
 static void be_release_all(struct fake_pv *pv)
@@ -577,16 +592,15 @@ static void fe_switch(struct fake_pv *pv, int state)
         return;
     snprintf(path, sizeof(path), "%s/state", pv->fe);
     snprintf(val, sizeof(val), "%d", state);
-    if (xsd_dom_write(pv->guest, path, val) == 0) {
+    note(pv, "fe=%d", state);
+    if (xsd_dom_write(pv->guest, path, val) == 0)
         pv->fe_cached = state;
-        note(pv, "fe=%d", state);
-    }
+    else
+        note(pv, "fe=%d failed", state);
 }
 
 static void fe_see(struct fake_pv *pv, const char *bdf, const char *vdev)
 {
-    bool added = false;
-
     pthread_mutex_lock(&pv->lock);
     for (unsigned i = 0; i < pv->n_seen; i++)
         if (!strcmp(pv->seen[i].vdev, vdev))
@@ -595,17 +609,15 @@ static void fe_see(struct fake_pv *pv, const char *bdf, const char *vdev)
         snprintf(pv->seen[pv->n_seen].bdf, 16, "%s", bdf);
         snprintf(pv->seen[pv->n_seen].vdev, 16, "%s", vdev);
         pv->n_seen++;
-        added = true;
+        note_locked(pv, "see %s", bdf);
     }
 out:
     pthread_mutex_unlock(&pv->lock);
-    if (added)
-        note(pv, "see %s", bdf);
 }
 
 static void fe_drop(struct fake_pv *pv, const char *vdev)
 {
-    char bdf[16] = "";
+    char bdf[16];
 
     pthread_mutex_lock(&pv->lock);
     for (unsigned i = 0; i < pv->n_seen; i++) {
@@ -613,11 +625,10 @@ static void fe_drop(struct fake_pv *pv, const char *vdev)
             continue;
         snprintf(bdf, sizeof(bdf), "%s", pv->seen[i].bdf);
         pv->seen[i] = pv->seen[--pv->n_seen];
+        note_locked(pv, "drop %s", bdf);
         break;
     }
     pthread_mutex_unlock(&pv->lock);
-    if (*bdf)
-        note(pv, "drop %s", bdf);
 }
 
 static void fe_drop_all(struct fake_pv *pv)
@@ -714,7 +725,7 @@ static void fe_backend_changed(struct fake_pv *pv)
     char path[96];
     int st, own;
 
-    if (!pv->fe_bound)
+    if (!pv->fe_bound || guest_mode(pv) == FAKE_PV_GUEST_SILENT)
         return;
     st = g_state(pv, pv->other_state);
     snprintf(path, sizeof(path), "%s/state", pv->fe);
@@ -829,15 +840,34 @@ static void dom0_events(struct fake_pv *pv)
     }
 }
 
+/* A busy guest: its vCPU gets to the event late. */
+static void guest_latency(struct fake_pv *pv)
+{
+    struct timespec ts;
+    int ms;
+
+    pthread_mutex_lock(&pv->lock);
+    ms = pv->delay_ms;
+    pthread_mutex_unlock(&pv->lock);
+    if (ms <= 0)
+        return;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
 static void guest_events(struct fake_pv *pv)
 {
     char *path, *token;
 
     while (xsd_dom_next_event(pv->guest, &path, &token) == 0) {
-        if (!strcmp(token, "dev"))
+        if (!strcmp(token, "dev")) {
             fe_changed(pv);
-        else if (!strcmp(token, "be"))
+        } else if (!strcmp(token, "be")) {
+            guest_latency(pv);
             fe_backend_changed(pv);
+        }
         free(path);
         free(token);
     }
@@ -897,8 +927,7 @@ int fake_pv_start(struct xsd *xsd, unsigned domid, enum fake_pv_guest mode,
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&pv->cond, &attr);
     pthread_condattr_destroy(&attr);
-    snprintf(pv->be, sizeof(pv->be), "/local/domain/0/backend/pci/%u/0",
-             domid);
+    snprintf(pv->be, sizeof(pv->be), "/local/domain/0/backend/pci/%u/0", domid);
     snprintf(pv->be_state, sizeof(pv->be_state), "%s/state", pv->be);
     snprintf(pv->err_path, sizeof(pv->err_path),
              "/local/domain/0/error/backend/pci/%u/0/error", domid);
@@ -965,6 +994,13 @@ void fake_pv_set_guest(struct fake_pv *pv, enum fake_pv_guest mode)
 {
     pthread_mutex_lock(&pv->lock);
     pv->mode = mode;
+    pthread_mutex_unlock(&pv->lock);
+}
+
+void fake_pv_set_guest_delay(struct fake_pv *pv, int ms)
+{
+    pthread_mutex_lock(&pv->lock);
+    pv->delay_ms = ms;
     pthread_mutex_unlock(&pv->lock);
 }
 
@@ -1137,8 +1173,7 @@ int fake_pv_guest_read(struct fake_pv *pv, const char *path, char **val_r)
     return request(pv, REQ_READ, path, NULL, val_r);
 }
 
-int fake_pv_guest_write(struct fake_pv *pv, const char *path,
-                        const char *val)
+int fake_pv_guest_write(struct fake_pv *pv, const char *path, const char *val)
 {
     return request(pv, REQ_WRITE, path, val, NULL);
 }

@@ -50,6 +50,9 @@ int fake_pv_start(struct xsd *xsd, unsigned domid, enum fake_pv_guest mode,
 void fake_pv_stop(struct fake_pv *pv);
 
 void fake_pv_set_guest(struct fake_pv *pv, enum fake_pv_guest mode);
+/* A busy guest: pcifront gets to each change of the backend's state ms
+ * late (and then reads the state as it is by then, as the kernel does). */
+void fake_pv_set_guest_delay(struct fake_pv *pv, int ms);
 /* Make pciback refuse to export bdf ("DDDD:BB:DD.F"), as when the
  * function is not one of its seized devices. */
 void fake_pv_refuse(struct fake_pv *pv, const char *bdf);
@@ -80,8 +83,7 @@ void fake_pv_log_clear(struct fake_pv *pv);
 /* Requests as the guest, carried out by the peer's thread over the
  * guest's ring; results as xsd_dom_*. */
 int fake_pv_guest_read(struct fake_pv *pv, const char *path, char **val_r);
-int fake_pv_guest_write(struct fake_pv *pv, const char *path,
-                        const char *val);
+int fake_pv_guest_write(struct fake_pv *pv, const char *path, const char *val);
 int fake_pv_guest_rm(struct fake_pv *pv, const char *path);
 int fake_pv_guest_get_perms(struct fake_pv *pv, const char *path,
                             char **perms_r);

@@ -697,6 +697,49 @@ static void test_held_by_another_domain(void **state)
     xpci_result_free(res);
 }
 
+/* A guest destroyed while its driver would not let go: libxl gives up and
+ * leaves its backend behind.  The domain is gone, so it holds nothing; its
+ * backend goes first, before the function is exported again. */
+#define STALE "/local/domain/0/backend/pci/7/0"
+static void test_backend_left_by_a_destroyed_domain(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    const char *devs[] = {HIDDEN};
+
+    fake_xs_set(f->xs, STALE "/frontend", "/local/domain/7/device/pci/0");
+    fake_xs_set(f->xs, STALE "/state", "6");
+    fake_xs_set(f->xs, STALE "/num_devs", "1");
+    fake_xs_set(f->xs, STALE "/key-0", HIDDEN);
+    fake_xs_set(f->xs, STALE "/dev-0", HIDDEN);
+    fake_xs_set(f->xs, STALE "/state-0", "5");
+    fake_xs_set(f->xs, "/local/domain/0/error/backend/pci/7/0/error",
+                "16 remove timed out");
+
+    /* not a holder to detach from */
+    assert_int_equal(xpci_detach(f->ctx, "guest", devs, 1, &quick, &res), 0);
+    assert_null(res->error);
+    assert_non_null(strstr(res->notes[0], "not attached"));
+    xpci_result_free(res);
+    expect_node(f, STALE "/dev-0", HIDDEN);
+
+    res = NULL;
+    assert_int_equal(attach1(f, HIDDEN, &res), 0);
+    assert_null(res->error);
+    assert_non_null(strstr(res->notes[0], "domain 7, which no longer exists"));
+    assert_true(res->n_plan > 2);
+    assert_non_null(strstr(res->plan[0], "rm /local/domain/0/backend/pci/7"));
+    assert_non_null(
+        strstr(res->plan[1], "rm /local/domain/0/error/backend/pci/7"));
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, "/local/domain/0/backend/pci/7"), 0);
+    assert_int_equal(
+        fake_xs_count(f->xs, "/local/domain/0/error/backend/pci/7"), 0);
+    expect_node(f, BE "/dev-0", HIDDEN);
+    expect_node(f, BE "/state-0", "3");
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), GUEST);
+}
+
 /* xl pci-attach's work, detached by xpci */
 static void test_detach_what_libxl_attached(void **state)
 {
@@ -1090,6 +1133,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_by_another_domain, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_backend_left_by_a_destroyed_domain,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach_what_libxl_attached,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup,

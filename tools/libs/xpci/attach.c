@@ -466,9 +466,12 @@ static int be_add_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
     return r;
 }
 
-/* What the wait for the guest looks at. */
+/* What the wait for the guest looks at: both ends Connected (pcifront
+ * acts on a backend change only while it is Connected itself, so a
+ * reconfiguration must wait for it, not just for pciback), and the
+ * function's own state. */
 struct be_wait {
-    const char *be;
+    const char *be, *fe;
     int index;        /* state-N that must read want_sub, or -1 */
     int want_sub;
 };
@@ -487,7 +490,8 @@ static int backend_settled(xpci_ctx *ctx, void *arg)
     struct be_wait *w = arg;
     char key[32];
 
-    if (read_int_at(ctx, w->be, "state") != XB_CONNECTED)
+    if (read_int_at(ctx, w->be, "state") != XB_CONNECTED ||
+        read_int_at(ctx, w->fe, "state") != XB_CONNECTED)
         return 0;
     if (w->index < 0)
         return 1;
@@ -523,9 +527,15 @@ static void remember_stall(xpci_ctx *ctx, uint32_t domid, const char *be,
 static int wait_backend(xpci_ctx *ctx, uint32_t domid, const char *be,
                         int index, int want_sub, const char *what)
 {
-    struct be_wait w = {.be = be, .index = index, .want_sub = want_sub};
-    int r = xpci__xs_wait_cond(ctx, be, backend_settled, &w,
-                               guest_timeout(ctx));
+    char fe[64];
+    const char *paths[] = {be, fe};
+    struct be_wait w = {.be = be, .fe = fe, .index = index,
+                        .want_sub = want_sub};
+    int r;
+
+    snprintf(fe, sizeof(fe), XPCI__XS_PCIFRONT_FMT, domid);
+    r = xpci__xs_wait_cond(ctx, paths, 2, backend_settled, &w,
+                           guest_timeout(ctx));
 
     if (r == -ETIMEDOUT)
         remember_stall(ctx, domid, be, what);
@@ -684,7 +694,7 @@ static int be_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
                      bool wait, bool force)
 {
     struct be_del req = {.domid = domid};
-    char be[64];
+    char be[64], fe[64];
     int r;
 
     if (!ctx->xs)
@@ -692,9 +702,12 @@ static int be_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
     if (xpci_bdf_parse(dev, &req.bdf) < 0)
         return -EINVAL;
     backend_path(domid, be, sizeof(be));
-    /* A forced removal from a backend that is not connected (the guest
-     * never answered) does not ask the guest first. */
-    if (wait && force && read_int_at(ctx, be, "state") != XB_CONNECTED)
+    snprintf(fe, sizeof(fe), XPCI__XS_PCIFRONT_FMT, domid);
+    /* A forced removal from a connection that is not up (the guest never
+     * answered) does not ask the guest first. */
+    if (wait && force &&
+        (read_int_at(ctx, be, "state") != XB_CONNECTED ||
+         read_int_at(ctx, fe, "state") != XB_CONNECTED))
         wait = false;
     if (wait) {
         r = wait_backend(ctx, domid, be, -1, 0,
@@ -953,6 +966,10 @@ struct att {
     struct xpci_assignable *hidden;     /* assignable functions, read */
     size_t n_hidden;                    /* when a name needs them */
     bool hidden_read;
+    /* backends of domains that are gone, to be removed before the
+     * functions they list can be exported again */
+    uint32_t stale[8];
+    unsigned n_stale;
 };
 
 static void att_dispose(struct att *at)
@@ -1056,20 +1073,40 @@ attached_entry(const struct att *at, const struct xpci_bdf *bdf)
     return NULL;
 }
 
-/* Which other domain lists bdf in its PCI backend; -1 when none. */
+/* A domain Xen no longer runs (or, without the hypervisor, that has no
+ * home in xenstore). */
+static bool domain_gone(xpci_ctx *ctx, uint32_t domid)
+{
+    _cleanup_free_ char *v = NULL;
+    char path[40];
+
+    if (ctx->hv && ctx->hv->domain_exists)
+        return ctx->hv->domain_exists(ctx->hv_priv, domid) == -ESRCH;
+    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    return xpci__xs_read(ctx, XPCI_XS_NO_TXN, path, &v) == -ENOENT;
+}
+
+/* Which other domain lists bdf in its PCI backend; -1 when none.  The
+ * backend of a domain that is gone holds nothing any more: a destruction
+ * whose guest would not let go leaves it behind (libxl gives up waiting
+ * and leaves it).  Such a domain goes to *stale_r (-1 when none), as
+ * pciback keeps the function until that backend is removed. */
 static long other_holder(xpci_ctx *ctx, const struct xpci_bdf *bdf,
-                         uint32_t self)
+                         uint32_t self, long *stale_r)
 {
     char **ids = NULL;
     unsigned n = 0;
     long holder = -1;
 
+    if (stale_r)
+        *stale_r = -1;
     if (ctx->xs->directory(ctx->xs_priv, XPCI_XS_NO_TXN, XS_BACKENDS, &ids,
                            &n) < 0)
         return -1;
     for (unsigned i = 0; i < n && holder < 0; i++) {
         struct xpci__pciback_dev *devs = NULL;
         size_t nd = 0;
+        bool listed = false;
         uint32_t id;
 
         if (!all_digits(ids[i]) || (id = (uint32_t)atol(ids[i])) == self ||
@@ -1077,8 +1114,14 @@ static long other_holder(xpci_ctx *ctx, const struct xpci_bdf *bdf,
             continue;
         for (size_t k = 0; k < nd; k++)
             if (!xpci_bdf_cmp(&devs[k].bdf, bdf))
-                holder = id;
+                listed = true;
         xpci__pciback_list_free(devs, nd);
+        if (!listed)
+            continue;
+        if (!domain_gone(ctx, id))
+            holder = id;
+        else if (stale_r)
+            *stale_r = id;
     }
     xpci__strv_free(ids, n);
     return holder;
@@ -1199,12 +1242,39 @@ static void record_path(const struct xpci_device *d, char *buf, size_t len)
 }
 
 /* Refuse what can't be given to the domain; -errno with res->error. */
+/* Plan the removal of the PCI backend a gone domain left behind, once,
+ * first of all: pciback lets go of d only when it disappears. */
+static int note_stale(struct att *at, const struct xpci_device *d,
+                      long domid)
+{
+    char be[64];
+    int r;
+
+    for (unsigned i = 0; i < at->n_stale; i++)
+        if (at->stale[i] == (uint32_t)domid)
+            return 0;
+    if (at->n_stale == sizeof(at->stale) / sizeof(at->stale[0]))
+        return 0;
+    at->stale[at->n_stale++] = (uint32_t)domid;
+    snprintf(be, sizeof(be), XS_BACKENDS "/%ld", domid);
+    xpci__result_note(at->res, "%s: still listed by the PCI backend of "
+                               "domain %ld, which no longer exists; that "
+                               "backend (%s) is removed first",
+                      d->bdf_str, domid, be);
+    if ((r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_XS_RM, be,
+                            NULL, XPCI__STEP_NONE, NULL, NULL)) < 0)
+        return r;
+    snprintf(be, sizeof(be), "/local/domain/0/error/backend/pci/%ld", domid);
+    return xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_XS_RM, be, NULL,
+                          XPCI__STEP_NONE, NULL, NULL);
+}
+
 static int vet_attach(struct att *at, const struct xpci_device *d,
                       bool seize, bool *skip_r)
 {
     const xpci_ctx *ctx = at->ctx;
     char who[96], dom[96];
-    long holder;
+    long holder, stale = -1;
     int r;
 
     *skip_r = false;
@@ -1217,7 +1287,9 @@ static int vet_attach(struct att *at, const struct xpci_device *d,
     }
     holder = d->xen_domid >= 0 && (uint32_t)d->xen_domid != at->domid
                  ? d->xen_domid
-                 : other_holder(at->ctx, &d->bdf, at->domid);
+                 : other_holder(at->ctx, &d->bdf, at->domid, &stale);
+    if (holder < 0 && stale >= 0 && (r = note_stale(at, d, stale)) < 0)
+        return r;
     if (holder >= 0) {
         holder_label(at->ctx, holder, who, sizeof(who));
         xpci__result_error(at->res, "%s: assigned to %s: detach it there "
@@ -1688,7 +1760,7 @@ int xpci_detach(xpci_ctx *ctx, const char *domain, const char *const *devs,
         }
         if (!found) {
             long holder = ni ? other_holder(ctx, &at.host->devs[idx[0]].bdf,
-                                            at.domid)
+                                            at.domid, NULL)
                              : -1;
 
             if (holder >= 0) {

@@ -341,11 +341,11 @@ int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
 /*
  * The general form: wait until cond(ctx, arg) answers 1 (0: keep waiting,
  * -errno: give up), evaluating it at the start and after every change at
- * or below path.
+ * or below any of the n_paths paths.
  */
-int xpci__xs_wait_cond(xpci_ctx *ctx, const char *path,
-                       int (*cond)(xpci_ctx *, void *), void *arg,
-                       int timeout_ms);
+int xpci__xs_wait_cond(xpci_ctx *ctx, const char *const *paths,
+                       unsigned n_paths, int (*cond)(xpci_ctx *, void *),
+                       void *arg, int timeout_ms);
 /* The same for the common case: wait until the node reads expected, or,
  * when expected is NULL, until it is gone. */
 int xpci__xs_wait_value(xpci_ctx *ctx, const char *path,

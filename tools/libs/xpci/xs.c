@@ -126,15 +126,16 @@ static int check_node(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
  * watches of the same connection only cause one more read (they are
  * consumed, so a connection serves one waiter at a time).
  */
-int xpci__xs_wait_cond(xpci_ctx *ctx, const char *path,
-                       int (*cond)(xpci_ctx *, void *), void *arg,
-                       int timeout_ms)
+int xpci__xs_wait_cond(xpci_ctx *ctx, const char *const *paths,
+                       unsigned n_paths, int (*cond)(xpci_ctx *, void *),
+                       void *arg, int timeout_ms)
 {
     static unsigned seq;
     const struct xpci_xs_ops *xs = ctx->xs;
     int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
     char token[64];
-    int r;
+    unsigned watched = 0;
+    int r = 0;
 
     if (!xs)
         return -ENOTCONN;
@@ -142,9 +143,12 @@ int xpci__xs_wait_cond(xpci_ctx *ctx, const char *path,
         return -EOPNOTSUPP;
     snprintf(token, sizeof(token), "xpci-wait-%ld-%u", (long)getpid(),
              __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-    r = xs->watch(ctx->xs_priv, path, token);
-    if (r < 0)
-        return r;
+    for (; watched < n_paths && r >= 0; watched++)
+        r = xs->watch(ctx->xs_priv, paths[watched], token);
+    if (r < 0) {
+        watched--;
+        goto out;
+    }
 
     for (;;) {
         char *ev_path = NULL, *ev_token = NULL;
@@ -169,7 +173,9 @@ int xpci__xs_wait_cond(xpci_ctx *ctx, const char *path,
         free(ev_token);
     }
 
-    xs->unwatch(ctx->xs_priv, path, token);
+out:
+    while (watched-- > 0)
+        xs->unwatch(ctx->xs_priv, paths[watched], token);
     return r > 0 ? 0 : r;
 }
 
@@ -191,7 +197,7 @@ int xpci__xs_wait_for(xpci_ctx *ctx, const char *path, xpci__xs_pred pred,
 {
     struct node_cond nc = {.path = path, .pred = pred, .arg = arg};
 
-    return xpci__xs_wait_cond(ctx, path, node_holds, &nc, timeout_ms);
+    return xpci__xs_wait_cond(ctx, &path, 1, node_holds, &nc, timeout_ms);
 }
 
 static int value_is(const char *val, void *arg)
