@@ -19,6 +19,14 @@
 # comparison.  Before the next attach the function is detached, gone
 # from the backend and from the guest's report, and back in quarantine.
 #
+# Both tools take the backend away with the last function, and the guest
+# tears its PCI frontend down after that on its own time: an attach that
+# starts too early waits for that teardown.  So after every detach the
+# backend and frontend directories must be gone, and then the guest gets
+# XPCI_BENCH_SETTLE seconds (default 3) before the next attach.
+# "xpci attach --dry-run" is timed too: xpci's own cost (start, scan,
+# checks, plan) without the hypervisor, xenstore or the guest.
+#
 # XPCI_BENCH_ATTACH_RUNS sets the number of timed attaches per tool
 # (default 10), after one untimed warm-up each.  Without the xpci stage
 # only xl is measured.
@@ -27,6 +35,7 @@
 E1000E_ID=8086:10d3
 GUEST=xpci-bench
 RUNS=${XPCI_BENCH_ATTACH_RUNS:-10}
+SETTLE=${XPCI_BENCH_SETTLE:-3}
 trap 'guest_destroy_all' EXIT
 
 bdf=$(find_bdf "$E1000E_ID")
@@ -125,6 +134,20 @@ one()
     fi || { ERR="$tool detach failed: $(cat /tmp/bench-detach.out)"; return 1; }
     poll 60 gone || { ERR="$tool: still attached after detach"; return 1; }
     xen_owner_is "$bdf" io || { ERR="$tool: not back in quarantine"; return 1; }
+    poll 60 dirs_gone || { ERR="$tool: backend or frontend left"; return 1; }
+    sleep "$SETTLE"
+}
+
+dirs_gone() { ! xenstore-exists "$BE" && ! xenstore-exists "$FE"; }
+
+# The time of "xpci attach --dry-run", in T_DRY (ms).
+dry()
+{
+    local t0
+    t0=$(ms_now)
+    xpci attach --dry-run "$GUEST" "$bdf" > /tmp/bench-dry.out 2>&1 ||
+        { ERR="xpci attach --dry-run failed: $(cat /tmp/bench-dry.out)"; return 1; }
+    T_DRY=$(($(ms_now) - t0))
 }
 
 evidence()
@@ -171,7 +194,7 @@ done
 
 # ---------------------------------------------------------------- rounds
 # The tools take turns, so a change in the host's load hits both.
-xl_cmd= xl_ready= xl_vis= xpci_cmd= xpci_ready= xpci_vis=
+xl_cmd= xl_ready= xl_vis= xpci_cmd= xpci_ready= xpci_vis= xpci_dry=
 n=0
 while [ "$n" -lt "$RUNS" ] && [ -n "$(echo "$tools" | tr -d ' ')" ]; do
     if [ $(($(date +%s) - t_start)) -ge "$budget" ]; then
@@ -180,6 +203,10 @@ while [ "$n" -lt "$RUNS" ] && [ -n "$(echo "$tools" | tr -d ' ')" ]; do
     fi
     n=$((n + 1))
     for t in $tools; do
+        if [ "$t" = xpci ] && dry; then
+            xpci_dry="$xpci_dry $T_DRY"
+            diag "round $n xpci attach --dry-run: $T_DRY ms"
+        fi
         if one "$t"; then
             eval "${t}_cmd=\"\$${t}_cmd $T_CMD\""
             eval "${t}_ready=\"\$${t}_ready $T_READY\""
@@ -218,8 +245,10 @@ if [ -n "${xpci_mcmd:-}" ] && [ -n "${xl_mcmd:-}" ]; then
     diag "$(printf 'xl pci-attach               %8s          %8s          %8s' "$xl_mcmd" "$xl_mready" "$xl_mvis")"
     diag "$(printf 'xpci attach                 %8s          %8s          %8s' "$xpci_mcmd" "$xpci_mready" "$xpci_mvis")"
     diag "$(printf 'ratio xpci/xl               %8s          %8s          %8s' "$r_cmd" "$r_ready" "$r_vis")"
+    xpci_mdry=$(echo $xpci_dry | median) || xpci_mdry=-
+    diag "xpci attach --dry-run (start, scan, checks, plan): median $xpci_mdry ms"
     diag "target: ratio <= 0.5 (command returns); xpci's command includes the handshake, xl's does not"
-    line="$line xpci_cmd_ms=$xpci_mcmd xpci_ready_ms=$xpci_mready xpci_visible_ms=$xpci_mvis ratio=$r_cmd ratio_ready=$r_ready"
+    line="$line xpci_cmd_ms=$xpci_mcmd xpci_ready_ms=$xpci_mready xpci_visible_ms=$xpci_mvis xpci_dry_run_ms=$xpci_mdry ratio=$r_cmd ratio_ready=$r_ready"
 fi
 diag "$line"
 echo "$line" > "$XPCI_VM_OUT/bench-attach.txt"
