@@ -76,10 +76,7 @@ static int run_mutation(const char *op, int argc, char **argv, bool add)
     else
         r = xpci_assignable_remove(ctx, (const char *const *)argv + optind,
                                    (unsigned)(argc - optind), &opts, &res);
-    out_result(op, res, opts.dry_run, r, json, NULL, NULL);
-    xpci_result_free(res);
-    xpci_ctx_free(ctx);
-    return cli_exit_code(r);
+    return out_finish(op, res, opts.dry_run, r, json, ctx);
 }
 
 int cmd_assignable_add(int argc, char **argv)
@@ -187,8 +184,5 @@ int cmd_recover(int argc, char **argv)
     if (cli_open_ctx(&ctx))
         return EXIT_FAILED;
     r = xpci_recover(ctx, &res);
-    out_result("recover", res, false, r, json, NULL, NULL);
-    xpci_result_free(res);
-    xpci_ctx_free(ctx);
-    return cli_exit_code(r);
+    return out_finish("recover", res, false, r, json, ctx);
 }

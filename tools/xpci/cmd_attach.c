@@ -180,10 +180,7 @@ static int run_move(const char *op, int argc, char **argv, bool detach)
     else
         r = xpci_attach(ctx, a.domain, (const char *const *)a.devs, a.n,
                         &a.opts, &res);
-    out_result(op, res, a.opts.dry_run, r, a.json, NULL, NULL);
-    xpci_result_free(res);
-    xpci_ctx_free(ctx);
-    return cli_exit_code(r);
+    return out_finish(op, res, a.opts.dry_run, r, a.json, ctx);
 }
 
 int cmd_attach(int argc, char **argv)

@@ -248,6 +248,15 @@ int cli_exit_code(int r)
     return r == -EINVAL ? EXIT_USAGE : EXIT_FAILED;
 }
 
+int out_finish(const char *op, struct xpci_result *res, bool dry_run, int r,
+               bool json, xpci_ctx *ctx)
+{
+    out_result(op, res, dry_run, r, json, NULL, NULL);
+    xpci_result_free(res);
+    xpci_ctx_free(ctx);
+    return cli_exit_code(r);
+}
+
 static void json_result(const char *op, const struct xpci_result *res,
                         bool dry_run, int r, out_json_fn extra,
                         const void *arg)

@@ -102,5 +102,9 @@ void out_result(const char *op, const struct xpci_result *res, bool dry_run,
                 int r, bool json, out_json_fn extra, const void *arg);
 /* A library result as an exit code: 0, -EINVAL usage (2), else 1. */
 int cli_exit_code(int r);
+/* The end of a mutating command: out_result without extra, then res and
+ * ctx freed; the exit code. */
+int out_finish(const char *op, struct xpci_result *res, bool dry_run, int r,
+               bool json, xpci_ctx *ctx);
 
 #endif /* XPCI_CLI_H */

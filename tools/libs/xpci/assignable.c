@@ -88,22 +88,11 @@ static int op_begin(struct op *op, xpci_ctx *ctx,
     if (!op->res)
         return -ENOMEM;
     *res_r = op->res;
-    if (!opts->dry_run && (op->lock = xpci__lock(ctx)) < 0) {
-        r = op->lock;
-        xpci__result_error(op->res, "cannot lock %s: %s", ctx->state_dir,
-                           r == -EBUSY ? "another xpci is running"
-                                       : strerror(-r));
+    if (!opts->dry_run && (op->lock = xpci__op_lock(ctx, op->res)) < 0)
+        return op->lock;
+    r = xpci__op_scan(ctx, 0, op->res, &op->host, &op->chosen);
+    if (r < 0)
         return r;
-    }
-    r = xpci_host_scan(ctx, &op->host);
-    if (r < 0) {
-        xpci__result_error(op->res, "cannot list PCI functions: %s",
-                           strerror(-r));
-        return r;
-    }
-    op->chosen = calloc(op->host->n ? op->host->n : 1, sizeof(bool));
-    if (!op->chosen)
-        return -ENOMEM;
     r = xpci__state_load(ctx, &op->state, &op->n_state);
     if (r < 0)
         xpci__result_error(op->res, "cannot read the persistent set in %s: "

@@ -997,7 +997,7 @@ static const char *dom_label(const struct att *at, char *buf, size_t len)
 }
 
 static int att_begin(struct att *at, xpci_ctx *ctx, const char *domain,
-                     const struct xpci_attach_opts *opts,
+                     unsigned n, const struct xpci_attach_opts *opts,
                      struct xpci_result **res_r, const char *op_name)
 {
     _cleanup_free_ char *why = NULL;
@@ -1038,22 +1038,15 @@ static int att_begin(struct att *at, xpci_ctx *ctx, const char *domain,
                            why ? why : strerror(-at->type));
         return at->type;
     }
-    if (!opts->dry_run && (at->lock = xpci__lock(ctx)) < 0) {
-        r = at->lock;
-        xpci__result_error(at->res, "cannot lock %s: %s", ctx->state_dir,
-                           r == -EBUSY ? "another xpci is running"
-                                       : strerror(-r));
-        return r;
+    if (!n) {
+        xpci__result_error(at->res, "nothing to %s", op_name);
+        return -EINVAL;
     }
-    r = xpci__host_scan(ctx, XPCI__SCAN_LIGHT, &at->host);
-    if (r < 0) {
-        xpci__result_error(at->res, "cannot list PCI functions: %s",
-                           strerror(-r));
+    if (!opts->dry_run && (at->lock = xpci__op_lock(ctx, at->res)) < 0)
+        return at->lock;
+    r = xpci__op_scan(ctx, XPCI__SCAN_LIGHT, at->res, &at->host, &at->chosen);
+    if (r < 0)
         return r;
-    }
-    at->chosen = calloc(at->host->n ? at->host->n : 1, sizeof(bool));
-    if (!at->chosen)
-        return -ENOMEM;
     r = xpci__xs_pciback_list(ctx, at->domid, &at->attached,
                               &at->n_attached);
     if (r < 0) {
@@ -1582,14 +1575,9 @@ int xpci_attach(xpci_ctx *ctx, const char *domain, const char *const *specs,
     int r;
 
     opts = opts ? opts : &defaults;
-    r = att_begin(&at, ctx, domain, opts, res_r, "attach");
+    r = att_begin(&at, ctx, domain, n, opts, res_r, "attach");
     if (r < 0)
         goto out;
-    if (!n) {
-        xpci__result_error(at.res, "nothing to attach");
-        r = -EINVAL;
-        goto out;
-    }
     if ((r = collect(&at, specs, n, &wants, &nw)) < 0)
         goto out;
     for (unsigned k = 0; k < nw; k++) {
@@ -1613,10 +1601,8 @@ int xpci_attach(xpci_ctx *ctx, const char *domain, const char *const *specs,
         }
         if ((r = seize(ctx, &at, seized, n_seized, at.res)) < 0)
             goto out;
-        if (!opts->dry_run && (at.lock = xpci__lock(ctx)) < 0) {
+        if (!opts->dry_run && (at.lock = xpci__op_lock(ctx, at.res)) < 0) {
             r = at.lock;
-            xpci__result_error(at.res, "cannot lock %s: %s", ctx->state_dir,
-                               strerror(-r));
             unseize(ctx, seized, n_seized, at.res);
             goto out;
         }
@@ -1731,14 +1717,9 @@ int xpci_detach(xpci_ctx *ctx, const char *domain, const char *const *devs,
     int r;
 
     opts = opts ? opts : &defaults;
-    r = att_begin(&at, ctx, domain, opts, res_r, "detach");
+    r = att_begin(&at, ctx, domain, n, opts, res_r, "detach");
     if (r < 0)
         goto out;
-    if (!n) {
-        xpci__result_error(at.res, "nothing to detach");
-        r = -EINVAL;
-        goto out;
-    }
     dom_label(&at, dom, sizeof(dom));
     for (unsigned k = 0; k < n; k++) {
         size_t idx[8];

@@ -188,29 +188,31 @@ static int hv_irq_permission(void *priv, uint32_t domid, int pirq, bool allow)
         xc_domain_irq_permission(hv->xch, domid, (uint32_t)pirq, allow));
 }
 
-static int hv_domain_exists(void *priv, uint32_t domid)
+/* Xen's record of domid; -ESRCH when it runs no such domain. */
+static int domain_info(struct hv_xc *hv, uint32_t domid,
+                       xc_domaininfo_t *info)
 {
-    struct hv_xc *hv = priv;
-    xc_domaininfo_t info;
-    int r = xc_domain_getinfolist(hv->xch, domid, 1, &info);
+    int r = xc_domain_getinfolist(hv->xch, domid, 1, info);
 
     if (r < 0)
         return neg_errno(r);
-    if (r == 0 || info.domain != domid)
-        return -ESRCH;
-    return 0;
+    return r == 0 || info->domain != domid ? -ESRCH : 0;
+}
+
+static int hv_domain_exists(void *priv, uint32_t domid)
+{
+    xc_domaininfo_t info;
+
+    return domain_info(priv, domid, &info);
 }
 
 static int hv_domain_type(void *priv, uint32_t domid)
 {
-    struct hv_xc *hv = priv;
     xc_domaininfo_t info;
-    int r = xc_domain_getinfolist(hv->xch, domid, 1, &info);
+    int r = domain_info(priv, domid, &info);
 
     if (r < 0)
-        return neg_errno(r);
-    if (r == 0 || info.domain != domid)
-        return -ESRCH;
+        return r;
     return info.flags & XEN_DOMINF_hvm_guest ? XPCI_DOMAIN_HVM
                                              : XPCI_DOMAIN_PV;
 }

@@ -359,6 +359,33 @@ static int act(xpci_ctx *ctx, const char *dev, const struct xpci__action *a)
     }
 }
 
+/* ------------------------------------------------- operation helpers */
+
+int xpci__op_lock(xpci_ctx *ctx, struct xpci_result *res)
+{
+    int fd = xpci__lock(ctx);
+
+    if (fd < 0)
+        xpci__result_error(res, "cannot lock %s: %s", ctx->state_dir,
+                           fd == -EBUSY ? "another xpci is running"
+                                        : strerror(-fd));
+    return fd;
+}
+
+int xpci__op_scan(xpci_ctx *ctx, unsigned flags, struct xpci_result *res,
+                  struct xpci_host **host_r, bool **chosen_r)
+{
+    int r = xpci__host_scan(ctx, flags, host_r);
+
+    if (r < 0) {
+        xpci__result_error(res, "cannot list PCI functions: %s",
+                           strerror(-r));
+        return r;
+    }
+    *chosen_r = calloc((*host_r)->n ? (*host_r)->n : 1, sizeof(bool));
+    return *chosen_r ? 0 : -ENOMEM;
+}
+
 /* ------------------------------------------------------------ journal */
 /*
  * The journal is a text file in the state directory: a header line, then
@@ -768,12 +795,9 @@ int xpci_recover(xpci_ctx *ctx, struct xpci_result **res_r)
     path = xpci__sprintf("%s/" XPCI_JOURNAL_FILE, ctx->state_dir);
     if (!path)
         return -ENOMEM;
-    lock = xpci__lock(ctx);
-    if (lock < 0) {
-        xpci__result_error(res, "cannot lock %s: %s", ctx->state_dir,
-                           strerror(-lock));
+    lock = xpci__op_lock(ctx, res);
+    if (lock < 0)
         return lock;
-    }
     r = journal_load(path, &plan, &op);
     if (r == -ENOENT) {
         xpci__result_note(res, "no interrupted operation");

@@ -169,6 +169,12 @@ int xpci__state_del(xpci_ctx *ctx, const char *bdf);
 /* Exclusive lock on the state directory, waited for with a deadline;
  * returns an fd or -errno (-EBUSY when it stays held). */
 int xpci__lock(xpci_ctx *ctx);
+/* The same for an operation: why it could not be taken goes to res. */
+int xpci__op_lock(xpci_ctx *ctx, struct xpci_result *res);
+/* An operation's view of the host: the scan (flags as xpci__host_scan)
+ * and one "chosen" flag per function, all false; a failure goes to res. */
+int xpci__op_scan(xpci_ctx *ctx, unsigned flags, struct xpci_result *res,
+                  struct xpci_host **host_r, bool **chosen_r);
 void xpci__audit(xpci_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Files in the state directory. */
