@@ -14,7 +14,7 @@
 
 static const struct xpci_sysfs_ops plain_sysfs_ops = {
     .write = xpci__sysfs_plain_write,
-    .modprobe = NULL, /* modprobe(8), see op.c */
+    .modprobe = NULL, /* modprobe(8), see host_steps.c */
 };
 
 static int open_root(const char *path)

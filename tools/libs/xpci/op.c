@@ -8,45 +8,17 @@
  * function already has, a remove_slot of a slot that isn't there, a
  * deassign of a function that isn't quarantined are no-ops.  That makes
  * undo safe for a step that was interrupted half-way, and makes the
- * operations idempotent.
+ * operations idempotent.  What each kind of step does is its owner's
+ * business (steps.c); this file only orders, journals and undoes.
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "xpci-internal.h"
-
-extern char **environ;
-
-static const char *const kind_names[] = {
-    [XPCI__STEP_NONE] = "none",
-    [XPCI__STEP_WRITE] = "write",
-    [XPCI__STEP_MODPROBE] = "modprobe",
-    [XPCI__STEP_RESET] = "reset",
-    [XPCI__STEP_QUARANTINE] = "quarantine",
-    [XPCI__STEP_UNQUARANTINE] = "unquarantine",
-    [XPCI__STEP_XS_WRITE] = "xs-write",
-    [XPCI__STEP_XS_RM] = "xs-rm",
-    [XPCI__STEP_STATE_ADD] = "state-add",
-    [XPCI__STEP_STATE_DEL] = "state-del",
-    [XPCI__STEP_ASSIGN] = "assign",
-    [XPCI__STEP_DEASSIGN] = "deassign",
-    [XPCI__STEP_IOMEM_ALLOW] = "iomem-allow",
-    [XPCI__STEP_IOMEM_REVOKE] = "iomem-revoke",
-    [XPCI__STEP_IOPORT_ALLOW] = "ioport-allow",
-    [XPCI__STEP_IOPORT_REVOKE] = "ioport-revoke",
-    [XPCI__STEP_IRQ_ALLOW] = "irq-allow",
-    [XPCI__STEP_IRQ_REVOKE] = "irq-revoke",
-    [XPCI__STEP_PV_ADD] = "pv-add",
-    [XPCI__STEP_PV_REMOVE] = "pv-remove",
-    [XPCI__STEP_QMP_ADD] = "qmp-add",
-    [XPCI__STEP_QMP_DEL] = "qmp-del",
-};
 
 int xpci__plan_add(struct xpci__plan *plan, const char *dev,
                    enum xpci__step_kind kind, const char *path,
@@ -99,38 +71,7 @@ void xpci__plan_dispose(struct xpci__plan *plan)
 
 char *xpci__action_describe(const char *dev, const struct xpci__action *a)
 {
-    const char *v = a->val ? a->val : "";
-
-    switch (a->kind) {
-    case XPCI__STEP_WRITE:
-        return xpci__sprintf("%s: write \"%s\" > /sys/%s", dev,
-                             *v ? v : "\\n", a->path);
-    case XPCI__STEP_MODPROBE:
-        return xpci__sprintf("%s: modprobe %s", dev, a->path);
-    case XPCI__STEP_RESET:
-        return xpci__sprintf("%s: reset: write \"1\" > /sys/%s", dev,
-                             a->path);
-    case XPCI__STEP_QUARANTINE:
-        return xpci__sprintf("%s: xc_assign_device(DOMID_IO) (quarantine)",
-                             dev);
-    case XPCI__STEP_UNQUARANTINE:
-        return xpci__sprintf(
-            "%s: xc_deassign_device(DOMID_IO) (leave quarantine)", dev);
-    case XPCI__STEP_XS_WRITE:
-        return xpci__sprintf("%s: xenstore write %s = \"%s\"", dev, a->path,
-                             v);
-    case XPCI__STEP_XS_RM:
-        return xpci__sprintf("%s: xenstore rm %s", dev, a->path);
-    case XPCI__STEP_STATE_ADD:
-        return xpci__sprintf("%s: persistent set: add \"%s\"", dev, v);
-    case XPCI__STEP_STATE_DEL:
-        return xpci__sprintf("%s: persistent set: remove", dev);
-    case XPCI__STEP_NONE:
-        break;
-    default:
-        return xpci__attach_describe(dev, a);
-    }
-    return xpci__sprintf("%s: nothing", dev);
+    return xpci__step_ops(a->kind)->describe(dev, a);
 }
 
 static int vnote(char ***v, unsigned *n, const char *fmt, va_list ap)
@@ -185,178 +126,11 @@ int xpci__plan_describe(const struct xpci__plan *plan,
     return 0;
 }
 
-/* ------------------------------------------------------------ guards */
-
-/* "bus/pci/drivers/<drv>/<attr>" -> drv (into buf), attr. */
-static const char *driver_attr(const char *path, char *drv, size_t len)
-{
-    const char *p = path + strlen("bus/pci/drivers/");
-    const char *slash;
-
-    if (strncmp(path, "bus/pci/drivers/", 16) || !(slash = strchr(p, '/')))
-        return NULL;
-    snprintf(drv, len, "%.*s", (int)(slash - p), p);
-    return slash + 1;
-}
-
-static bool bound_to(xpci_ctx *ctx, const char *dev, const char *drv)
-{
-    char path[128];
-    _cleanup_free_ char *cur = NULL;
-
-    snprintf(path, sizeof(path), "bus/pci/devices/%s/driver", dev);
-    if (xpci__readlink_base(ctx->sysfs_fd, path, &cur) < 0)
-        return drv == NULL;
-    return drv && !strcmp(cur, drv);
-}
-
-static bool in_slots(xpci_ctx *ctx, const char *dev)
-{
-    _cleanup_free_ char *slots = NULL;
-    char *line, *save = NULL;
-
-    if (xpci__read_file(ctx->sysfs_fd, "bus/pci/drivers/pciback/slots",
-                        &slots) < 0)
-        return false;
-    for (line = strtok_r(slots, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save))
-        if (!strcmp(line, dev))
-            return true;
-    return false;
-}
-
-/*
- * Is the write already in effect?  Returns true to skip it.  Binds and
- * unbinds look at the function's driver link, slot edits at pciback's
- * slots, an override at its current value.
- */
-static bool write_in_effect(xpci_ctx *ctx, const char *dev,
-                            const struct xpci__action *a)
-{
-    char drv[64], buf[256];
-    const char *attr = driver_attr(a->path, drv, sizeof(drv));
-
-    if (attr && !strcmp(attr, "bind"))
-        return bound_to(ctx, dev, drv);
-    if (attr && !strcmp(attr, "unbind"))
-        return !bound_to(ctx, dev, drv);
-    if (attr && !strcmp(attr, "new_slot"))
-        return in_slots(ctx, dev);
-    if (attr && !strcmp(attr, "remove_slot"))
-        return !in_slots(ctx, dev);
-    if (strstr(a->path, "/driver_override") &&
-        xpci__read_attr(ctx->sysfs_fd, a->path, buf, sizeof(buf)) >= 0) {
-        const char *want = a->val && *a->val ? a->val : "(null)";
-
-        return !strcmp(buf, want);
-    }
-    return false;
-}
-
-static int run_modprobe(xpci_ctx *ctx, const char *module)
-{
-    char *const argv[] = {"modprobe", "-q", (char *)module, NULL};
-    posix_spawn_file_actions_t fa;
-    pid_t pid;
-    int r, status;
-
-    if (ctx->sysfs->modprobe)
-        return ctx->sysfs->modprobe(ctx->sysfs_priv, module);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY,
-                                     0);
-    r = posix_spawnp(&pid, "modprobe", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (r)
-        return -r;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -errno;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ENOENT;
-}
-
-static int dev_sbdf(const char *dev, uint32_t *sbdf_r)
-{
-    struct xpci_bdf b;
-
-    if (xpci_bdf_parse(dev, &b) < 0)
-        return -EINVAL;
-    *sbdf_r = xpci_bdf_to_sbdf(&b);
-    return 0;
-}
-
 /* Perform one action.  Returns 1 if it changed something, 0 if it was
  * already in effect, or -errno. */
 static int act(xpci_ctx *ctx, const char *dev, const struct xpci__action *a)
 {
-    struct xpci_xs_perm owner_only = {.domid = 0,
-                                      .perms = XPCI_XS_PERM_NONE};
-    uint32_t sbdf;
-    char *cur = NULL;
-    int r;
-
-    switch (a->kind) {
-    case XPCI__STEP_NONE:
-        return 0;
-    case XPCI__STEP_WRITE:
-        if (write_in_effect(ctx, dev, a))
-            return 0;
-        /* An empty value clears an attribute such as driver_override. */
-        r = xpci__sysfs_write(ctx, a->path,
-                              a->val && *a->val ? a->val : "\n");
-        return r < 0 ? r : 1;
-    case XPCI__STEP_MODPROBE:
-        r = run_modprobe(ctx, a->path);
-        return r < 0 ? r : 1;
-    case XPCI__STEP_RESET:
-        r = xpci__sysfs_write(ctx, a->path, "1");
-        return r < 0 ? r : 1;
-    case XPCI__STEP_QUARANTINE:
-    case XPCI__STEP_UNQUARANTINE:
-        if (!ctx->hv || !ctx->hv->assign || !ctx->hv->deassign)
-            return -ENOSYS;
-        if ((r = dev_sbdf(dev, &sbdf)) < 0)
-            return r;
-        if (a->kind == XPCI__STEP_QUARANTINE)
-            r = ctx->hv->assign(ctx->hv_priv, XPCI_DOMID_IO, sbdf, 0);
-        else
-            r = ctx->hv->deassign(ctx->hv_priv, XPCI_DOMID_IO, sbdf);
-        /* Xen answers ENODEV to a deassign of a function not in
-         * quarantine (REFERENCE: second deassign). */
-        if (r == -ENODEV && a->kind == XPCI__STEP_UNQUARANTINE)
-            return 0;
-        return r < 0 ? r : 1;
-    case XPCI__STEP_XS_WRITE:
-        if (!ctx->xs)
-            return 0;
-        if (xpci__xs_read(ctx, XPCI_XS_NO_TXN, a->path, &cur) == 0 &&
-            !strcmp(cur, a->val ? a->val : "")) {
-            free(cur);
-            return 0;
-        }
-        free(cur);
-        r = ctx->xs->write(ctx->xs_priv, XPCI_XS_NO_TXN, a->path,
-                           a->val ? a->val : "");
-        if (r == 0 && ctx->xs->set_perms)
-            r = ctx->xs->set_perms(ctx->xs_priv, XPCI_XS_NO_TXN, a->path,
-                                   &owner_only, 1);
-        return r < 0 ? r : 1;
-    case XPCI__STEP_XS_RM:
-        if (!ctx->xs)
-            return 0;
-        r = ctx->xs->rm(ctx->xs_priv, XPCI_XS_NO_TXN, a->path);
-        if (r == -ENOENT)
-            return 0;
-        return r < 0 ? r : 1;
-    case XPCI__STEP_STATE_ADD:
-        r = xpci__state_put(ctx, a->val);
-        return r < 0 ? r : 1;
-    case XPCI__STEP_STATE_DEL:
-        r = xpci__state_del(ctx, dev);
-        return r < 0 ? r : 1;
-    default:
-        return xpci__attach_act(ctx, dev, a);
-    }
+    return xpci__step_ops(a->kind)->act(ctx, dev, a);
 }
 
 /* ------------------------------------------------- operation helpers */
@@ -491,7 +265,7 @@ static int journal_open(xpci_ctx *ctx, const char *op, struct journal *j)
 
 static void put_action(FILE *f, const struct xpci__action *a)
 {
-    fprintf(f, "\t%s\t", kind_names[a->kind]);
+    fprintf(f, "\t%s\t", xpci__step_ops(a->kind)->name);
     put_escaped(f, a->path);
     fputc('\t', f);
     put_escaped(f, a->val);
@@ -525,10 +299,7 @@ static void journal_close(struct journal *j, bool remove)
 
 static enum xpci__step_kind kind_by_name(const char *s)
 {
-    for (size_t k = 0; k < ARRAY_SIZE(kind_names); k++)
-        if (!strcmp(kind_names[k], s))
-            return (enum xpci__step_kind)k;
-    return XPCI__STEP_NONE;
+    return xpci__step_kind_by_name(s);
 }
 
 /* Rebuild the plan a journal records; steps never marked done are

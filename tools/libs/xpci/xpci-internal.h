@@ -74,7 +74,7 @@ struct xpci_ctx {
     char *audit_log;
     char *run_dir;     /* device model QMP sockets */
     /* The running attach/detach: how long the guest gets, and what the
-     * last step that waited for it found (attach.c). */
+     * last step that waited for it found (pv.c, hvm.c). */
     int guest_timeout_ms;
     char *step_detail;
     bool no_syslog;
@@ -92,7 +92,8 @@ enum xpci__step_kind {
     XPCI__STEP_XS_RM,        /* remove xenstore path */
     XPCI__STEP_STATE_ADD,    /* add line val to the persistent set */
     XPCI__STEP_STATE_DEL,    /* remove dev from the persistent set */
-    /* Giving dev to a guest (attach.c); path is the domid in decimal. */
+    /* Giving dev to a guest (grant.c, pv.c, hvm.c); path is the domid in
+     * decimal. */
     XPCI__STEP_ASSIGN,       /* xc_assign_device(domid, dev, flags=val) */
     XPCI__STEP_DEASSIGN,     /* xc_deassign_device(domid, dev) */
     XPCI__STEP_IOMEM_ALLOW,  /* val "FIRST_MFN NR_MFNS" */
@@ -101,7 +102,7 @@ enum xpci__step_kind {
     XPCI__STEP_IOPORT_REVOKE,
     XPCI__STEP_IRQ_ALLOW,    /* val IRQ: map the pirq, allow it */
     XPCI__STEP_IRQ_REVOKE,   /* disallow and unmap */
-    XPCI__STEP_PV_ADD,       /* backend entry + hot-plug; val: see attach.c */
+    XPCI__STEP_PV_ADD,       /* backend entry + hot-plug; val: see attach.h */
     XPCI__STEP_PV_REMOVE,
     XPCI__STEP_QMP_ADD,      /* device model device_add + backend entry */
     XPCI__STEP_QMP_DEL,
@@ -146,11 +147,29 @@ int xpci__result_note(struct xpci_result *res, const char *fmt, ...)
 int xpci__result_error(struct xpci_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Steps of attach.c: perform (1 changed, 0 already so, -errno) and
- * describe (caller frees). */
-int xpci__attach_act(xpci_ctx *ctx, const char *dev,
-                     const struct xpci__action *a);
-char *xpci__attach_describe(const char *dev, const struct xpci__action *a);
+/*
+ * What a step kind is: its name in the journal, how it is performed
+ * (act: 1 changed something, 0 was already so, -errno) and a line that
+ * describes it (caller frees).  The undo of a step is a step of its own
+ * kind, recorded beside it in the plan and the journal.  The module that
+ * owns a kind provides its entry in a table ending with a NULL name;
+ * steps.c gathers the tables, and op.c knows nothing but them.
+ */
+struct xpci__step_ops {
+    enum xpci__step_kind kind;
+    const char *name;
+    int (*act)(xpci_ctx *ctx, const char *dev, const struct xpci__action *a);
+    char *(*describe)(const char *dev, const struct xpci__action *a);
+};
+/* The entry of kind; never NULL (an unknown kind acts as "none"). */
+const struct xpci__step_ops *xpci__step_ops(enum xpci__step_kind kind);
+/* The kind named name in a journal; XPCI__STEP_NONE when unknown. */
+enum xpci__step_kind xpci__step_kind_by_name(const char *name);
+/* The tables of the modules (host_steps.c, grant.c, pv.c, hvm.c). */
+extern const struct xpci__step_ops xpci__host_steps[];
+extern const struct xpci__step_ops xpci__grant_steps[];
+extern const struct xpci__step_ops xpci__pv_steps[];
+extern const struct xpci__step_ops xpci__hvm_steps[];
 
 /* ---- persistent set, lock, audit (state.c) ---- */
 struct xpci__entry {
