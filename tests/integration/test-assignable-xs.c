@@ -216,6 +216,45 @@ static void test_xpci_gives_back_what_xl_hid(void **state)
     }
 }
 
+/* A running guest's PCI backend lists the function and no domid record
+ * says so (another toolstack attached it): assignable-remove leaves it
+ * alone, as pciback would pull it from under the guest. */
+static void test_remove_refused_while_a_backend_lists_it(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const dev[] = {"0000:09:00.0"};
+    static const char *const nodes[][2] = {
+        {"/local/domain/1/name", "guest"},
+        {"/local/domain/0/backend/pci/1/0/frontend-id", "1"},
+        {"/local/domain/0/backend/pci/1/0/num_devs", "1"},
+        {"/local/domain/0/backend/pci/1/0/dev-0", "0000:09:00.0"},
+        {"/local/domain/0/backend/pci/1/0/state-0", "4"},
+        {"/local/domain/0/backend/pci/1/0/state", "4"},
+    };
+    struct xpci_op_opts back = {.rebind = true};
+    struct xpci_result *res = NULL;
+    char path[600], link[256];
+    ssize_t r;
+
+    fake_hv_add_domain(f->hv, 1);
+    for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++)
+        assert_int_equal(f->ctx->xs->write(f->ctx->xs_priv, XPCI_XS_NO_TXN,
+                                           nodes[i][0], nodes[i][1]),
+                         0);
+    assert_int_equal(xpci_assignable_remove(f->ctx, dev, 1, &back, &res),
+                     -EBUSY);
+    assert_non_null(res->error);
+    assert_non_null(strstr(res->error, "0000:09:00.0"));
+    assert_non_null(strstr(res->error, "PCI backend of domain guest (d1)"));
+    xpci_result_free(res);
+    snprintf(path, sizeof(path), "%s/bus/pci/devices/0000:09:00.0/driver",
+             fake_sysfs_sys(f->t));
+    r = readlink(path, link, sizeof(link) - 1);
+    assert_true(r > 0);
+    link[r] = '\0';
+    assert_non_null(strstr(link, "/pciback"));
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +264,8 @@ int main(int argc, char **argv)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_xpci_gives_back_what_xl_hid,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_remove_refused_while_a_backend_lists_it, setup, teardown),
     };
     const char *daemon = xsd_daemon_path();
     (void)argc;

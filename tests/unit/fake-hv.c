@@ -119,6 +119,75 @@ static void grant(struct fake_hv *hv, uint32_t domid, bool allow,
     hv->grants[hv->n_grants++].what = what;
 }
 
+/*
+ * iomem and ioport permissions are rangesets in Xen (xen/common/domctl.c,
+ * iomem_permit_access/iomem_deny_access): a revoke takes the pages it
+ * names out of whatever ranges hold them, so revoking one function's page
+ * also takes it from another function that shares it.  Allowed ranges
+ * are kept as given ("iomem 0xFIRST+0xNR"); a revoke cuts them.
+ */
+static bool range_parse(const char *what, const char *kind,
+                        unsigned long long *first, unsigned long long *nr)
+{
+    size_t k = strlen(kind);
+    int used = 0;
+
+    return !strncmp(what, kind, k) && what[k] == ' ' &&
+           sscanf(what + k + 1, "0x%llx+0x%llx%n", first, nr, &used) == 2 &&
+           what[k + 1 + used] == '\0';
+}
+
+static void range_grant(struct fake_hv *hv, uint32_t domid, bool allow,
+                        const char *kind, unsigned long long first,
+                        unsigned long long nr)
+{
+    unsigned long long end = first + nr, gf, gn;
+
+    if (allow) {
+        grant(hv, domid, true, "%s 0x%llx+0x%llx", kind, first, nr);
+        return;
+    }
+    for (size_t i = 0; i < hv->n_grants;) {
+        struct hv_grant *g = &hv->grants[i];
+
+        if (g->domid != domid || !range_parse(g->what, kind, &gf, &gn) ||
+            gf + gn <= first || gf >= end) {
+            i++;
+            continue;
+        }
+        free(g->what);
+        *g = hv->grants[--hv->n_grants];
+        if (gf < first)
+            grant(hv, domid, true, "%s 0x%llx+0x%llx", kind, gf, first - gf);
+        if (gf + gn > end)
+            grant(hv, domid, true, "%s 0x%llx+0x%llx", kind, end,
+                  gf + gn - end);
+        i = 0; /* the array changed under us: look again */
+    }
+}
+
+/* Every unit of [first, first + nr) held through some range. */
+static bool range_held(const struct fake_hv *hv, uint32_t domid,
+                       const char *kind, unsigned long long first,
+                       unsigned long long nr)
+{
+    unsigned long long u = first, gf, gn;
+
+    while (u < first + nr) {
+        unsigned long long next = u;
+
+        for (size_t i = 0; i < hv->n_grants; i++)
+            if (hv->grants[i].domid == domid &&
+                range_parse(hv->grants[i].what, kind, &gf, &gn) &&
+                u >= gf && u < gf + gn && gf + gn > next)
+                next = gf + gn;
+        if (next == u)
+            return false;
+        u = next;
+    }
+    return true;
+}
+
 unsigned fake_hv_grants(const struct fake_hv *hv, uint32_t domid)
 {
     unsigned n = 0;
@@ -131,6 +200,12 @@ unsigned fake_hv_grants(const struct fake_hv *hv, uint32_t domid)
 bool fake_hv_has_grant(const struct fake_hv *hv, uint32_t domid,
                        const char *what)
 {
+    unsigned long long first, nr;
+
+    if (range_parse(what, "iomem", &first, &nr))
+        return range_held(hv, domid, "iomem", first, nr);
+    if (range_parse(what, "ioport", &first, &nr))
+        return range_held(hv, domid, "ioport", first, nr);
     for (size_t i = 0; i < hv->n_grants; i++)
         if (hv->grants[i].domid == domid && !strcmp(hv->grants[i].what, what))
             return true;
@@ -533,8 +608,7 @@ static int hv_iomem_permission(void *priv, uint32_t domid, uint64_t first_mfn,
 
     if (r || (r = domain_check(hv, domid)))
         return r;
-    grant(hv, domid, allow, "iomem 0x%llx+0x%llx",
-          (unsigned long long)first_mfn, (unsigned long long)nr_mfns);
+    range_grant(hv, domid, allow, "iomem", first_mfn, nr_mfns);
     return 0;
 }
 
@@ -547,7 +621,7 @@ static int hv_ioport_permission(void *priv, uint32_t domid, uint32_t first_port,
 
     if (r || (r = domain_check(hv, domid)))
         return r;
-    grant(hv, domid, allow, "ioport 0x%x+0x%x", first_port, nr_ports);
+    range_grant(hv, domid, allow, "ioport", first_port, nr_ports);
     return 0;
 }
 

@@ -45,7 +45,9 @@ void fake_hv_set_hvm(struct fake_hv *hv, uint32_t domid, bool hvm);
  * pirqs); allow adds one, revoke / unmap removes it. */
 unsigned fake_hv_grants(const struct fake_hv *hv, uint32_t domid);
 /* One of them, as "iomem 0xFIRST+0xNR", "ioport 0xFIRST+0xNR",
- * "irq N" or "pirq N". */
+ * "irq N" or "pirq N".  iomem and ioport are rangesets as in Xen: a
+ * revoke cuts whatever ranges hold what it names, and a range is held
+ * when every unit of it is. */
 bool fake_hv_has_grant(const struct fake_hv *hv, uint32_t domid,
                        const char *what);
 /* Devices never mentioned exist and belong to dom0; this one does not

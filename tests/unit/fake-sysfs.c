@@ -1553,6 +1553,29 @@ static void slots_path(const struct fake_sysfs *t, char *buf, size_t size)
     pathf(buf, size, "%s/bus/pci/drivers/" PCIBACK "/slots", t->sys);
 }
 
+/* pciback's "permissive": the functions given permissive config space
+ * access, one per line (pci_stub.c permissive_show). */
+static void permissive_path(const struct fake_sysfs *t, char *buf,
+                            size_t size)
+{
+    pathf(buf, size, "%s/bus/pci/drivers/" PCIBACK "/permissive", t->sys);
+}
+
+static bool list_has(const char *path, const char *bdf)
+{
+    char *s, *line, *save = NULL;
+    bool found = false;
+
+    s = slurp(path);
+    if (!s)
+        return false;
+    for (line = strtok_r(s, "\n", &save); line && !found;
+         line = strtok_r(NULL, "\n", &save))
+        found = !strcmp(line, bdf);
+    free(s);
+    return found;
+}
+
 static bool in_slots(const struct fake_sysfs *t, const char *bdf)
 {
     char path[PATH_MAX], *s, *line, *save = NULL;
@@ -1582,16 +1605,15 @@ void fake_sysfs_pciback_add_slot(struct fake_sysfs *t, const char *bdf)
     append_file(path, line);
 }
 
-/* Drop bdf from the slots; false when it was not there. */
-static bool slots_remove(struct fake_sysfs *t, const char *bdf)
+/* Drop the line bdf from the list file at path; false when absent. */
+static bool list_remove(const char *path, const char *bdf)
 {
-    char path[PATH_MAX], *s, *line, *save = NULL;
+    char *s, *line, *save = NULL;
     size_t len;
     bool found = false;
     char *out;
     int fd;
 
-    slots_path(t, path, sizeof(path));
     s = slurp(path);
     if (!s)
         return false;
@@ -1614,6 +1636,43 @@ static bool slots_remove(struct fake_sysfs *t, const char *bdf)
     free(out);
     free(s);
     return found;
+}
+
+/* Drop bdf from the slots; false when it was not there. */
+static bool slots_remove(struct fake_sysfs *t, const char *bdf)
+{
+    char path[PATH_MAX];
+
+    slots_path(t, path, sizeof(path));
+    return list_remove(path, bdf);
+}
+
+static ssize_t find_present_dev(const struct fake_sysfs *t, const char *bdf);
+
+/*
+ * permissive_store: only a function pciback holds (else -ENODEV); the
+ * flag lives in pciback's per-device data, which goes when the function
+ * leaves pciback (pcistub_device_release), so an unbind forgets it.
+ */
+static int permissive_add(struct fake_sysfs *t, const char *bdf)
+{
+    ssize_t i = find_present_dev(t, bdf);
+    char path[PATH_MAX], line[32], *cur;
+    bool ours;
+
+    if (i < 0)
+        return -ENODEV;
+    cur = bound_driver(t, &t->devs[i]);
+    ours = cur && !strcmp(cur, PCIBACK);
+    free(cur);
+    if (!ours)
+        return -ENODEV;
+    permissive_path(t, path, sizeof(path));
+    if (list_has(path, bdf))
+        return 0;
+    snprintf(line, sizeof(line), "%s\n", bdf);
+    append_file(path, line);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1834,6 +1893,12 @@ static int do_unbind(struct fake_sysfs *t, const char *drv, const char *bdf)
     if (!ours)
         return -ENODEV;
     unlink_driver(t, &t->devs[i], drv);
+    if (!strcmp(drv, PCIBACK)) {
+        char path[PATH_MAX];
+
+        permissive_path(t, path, sizeof(path));
+        list_remove(path, bdf);
+    }
     return 0;
 }
 
@@ -2039,6 +2104,11 @@ static int dispatch(struct fake_sysfs *t, int rootfd, const char *norm,
             if (parse_slot(val, bdf) < 0)
                 return -EINVAL;
             return slots_remove(t, bdf) ? 0 : -ENOENT;
+        }
+        if (!strcmp(drv, PCIBACK) && !strcmp(attr, "permissive")) {
+            if (parse_slot(val, bdf) < 0)
+                return -EINVAL;
+            return permissive_add(t, bdf);
         }
         return plain_store(rootfd, norm, raw, len);
     }

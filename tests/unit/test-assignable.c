@@ -860,6 +860,76 @@ static void test_recover_after_a_crash_at_every_journal_record(void **st)
     free(orig);
 }
 
+/* Xen is asked whether a guest holds a hidden function: the records
+ * alone don't make it "quarantined". */
+static void test_list_asks_xen_whether_a_guest_holds_it(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const nic[] = {"0000:01:00.0"};
+    struct xpci_assignable *list = NULL;
+    struct xpci_result *res = NULL;
+    size_t n = 0;
+    bool seen = false;
+
+    assert_int_equal(add(f, nic, 1, NULL, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(xpci_assignable_list(f->ctx, &list, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i].bdf, nic[0])) {
+            seen = true;
+            assert_true(list[i].quarantined);
+            assert_int_equal(list[i].xen_free, XPCI_YES);
+        }
+    assert_true(seen);
+    xpci_assignable_list_free(list, n);
+
+    /* a guest got it behind the records' back */
+    fake_hv_add_domain(f->hv, 5);
+    fake_hv_set_owner(f->hv, nic[0], 5);
+    seen = false;
+    assert_int_equal(xpci_assignable_list(f->ctx, &list, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i].bdf, nic[0])) {
+            seen = true;
+            assert_false(list[i].quarantined);
+            assert_int_equal(list[i].xen_free, XPCI_NO);
+        }
+    assert_true(seen);
+    xpci_assignable_list_free(list, n);
+}
+
+/* A live guest's PCI backend lists the function, with no domid record
+ * (another toolstack attached it): it stays hidden.  A gone guest's
+ * backend holds nothing. */
+static void test_remove_refused_while_a_backend_lists_it(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const nic[] = {"0000:01:00.0"};
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(add(f, nic, 1, NULL, &res), 0);
+    xpci_result_free(res);
+    fake_hv_add_domain(f->hv, 5);
+    fake_xs_set(f->xs, "/local/domain/5/name", "guest");
+    fake_xs_set(f->xs, "/local/domain/0/backend/pci/5/0/num_devs", "1");
+    fake_xs_set(f->xs, "/local/domain/0/backend/pci/5/0/dev-0", nic[0]);
+    fake_xs_set(f->xs, "/local/domain/0/backend/pci/5/0/state-0", "4");
+    assert_int_equal(give_back(f, nic, 1, true, &res), -EBUSY);
+    assert_non_null(strstr(res->error, nic[0]));
+    assert_non_null(strstr(res->error, "PCI backend of domain guest (d5)"));
+    assert_string_equal(driver_of(f, nic[0]), "pciback");
+    xpci_result_free(res);
+
+    /* the same left by a domain that is gone */
+    assert_int_equal(
+        fake_xs_ops.rm(f->xs, 0, "/local/domain/0/backend/pci/5"), 0);
+    fake_xs_set(f->xs, "/local/domain/0/backend/pci/9/0/num_devs", "1");
+    fake_xs_set(f->xs, "/local/domain/0/backend/pci/9/0/dev-0", nic[0]);
+    assert_int_equal(give_back(f, nic, 1, true, &res), 0);
+    assert_string_equal(driver_of(f, nic[0]), "e1000e");
+    xpci_result_free(res);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -886,6 +956,8 @@ int main(void)
         T(test_every_failing_step_of_add_leaves_all_as_before),
         T(test_every_failing_step_of_remove_leaves_all_hidden),
         T(test_recover_after_a_crash_at_every_journal_record),
+        T(test_list_asks_xen_whether_a_guest_holds_it),
+        T(test_remove_refused_while_a_backend_lists_it),
     };
 #undef T
 

@@ -1113,6 +1113,198 @@ static void test_pvh_refused(void **state)
     xpci_result_free(res);
 }
 
+/* ------------------------------------------- shared and page-sized grants */
+
+/* NIC and HIDDEN share IRQ 16 (as two functions on one GSI do): one
+ * leaving, or failing to arrive, must not take it from the other. */
+static void test_shared_irq_survives_rollback_and_detach(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(attach1(f, HIDDEN, &res), 0);
+    xpci_result_free(res);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "irq 16"));
+
+    /* the NIC's attach fails after its IRQ step and is rolled back */
+    fake_hv_fail(f->hv, "assign", EBUSY, 1);
+    assert_int_equal(attach1(f, NIC, &res), -EBUSY);
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "irq 16"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "pirq 16"));
+    assert_false(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfebc0+0x20"));
+
+    /* attached, then detached alone: HIDDEN keeps the IRQ */
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(detach1(f, NIC, false, &res), 0);
+    assert_true(res->n_notes > 0);
+    assert_non_null(strstr(res->notes[0], "IRQ 16 stays"));
+    assert_non_null(strstr(res->notes[0], HIDDEN));
+    xpci_result_free(res);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "irq 16"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "pirq 16"));
+    assert_false(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfebc0+0x20"));
+    assert_false(fake_hv_has_grant(f->hv, GUEST, "ioport 0xc000+0x20"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfe600+0x20"));
+
+    /* its last user's detach revokes it */
+    assert_int_equal(detach1(f, HIDDEN, false, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+}
+
+#define SUB_A "0000:0a:00.0" /* BAR 0xfa000000+0x800 */
+#define SUB_B "0000:0a:00.1" /* BAR 0xfa000800+0x800: A's page */
+#define CROSS "0000:0a:00.2" /* BAR 0xfa001800+0x1000: two pages; and a
+                                64-bit BAR above 4 GiB */
+
+/* A card of three assignable functions with small BARs, in pciback. */
+static void add_sub_page_card(struct fixture *f)
+{
+    static const struct {
+        const char *bdf;
+        uint64_t start, size;
+    } fns[] = {
+        {SUB_A, 0xfa000000, 0x800},
+        {SUB_B, 0xfa000800, 0x800},
+        {CROSS, 0xfa001800, 0x1000},
+    };
+
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        struct fake_pci p = fake_pci_default(0x8086, 0x1521, 0x020000);
+
+        p.multifunction = true;
+        p.pcie_type = 0;
+        p.iommu_group = 40 + (int)i;
+        p.driver = "pciback";
+        p.res[0] = (struct fake_res){.start = fns[i].start,
+                                     .size = fns[i].size};
+        if (!strcmp(fns[i].bdf, CROSS))
+            p.res[2] = (struct fake_res){.start = 0x4000000000ULL,
+                                         .size = 0x200000, .mem64 = true};
+        fake_sysfs_add_device(f->t, fns[i].bdf, NULL, &p);
+        fake_sysfs_pciback_add_slot(f->t, fns[i].bdf);
+        fake_hv_set_owner(f->hv, fns[i].bdf, XPCI_DOMID_IO);
+    }
+}
+
+static void test_sub_page_and_page_crossing_bars(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    add_sub_page_card(f);
+    assert_int_equal(attach1(f, SUB_A, &res), 0);
+    xpci_result_free(res);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfa000+0x1"));
+    /* first page of its first byte to the page of its last */
+    assert_int_equal(attach1(f, CROSS, &res), 0);
+    xpci_result_free(res);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfa001+0x2"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0x4000000+0x200"));
+
+    /* B arrives in A's page and fails: A keeps the page */
+    fake_hv_fail(f->hv, "assign", EBUSY, 1);
+    assert_int_equal(attach1(f, SUB_B, &res), -EBUSY);
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfa000+0x1"));
+
+    /* B comes and goes: A keeps the page */
+    assert_int_equal(attach1(f, SUB_B, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(detach1(f, SUB_B, false, &res), 0);
+    assert_non_null(strstr(res->notes[0], "pages 0xfa000-0xfa000 stay"));
+    xpci_result_free(res);
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfa000+0x1"));
+
+    /* A goes: its page with it, CROSS keeps both of its own */
+    assert_int_equal(detach1(f, SUB_A, false, &res), 0);
+    xpci_result_free(res);
+    assert_false(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfa000+0x1"));
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfa001+0x2"));
+    assert_int_equal(detach1(f, CROSS, false, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+}
+
+/* ------------------------------------------------------------ permissive */
+
+static bool permissive_listed(struct fixture *f, const char *bdf)
+{
+    char path[600], line[64];
+    bool found = false;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/bus/pci/drivers/pciback/permissive",
+             fake_sysfs_sys(f->t));
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    while (!found && fgets(line, sizeof(line), fp))
+        found = !strncmp(line, bdf, strlen(bdf));
+    fclose(fp);
+    return found;
+}
+
+static bool bound_to_pciback(struct fixture *f, const char *bdf)
+{
+    char path[600], target[600];
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/driver",
+             fake_sysfs_sys(f->t), bdf);
+    n = readlink(path, target, sizeof(target) - 1);
+    if (n < 0)
+        return false;
+    target[n] = '\0';
+    return strstr(target, "/pciback") != NULL;
+}
+
+/* pciback keeps permissive until the function leaves it: rollback and
+ * detach clear it, and an attach without it clears a leftover one. */
+static void test_permissive_undone_by_rollback_and_detach(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_attached *list = NULL;
+    struct xpci_result *res = NULL;
+    size_t n = 0;
+
+    f->mode = PEER_SILENT;
+    assert_int_equal(attach1(f, HIDDEN ",permissive=1", &res), -ETIMEDOUT);
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    assert_false(permissive_listed(f, HIDDEN));
+    assert_true(bound_to_pciback(f, HIDDEN));
+
+    f->mode = PEER_OK;
+    assert_int_equal(attach1(f, HIDDEN ",permissive=1", &res), 0);
+    xpci_result_free(res);
+    assert_true(permissive_listed(f, HIDDEN));
+    assert_int_equal(xpci_attached_list(f->ctx, "guest", &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].permissive, 1);
+    assert_int_equal(list[0].pciback_permissive, XPCI_YES);
+    xpci_attached_list_free(list, n);
+
+    assert_int_equal(detach1(f, HIDDEN, false, &res), 0);
+    xpci_result_free(res);
+    assert_false(permissive_listed(f, HIDDEN));
+    assert_true(bound_to_pciback(f, HIDDEN));
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
+
+    /* one an older toolstack left behind goes at the next attach */
+    fake_sysfs_write(f->t, "sys/bus/pci/drivers/pciback/permissive",
+                     HIDDEN "\n", strlen(HIDDEN) + 1);
+    assert_int_equal(attach1(f, HIDDEN, &res), 0);
+    xpci_result_free(res);
+    assert_false(permissive_listed(f, HIDDEN));
+    assert_int_equal(xpci_attached_list(f->ctx, "guest", &list, &n), 0);
+    assert_int_equal(list[0].pciback_permissive, XPCI_NO);
+    xpci_attached_list_free(list, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1146,6 +1338,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hvm_without_device_model, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pvh_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_shared_irq_survives_rollback_and_detach, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sub_page_and_page_crossing_bars,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_permissive_undone_by_rollback_and_detach, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -477,6 +477,67 @@ static void test_quarantined_device_is_not_held_by_a_guest(void **state)
     expect(r, "state", XPCI_LEVEL_PASS, "pciback", NULL);
 }
 
+/* Two functions of one card whose small BARs share a page, and a third
+ * whose BAR crosses a page boundary on its own. */
+static void add_sub_page_card(struct fixture *f)
+{
+    static const struct {
+        const char *bdf;
+        uint64_t start, size;
+    } fns[] = {
+        {"0000:0a:00.0", 0xfa000000, 0x800},
+        {"0000:0a:00.1", 0xfa000800, 0x800},
+        {"0000:0a:00.2", 0xfa001800, 0x1000},
+    };
+
+    for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+        struct fake_pci p = fake_pci_default(0x8086, 0x1521, 0x020000);
+
+        p.multifunction = true;
+        p.pcie_type = 0;
+        p.iommu_group = 40 + (int)i;
+        p.driver = "igb";
+        p.res[0] = (struct fake_res){.start = fns[i].start,
+                                     .size = fns[i].size};
+        fake_sysfs_add_device(f->t, fns[i].bdf, NULL, &p);
+    }
+}
+
+static void test_bar_sharing_a_page_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    add_sub_page_card(f);
+    topo_nic(f->t);
+    scan(f, true);
+    r = check(f, "0000:0a:00.0");
+    expect(r, "device.bar-page", XPCI_LEVEL_WARN, "0000:0a:00.1", NULL);
+    r = check(f, "0000:0a:00.1");
+    expect(r, "device.bar-page", XPCI_LEVEL_WARN, "0000:0a:00.0", NULL);
+    /* a page of its own, though it spans two: nothing to say */
+    r = check(f, "0000:0a:00.2");
+    for (unsigned i = 0; i < r->n_checks; i++)
+        assert_string_not_equal(r->checks[i].id, "device.bar-page");
+    r = check(f, "0000:01:00.0");
+    for (unsigned i = 0; i < r->n_checks; i++)
+        assert_string_not_equal(r->checks[i].id, "device.bar-page");
+}
+
+static void test_permissive_left_in_pciback_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_pciback(f->t);
+    fake_sysfs_write(f->t, "sys/bus/pci/drivers/pciback/permissive",
+                     "0000:09:00.0\n", 13);
+    scan(f, true);
+    r = check(f, "0000:09:00.0");
+    expect(r, "pciback.permissive", XPCI_LEVEL_WARN, "permissive", NULL);
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -503,6 +564,8 @@ int main(void)
         T(test_rmrr_warns_with_rdm_policy),
         T(test_device_held_by_guest_fails),
         T(test_quarantined_device_is_not_held_by_a_guest),
+        T(test_bar_sharing_a_page_warns),
+        T(test_permissive_left_in_pciback_warns),
     };
 #undef T
 

@@ -318,6 +318,11 @@ struct xpci_device {
     int numa_node;         /* -1 when unknown */
     int irq;               /* legacy IRQ, 0 when none */
     struct xpci_bar bars[XPCI_NUM_RESOURCES];
+    /* Another function with a memory BAR in a page that one of this
+     * function's memory BARs uses (its bdf_str, owned by the same host
+     * snapshot), or NULL: a guest given either gets the other's
+     * registers in that page. */
+    const char *bar_page_peer;
 
     /* From config space capabilities. */
     bool config_full;      /* more than the 64-byte header was readable */
@@ -344,6 +349,9 @@ struct xpci_device {
 
     /* Pciback */
     bool in_pciback_slots; /* listed in pciback's "slots" */
+    /* listed in pciback's "permissive" (config space writes unfiltered);
+     * XPCI_UNKNOWN for a function in pciback whose list can't be read */
+    enum xpci_tristate pciback_permissive;
 
     /* Hypervisor view (XPCI_UNKNOWN when Xen is not consulted). */
     enum xpci_tristate xen_assignable; /* xc_test_assign_device(dom0)==0 */
@@ -497,7 +505,13 @@ struct xpci_assignable {
     char *name;            /* or NULL */
     char *original_driver; /* or NULL when unknown */
     bool in_pciback;       /* bound to pciback now */
-    bool quarantined;      /* recorded as quarantined */
+    /* In pciback and recorded as quarantined (libxl's record or the
+     * persistent set), and Xen does not say a guest holds it: Xen cannot
+     * tell dom0 from the quarantine, so this is what the records say. */
+    bool quarantined;
+    /* Xen's test-assign: XPCI_YES no guest holds it, XPCI_NO a guest
+     * holds it (or Xen does not know it), XPCI_UNKNOWN not asked. */
+    enum xpci_tristate xen_free;
     bool persistent;       /* in the persistent set */
     bool libxl_record;     /* /libxl/pci/<bdf> exists */
     int domid;             /* holder, or -1 */
@@ -595,6 +609,8 @@ struct xpci_attached {
     int msitranslate;
     int power_mgmt;
     int rdm_policy;        /* XPCI_OPT_UNSET or enum xpci_rdm_policy */
+    /* what pciback itself grants: listed in its "permissive" */
+    enum xpci_tristate pciback_permissive;
 };
 
 /* Functions attached to domain (NULL: to every domain), in domain then

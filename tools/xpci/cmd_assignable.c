@@ -124,6 +124,11 @@ int cmd_assignable_list(int argc, char **argv)
             json_kv_bool(g, "present", list[i].present);
             json_kv_bool(g, "in_pciback", list[i].in_pciback);
             json_kv_bool(g, "quarantined", list[i].quarantined);
+            json_str(g, "xen_free");
+            if (list[i].xen_free == XPCI_UNKNOWN)
+                yajl_gen_null(g);
+            else
+                yajl_gen_bool(g, list[i].xen_free == XPCI_YES);
             json_kv_bool(g, "persistent", list[i].persistent);
             json_kv_bool(g, "libxl_record", list[i].libxl_record);
             json_str(g, "domid");
@@ -156,6 +161,7 @@ int cmd_assignable_list(int argc, char **argv)
             table_add(t, list[i].original_driver, NULL);
             table_add(t,
                       !list[i].present       ? "absent"
+                      : list[i].xen_free == XPCI_NO ? "held (Xen)"
                       : list[i].quarantined  ? "quarantined"
                       : list[i].in_pciback   ? "pciback"
                                              : "recorded",

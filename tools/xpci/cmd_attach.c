@@ -259,6 +259,8 @@ static void json_attached(const char *domain, const struct xpci_attached *l,
         json_opt(g, "msitranslate", l[i].msitranslate);
         json_opt(g, "power_mgmt", l[i].power_mgmt);
         json_kv_str(g, "rdm_policy", rdm_policy_name(l[i].rdm_policy));
+        /* what pciback grants, whatever the options say */
+        json_opt(g, "pciback_permissive", l[i].pciback_permissive);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -289,7 +291,16 @@ static void options_cell(const struct xpci_attached *a, char *buf, size_t len)
                                     rdm_policy_name(a->rdm_policy));
     }
     if (off < len && a->name)
-        snprintf(buf + off, len - off, "%sname=%s", off ? "," : "", a->name);
+        off += (size_t)snprintf(buf + off, len - off, "%sname=%s",
+                                off ? "," : "", a->name);
+    /* pciback's own flag, when it disagrees with the options */
+    if (off < len && a->pciback_permissive == XPCI_YES && a->permissive != 1)
+        snprintf(buf + off, len - off, "%spciback:permissive",
+                 off ? "," : "");
+    else if (off < len && a->pciback_permissive == XPCI_NO &&
+             a->permissive == 1)
+        snprintf(buf + off, len - off, "%spciback:not-permissive",
+                 off ? "," : "");
 }
 
 static void table_attached(const struct xpci_attached *l, size_t n)

@@ -19,7 +19,7 @@
 
 #include <fcntl.h>
 
-#include "xpci-internal.h"
+#include "attach.h"
 
 #define PCIBACK "pciback"
 #define PCIBACK_MODULE "xen-pciback"
@@ -594,6 +594,29 @@ static void verify_rebind(struct op *op)
     xpci_host_free(h);
 }
 
+/*
+ * libxl's domid record is not the only witness of a guest holding d: a
+ * guest's PCI backend lists what pciback gives it, whoever attached it
+ * (another toolstack, a record lost or never written).  A live domain's
+ * backend that lists d keeps it; a gone domain's holds nothing.
+ */
+static int vet_backends(struct op *op, const struct xpci_device *d)
+{
+    long holder;
+    char who[96];
+
+    if (!op->ctx->xs)
+        return 0;
+    holder = xpci__other_holder(op->ctx, &d->bdf, XPCI_DOMID_INVALID, NULL);
+    if (holder < 0)
+        return 0;
+    xpci__holder_label(op->ctx, holder, who, sizeof(who));
+    xpci__result_error(op->res, "%s: listed by the PCI backend of %s; "
+                                "detach it first (xpci detach %ld %s)",
+                       d->bdf_str, who, holder, d->bdf_str);
+    return -EBUSY;
+}
+
 int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
                            unsigned n, const struct xpci_op_opts *opts,
                            struct xpci_result **res_r)
@@ -627,6 +650,8 @@ int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
             r = -EBUSY;
             goto out;
         }
+        if ((r = vet_backends(&op, d)) < 0)
+            goto out;
         if (!(d->driver && !strcmp(d->driver, PCIBACK)) &&
             !d->in_pciback_slots && !d->libxl_assignable &&
             !state_entry(&op, d->bdf_str) && !d->driver_override) {
@@ -698,7 +723,13 @@ int xpci_assignable_list(xpci_ctx *ctx, struct xpci_assignable **list_r,
         a->location = d->location ? strdup(d->location) : NULL;
         a->persistent = e != NULL;
         a->libxl_record = d->libxl_assignable;
-        a->quarantined = a->in_pciback && (e || d->libxl_assignable);
+        /* Xen tells "no guest holds it" (dom0 or the quarantine) from
+         * "a guest holds it, or I don't know it", not dom0 from the
+         * quarantine: quarantined is what the records say, unless Xen
+         * says a guest has it. */
+        a->xen_free = d->xen_assignable;
+        a->quarantined = a->in_pciback && (e || d->libxl_assignable) &&
+                         a->xen_free != XPCI_NO;
         a->domid = d->xen_domid;
         if (e && e->name)
             a->name = strdup(e->name);
@@ -720,6 +751,7 @@ int xpci_assignable_list(xpci_ctx *ctx, struct xpci_assignable **list_r,
         memcpy(a->bdf, ents[k].bdf, sizeof(a->bdf));
         a->persistent = true;
         a->domid = -1;
+        a->xen_free = XPCI_UNKNOWN;
         a->location = ents[k].location ? strdup(ents[k].location) : NULL;
         a->name = ents[k].name ? strdup(ents[k].name) : NULL;
         a->original_driver = ents[k].driver ? strdup(ents[k].driver) : NULL;

@@ -19,12 +19,11 @@
 
 #include "attach.h"
 
-#define PCIBACK_PERMISSIVE "bus/pci/drivers/pciback/permissive"
-
 void xpci__att_dispose(struct xpci__att *at)
 {
     xpci__plan_dispose(&at->plan);
     free(at->chosen);
+    free(at->planned);
     free(at->dom_name);
     xpci__pciback_list_free(at->attached, at->n_attached);
     xpci_assignable_list_free(at->hidden, at->n_hidden);
@@ -97,6 +96,9 @@ int xpci__att_begin(struct xpci__att *at, xpci_ctx *ctx, const char *domain,
     r = xpci__op_scan(ctx, XPCI__SCAN_LIGHT, at->res, &at->host, &at->chosen);
     if (r < 0)
         return r;
+    at->planned = calloc(at->host->n ? at->host->n : 1, sizeof(bool));
+    if (!at->planned)
+        return -ENOMEM;
     r = xpci__xs_pciback_list(ctx, at->domid, &at->attached,
                               &at->n_attached);
     if (r < 0) {
@@ -166,6 +168,28 @@ found:
                            sp->all_functions ? " in that slot" : "");
         return -ENODEV;
     }
+    *n_r = n;
+    return 0;
+}
+
+int xpci__att_others(const struct xpci__att *at, const struct xpci_device *d,
+                     const struct xpci_device ***others_r, size_t *n_r)
+{
+    const struct xpci_device **v;
+    size_t n = 0;
+
+    v = calloc(at->host->n ? at->host->n : 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < at->host->n; i++) {
+        const struct xpci_device *o = &at->host->devs[i];
+
+        if (o != d && (at->planned[i] ||
+                       (!at->chosen[i] &&
+                        xpci__att_attached_entry(at, &o->bdf))))
+            v[n++] = o;
+    }
+    *others_r = v;
     *n_r = n;
     return 0;
 }
@@ -311,6 +335,21 @@ static void wants_free(struct want *wants, unsigned n)
     free(wants);
 }
 
+/* d's permissions, with respect to what the domain's other functions
+ * need. */
+static int plan_grants(struct xpci__att *at, const struct xpci_device *d,
+                       bool give)
+{
+    _cleanup_free_ const struct xpci_device **others = NULL;
+    size_t n = 0;
+    int r = xpci__att_others(at, d, &others, &n);
+
+    if (r < 0)
+        return r;
+    return xpci__grant_plan(&at->plan, d, at->domid_str, give, others, n,
+                            at->res);
+}
+
 static int plan_attach_one(struct xpci__att *at, const struct want *w)
 {
     const struct xpci_device *d = &at->host->devs[w->idx];
@@ -322,12 +361,18 @@ static int plan_attach_one(struct xpci__att *at, const struct want *w)
     xpci__att_record_path(d, rec, sizeof(rec));
     if ((r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_XS_WRITE, rec,
                             at->domid_str, XPCI__STEP_XS_RM, rec, NULL)) < 0 ||
-        (r = xpci__grant_plan(&at->plan, d, at->domid_str, true)) < 0)
+        (r = plan_grants(at, d, true)) < 0)
         return r;
-    if (w->permissive > 0 &&
-        (r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_WRITE,
-                            PCIBACK_PERMISSIVE, d->bdf_str, XPCI__STEP_NONE,
-                            NULL, NULL)) < 0)
+    /* permissive as asked; one an earlier guest left is cleared */
+    if (w->permissive > 0)
+        r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_PERMISSIVE,
+                           NULL, NULL, XPCI__STEP_PERMISSIVE_CLEAR, NULL,
+                           NULL);
+    else if (xpci__pciback_permissive(at->ctx, d->bdf_str) == XPCI_YES)
+        r = xpci__plan_add(&at->plan, d->bdf_str,
+                           XPCI__STEP_PERMISSIVE_CLEAR, NULL, NULL,
+                           XPCI__STEP_PERMISSIVE, NULL, NULL);
+    if (r < 0)
         return r;
     snprintf(flags, sizeof(flags), "%u",
              w->rdm_policy == XPCI_RDM_POLICY_RELAXED
@@ -555,10 +600,13 @@ int xpci_attach(xpci_ctx *ctx, const char *domain, const char *const *specs,
             goto out;
         }
     }
-    for (unsigned k = 0; k < nw; k++)
-        if (at.chosen[wants[k].idx] &&
-            (r = plan_attach_one(&at, &wants[k])) < 0)
+    for (unsigned k = 0; k < nw; k++) {
+        if (!at.chosen[wants[k].idx])
+            continue;
+        if ((r = plan_attach_one(&at, &wants[k])) < 0)
             goto out;
+        at.planned[wants[k].idx] = true;
+    }
     r = xpci__att_run(&at, "attach");
     if (r < 0 && n_seized && !opts->dry_run) {
         close(at.lock);

@@ -64,9 +64,14 @@ int xpci__step_domid(const struct xpci__action *a, uint32_t *domid_r);
 
 /* ---- hypervisor grants (grant.c) ---- */
 /* Plan the guest's iomem, ioport and IRQ permissions on d: granted with
- * give, revoked without; each with its inverse. */
+ * give, revoked without; each with its inverse.  others are the domain's
+ * other functions that keep theirs: what they need too is not revoked
+ * (with a note in res), and its grant is not undone.  -errno with
+ * res->error for a BAR that can't be granted. */
 int xpci__grant_plan(struct xpci__plan *plan, const struct xpci_device *d,
-                     const char *domid_str, bool give);
+                     const char *domid_str, bool give,
+                     const struct xpci_device *const *others,
+                     size_t n_others, struct xpci_result *res);
 
 /* ---- pciback's backend (pv.c) ---- */
 /* Add dev to domid's backend (for a PV guest with e->wait: hot-plug it
@@ -91,6 +96,7 @@ struct xpci__att {
     int type;
     /* per host device: chosen, and its guest-side entry */
     bool *chosen;
+    bool *planned; /* given to the domain by the plan so far */
     struct xpci__pciback_dev *attached; /* the domain's backend entries */
     size_t n_attached;
     struct xpci_assignable *hidden;     /* assignable functions, read */
@@ -120,6 +126,12 @@ xpci__att_attached_entry(const struct xpci__att *at,
 int xpci__att_spec_functions(struct xpci__att *at, const struct xpci_spec *sp,
                              const char *text, size_t *idx, unsigned max,
                              unsigned *n_r);
+/* The domain's functions other than d that keep their permissions
+ * through the plan: those its backend lists that the plan does not take
+ * (at->chosen), and those the plan gives it before d (at->planned);
+ * caller frees. */
+int xpci__att_others(const struct xpci__att *at, const struct xpci_device *d,
+                     const struct xpci_device ***others_r, size_t *n_r);
 /* libxl's "held by" node of d: /libxl/pci/<key>/domid. */
 void xpci__att_record_path(const struct xpci_device *d, char *buf,
                            size_t len);

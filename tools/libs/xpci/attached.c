@@ -44,6 +44,7 @@ static int list_domain(xpci_ctx *ctx, uint32_t domid,
         a->msitranslate = devs[i].msitranslate;
         a->power_mgmt = devs[i].power_mgmt;
         a->rdm_policy = devs[i].rdm_policy;
+        a->pciback_permissive = xpci__pciback_permissive(ctx, a->bdf);
     }
     xpci__pciback_list_free(devs, nd);
     return 0;

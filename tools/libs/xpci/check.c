@@ -654,6 +654,37 @@ static void check_sriov(struct checker *c)
         add(c, "sriov", XPCI_LEVEL_PASS, NULL, "not SR-IOV");
 }
 
+/* Xen grants a guest whole pages: a BAR sharing a page with another
+ * function's gives the guest that function's registers too. */
+static void check_bar_pages(struct checker *c)
+{
+    const struct xpci_device *d = c->dev;
+
+    if (d->bar_page_peer)
+        add(c, "device.bar-page", XPCI_LEVEL_WARN,
+            "keep both functions with one guest, or have the kernel align "
+            "BARs to pages (pci=resource_alignment=...)",
+            "a memory BAR shares a 4 KiB page with a BAR of %s: a guest "
+            "given either function can reach the other's registers",
+            d->bar_page_peer);
+}
+
+/* pciback's permissive flag outlives the guest that asked for it. */
+static void check_permissive(struct checker *c)
+{
+    const struct xpci_device *d = c->dev;
+
+    if (d->pciback_permissive == XPCI_YES)
+        add(c, "pciback.permissive", XPCI_LEVEL_WARN,
+            "xpci detach clears it; otherwise xpci assignable-remove and "
+            "assignable-add again",
+            "pciback lets guests write its config space unfiltered "
+            "(permissive)");
+    else if (d->pciback_permissive == XPCI_UNKNOWN)
+        add(c, "pciback.permissive", XPCI_LEVEL_UNKNOWN, NULL,
+            "pciback's permissive list could not be read");
+}
+
 static void check_state(struct checker *c)
 {
     const struct xpci_device *d = c->dev;
@@ -709,6 +740,8 @@ int xpci_check_device(const struct xpci_host *host,
         check_net(&c);
         check_console(&c);
         check_sriov(&c);
+        check_bar_pages(&c);
+        check_permissive(&c);
         check_state(&c);
     }
     if (c.err) {

@@ -55,6 +55,19 @@ static int detach_targets(struct xpci__att *at, const char *id,
     return 0;
 }
 
+/* d's permissions go, but not what the domain's other functions need. */
+static int plan_revokes(struct xpci__att *at, const struct xpci_device *d)
+{
+    _cleanup_free_ const struct xpci_device **others = NULL;
+    size_t n = 0;
+    int r = xpci__att_others(at, d, &others, &n);
+
+    if (r < 0)
+        return r;
+    return xpci__grant_plan(&at->plan, d, at->domid_str, false, others, n,
+                            at->res);
+}
+
 static int plan_detach_one(struct xpci__att *at, const struct xpci_device *d,
                            const struct xpci__pciback_dev *e)
 {
@@ -82,10 +95,17 @@ static int plan_detach_one(struct xpci__att *at, const struct xpci_device *d,
              e->rdm_policy == XPCI_RDM_POLICY_RELAXED
                  ? XPCI_ASSIGN_RDM_RELAXED : 0U);
     /* the guest's permissions go first, then the function itself */
-    if ((r = xpci__grant_plan(&at->plan, d, at->domid_str, false)) < 0 ||
+    if ((r = plan_revokes(at, d)) < 0 ||
         (r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_DEASSIGN,
                             at->domid_str, NULL, XPCI__STEP_ASSIGN,
                             at->domid_str, flags)) < 0)
+        return r;
+    /* pciback keeps the flag until the function leaves it */
+    if ((e->permissive > 0 ||
+         xpci__pciback_permissive(at->ctx, d->bdf_str) == XPCI_YES) &&
+        (r = xpci__plan_add(&at->plan, d->bdf_str,
+                            XPCI__STEP_PERMISSIVE_CLEAR, NULL, NULL,
+                            XPCI__STEP_PERMISSIVE, NULL, NULL)) < 0)
         return r;
     xpci__att_record_path(d, rec, sizeof(rec));
     return xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_XS_RM, rec, NULL,

@@ -226,49 +226,166 @@ const struct xpci__step_ops xpci__grant_steps[] = {
 };
 
 /* ------------------------------------------------------------ planning */
+/*
+ * A brief comment about shared permissions: Xen keeps a domain's iomem
+ * and ioport permissions as rangesets and its IRQs as one flag each
+ * (xen/common/domctl.c), not per function.  Two functions of one guest
+ * can share a legacy IRQ (a GSI), a page (sub-page BARs) or a port range,
+ * and revoking one function's range takes it from the other too.  So a
+ * revoke covers only what no other function of the domain still needs,
+ * and a grant of what the domain already holds through another function
+ * has no undo.
+ */
+
+/* Units a BAR covers, inclusive: the pages of a memory BAR (from the page
+ * of its first byte to the page of its last), the ports of an I/O BAR.
+ * 0 for an unused BAR, 1, or -EOVERFLOW / -ERANGE for one that wraps or
+ * lies beyond the port space. */
+static int bar_span(const struct xpci_bar *b, uint64_t *first_r,
+                    uint64_t *last_r)
+{
+    uint64_t end;
+
+    if (b->type == XPCI_BAR_UNUSED || !b->start || !b->size)
+        return 0;
+    if (__builtin_add_overflow(b->start, b->size - 1, &end))
+        return -EOVERFLOW;
+    if (b->type == XPCI_BAR_IO) {
+        if (end > 0xffff)
+            return -ERANGE;
+        *first_r = b->start;
+        *last_r = end;
+    } else {
+        *first_r = b->start >> PAGE_SHIFT;
+        *last_r = end >> PAGE_SHIFT;
+    }
+    return 1;
+}
+
+struct others {
+    const struct xpci_device *const *devs;
+    size_t n;
+};
+
+/* Does another function hold unit u of the space io?  Sets *end_r to the
+ * last unit of the run that starts at u and is held (or not held) the
+ * same way, at most last, and *who_r to a holder. */
+static bool held_at(const struct others *o, bool io, uint64_t u,
+                    uint64_t last, uint64_t *end_r, const char **who_r)
+{
+    uint64_t held_end = 0, free_end = last;
+    bool held = false;
+
+    for (size_t k = 0; k < o->n; k++) {
+        for (unsigned i = 0; i < XPCI_NUM_RESOURCES; i++) {
+            const struct xpci_bar *b = &o->devs[k]->bars[i];
+            uint64_t f, l;
+
+            if ((b->type == XPCI_BAR_IO) != io || bar_span(b, &f, &l) <= 0)
+                continue;
+            if (f <= u && u <= l) {
+                if (!held || l > held_end) {
+                    held_end = l;
+                    *who_r = o->devs[k]->bdf_str;
+                }
+                held = true;
+            } else if (f > u && f - 1 < free_end) {
+                free_end = f - 1;
+            }
+        }
+    }
+    *end_r = held ? (held_end < last ? held_end : last) : free_end;
+    return held;
+}
+
+static const char *irq_holder(const struct others *o, int irq)
+{
+    for (size_t k = 0; k < o->n; k++)
+        if (o->devs[k]->irq == irq)
+            return o->devs[k]->bdf_str;
+    return NULL;
+}
+
+/* Plan one range [first, last] of a BAR of d. */
+static int plan_range(struct xpci__plan *plan, const struct xpci_device *d,
+                      const char *domid_str, bool give, bool io,
+                      uint64_t first, uint64_t last, const struct others *o,
+                      struct xpci_result *res)
+{
+    enum xpci__step_kind allow = io ? XPCI__STEP_IOPORT_ALLOW
+                                    : XPCI__STEP_IOMEM_ALLOW;
+    enum xpci__step_kind revoke = io ? XPCI__STEP_IOPORT_REVOKE
+                                     : XPCI__STEP_IOMEM_REVOKE;
+    uint64_t u = first, end;
+    char val[64];
+    int r;
+
+    for (;;) {
+        const char *who = NULL;
+        bool held = held_at(o, io, u, last, &end, &who);
+
+        snprintf(val, sizeof(val), "%" PRIx64 " %" PRIx64, u, end - u + 1);
+        if (give)
+            r = xpci__plan_add(plan, d->bdf_str, allow, domid_str, val,
+                               held ? XPCI__STEP_NONE : revoke, domid_str,
+                               held ? NULL : val);
+        else if (!held)
+            r = xpci__plan_add(plan, d->bdf_str, revoke, domid_str, val,
+                               allow, domid_str, val);
+        else
+            r = xpci__result_note(res, "%s: %s 0x%" PRIx64 "-0x%" PRIx64
+                                       " stay with d%s: %s uses them too",
+                                  d->bdf_str, io ? "ports" : "pages", u, end,
+                                  domid_str, who);
+        if (r < 0)
+            return r;
+        if (end >= last)
+            return 0;
+        u = end + 1;
+    }
+}
 
 int xpci__grant_plan(struct xpci__plan *plan, const struct xpci_device *d,
-                     const char *domid_str, bool give)
+                     const char *domid_str, bool give,
+                     const struct xpci_device *const *others,
+                     size_t n_others, struct xpci_result *res)
 {
-    const char *dev = d->bdf_str;
+    const struct others o = {.devs = others, .n = n_others};
+    const char *dev = d->bdf_str, *who;
     char val[64];
     int r;
 
     for (unsigned i = 0; i < XPCI_NUM_RESOURCES; i++) {
         const struct xpci_bar *b = &d->bars[i];
-        enum xpci__step_kind fwd, back;
+        uint64_t first, last;
 
-        if (b->type == XPCI_BAR_UNUSED || !b->start || !b->size)
-            continue;
-        if (b->type == XPCI_BAR_IO) {
-            snprintf(val, sizeof(val), "%" PRIx64 " %" PRIx64, b->start,
-                     b->size);
-            fwd = XPCI__STEP_IOPORT_ALLOW;
-            back = XPCI__STEP_IOPORT_REVOKE;
-        } else {
-            snprintf(val, sizeof(val), "%" PRIx64 " %" PRIx64,
-                     b->start >> PAGE_SHIFT,
-                     (b->size + (1U << PAGE_SHIFT) - 1) >> PAGE_SHIFT);
-            fwd = XPCI__STEP_IOMEM_ALLOW;
-            back = XPCI__STEP_IOMEM_REVOKE;
+        r = bar_span(b, &first, &last);
+        if (r < 0) {
+            xpci__result_error(res, "%s: BAR %u (0x%" PRIx64 ", size 0x%"
+                                    PRIx64 ") %s", dev, i, b->start, b->size,
+                               r == -ERANGE ? "lies beyond the I/O port "
+                                              "space"
+                                            : "wraps past the end of the "
+                                              "address space");
+            return r;
         }
-        r = give ? xpci__plan_add(plan, dev, fwd, domid_str, val,
-                                  back, domid_str, val)
-                 : xpci__plan_add(plan, dev, back, domid_str, val,
-                                  fwd, domid_str, val);
-        if (r < 0)
+        if (r > 0 && (r = plan_range(plan, d, domid_str, give,
+                                     b->type == XPCI_BAR_IO, first, last, &o,
+                                     res)) < 0)
             return r;
     }
-    if (d->irq > 0) {
-        snprintf(val, sizeof(val), "%d", d->irq);
-        r = give ? xpci__plan_add(plan, dev, XPCI__STEP_IRQ_ALLOW,
-                                  domid_str, val, XPCI__STEP_IRQ_REVOKE,
-                                  domid_str, val)
-                 : xpci__plan_add(plan, dev, XPCI__STEP_IRQ_REVOKE,
-                                  domid_str, val, XPCI__STEP_IRQ_ALLOW,
-                                  domid_str, val);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    if (d->irq <= 0)
+        return 0;
+    snprintf(val, sizeof(val), "%d", d->irq);
+    who = irq_holder(&o, d->irq);
+    /* Xen maps a GSI the domain already has to the same pirq again */
+    if (give)
+        return xpci__plan_add(plan, dev, XPCI__STEP_IRQ_ALLOW, domid_str, val,
+                              who ? XPCI__STEP_NONE : XPCI__STEP_IRQ_REVOKE,
+                              domid_str, who ? NULL : val);
+    if (who)
+        return xpci__result_note(res, "%s: IRQ %d stays with d%s: %s uses "
+                                      "it too", dev, d->irq, domid_str, who);
+    return xpci__plan_add(plan, dev, XPCI__STEP_IRQ_REVOKE, domid_str, val,
+                          XPCI__STEP_IRQ_ALLOW, domid_str, val);
 }

@@ -3,7 +3,8 @@
  * host_steps.c - the steps that change dom0's side, as assignable-add and
  * assignable-remove plan them (and attach's records): sysfs writes (bind,
  * unbind, slots, driver_override), loading a module, resetting a
- * function, xenstore records, the persistent set and the quarantine.
+ * function, xenstore records, the persistent set, the quarantine, and
+ * pciback's permissive flag.
  *
  * Every step is guarded by the state it expects: a bind to the driver the
  * function already has, a remove_slot of a slot that isn't there, a
@@ -15,6 +16,9 @@
 #include <sys/wait.h>
 
 #include "xpci-internal.h"
+
+#define PCIBACK_DRIVER "bus/pci/drivers/pciback"
+#define PCIBACK_PERMISSIVE PCIBACK_DRIVER "/permissive"
 
 extern char **environ;
 
@@ -224,6 +228,53 @@ static int act_state_del(xpci_ctx *ctx, const char *dev,
     return r < 0 ? r : 1;
 }
 
+/*
+ * A brief comment about pciback's permissive flag
+ * (drivers/xen/xen-pciback/pci_stub.c): writing a BDF to the driver's
+ * "permissive" attribute sets a flag in pciback's per-device data, and
+ * reading it lists the functions that have it.  Nothing clears it: a
+ * guest letting go of the function keeps it (pcistub_put_pci_dev), only
+ * the function leaving pciback frees that data (pcistub_device_release),
+ * and a bind makes it anew, cleared.  So clearing is an unbind from
+ * pciback and a bind back, which also resets the function, as the bind of
+ * assignable-add did.
+ */
+enum xpci_tristate xpci__pciback_permissive(xpci_ctx *ctx, const char *dev)
+{
+    _cleanup_free_ char *list = NULL;
+    char *line, *save = NULL;
+
+    if (xpci__read_file(ctx->sysfs_fd, PCIBACK_PERMISSIVE, &list) < 0)
+        return XPCI_UNKNOWN;
+    for (line = strtok_r(list, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        if (!strcmp(line, dev))
+            return XPCI_YES;
+    return XPCI_NO;
+}
+
+static int act_permissive(xpci_ctx *ctx, const char *dev,
+                          const struct xpci__action *a)
+{
+    enum xpci_tristate now = xpci__pciback_permissive(ctx, dev);
+    int r;
+
+    if (a->kind == XPCI__STEP_PERMISSIVE) {
+        if (now == XPCI_YES)
+            return 0;
+        r = xpci__sysfs_write(ctx, PCIBACK_PERMISSIVE, dev);
+        return r < 0 ? r : 1;
+    }
+    if (now != XPCI_YES)
+        return 0;
+    if ((r = xpci__sysfs_write(ctx, PCIBACK_DRIVER "/unbind", dev)) < 0)
+        return r;
+    r = xpci__sysfs_write(ctx, PCIBACK_DRIVER "/bind", dev);
+    if (r < 0)
+        return r;
+    return xpci__pciback_permissive(ctx, dev) == XPCI_YES ? -EBUSY : 1;
+}
+
 static char *describe(const char *dev, const struct xpci__action *a)
 {
     const char *v = a->val ? a->val : "";
@@ -252,6 +303,12 @@ static char *describe(const char *dev, const struct xpci__action *a)
         return xpci__sprintf("%s: persistent set: add \"%s\"", dev, v);
     case XPCI__STEP_STATE_DEL:
         return xpci__sprintf("%s: persistent set: remove", dev);
+    case XPCI__STEP_PERMISSIVE:
+        return xpci__sprintf("%s: write \"%s\" > /sys/" PCIBACK_PERMISSIVE
+                             " (permissive config space access)", dev, dev);
+    case XPCI__STEP_PERMISSIVE_CLEAR:
+        return xpci__sprintf("%s: clear pciback's permissive flag: unbind "
+                             "from pciback and bind again", dev);
     default:
         return xpci__sprintf("%s: nothing", dev);
     }
@@ -267,5 +324,8 @@ const struct xpci__step_ops xpci__host_steps[] = {
     {XPCI__STEP_XS_RM, "xs-rm", act_xs_rm, describe},
     {XPCI__STEP_STATE_ADD, "state-add", act_state_add, describe},
     {XPCI__STEP_STATE_DEL, "state-del", act_state_del, describe},
+    {XPCI__STEP_PERMISSIVE, "permissive", act_permissive, describe},
+    {XPCI__STEP_PERMISSIVE_CLEAR, "permissive-clear", act_permissive,
+     describe},
     {0},
 };

@@ -14,6 +14,7 @@
 
 #define SYSFS_PCI_DEVICES "bus/pci/devices"
 #define SYSFS_PCIBACK_SLOTS "bus/pci/drivers/pciback/slots"
+#define SYSFS_PCIBACK_PERMISSIVE "bus/pci/drivers/pciback/permissive"
 #define PCIBACK_DRIVER "pciback"
 
 /* IORESOURCE_* flags of the kernel's "resource" lines */
@@ -481,6 +482,93 @@ static void read_pciback_slots(struct xpci_host *host)
     }
 }
 
+/* pciback's permissive flags (one BDF a line), for the functions it
+ * holds; the rest have none to have. */
+static void read_pciback_permissive(struct xpci_host *host)
+{
+    _cleanup_free_ char *list = NULL;
+    char *line, *save = NULL;
+    bool known = xpci__read_file(host->ctx->sysfs_fd,
+                                 SYSFS_PCIBACK_PERMISSIVE, &list) >= 0;
+
+    for (size_t i = 0; i < host->n; i++) {
+        struct xpci_device *d = &host->devs[i];
+        bool pciback = d->driver && !strcmp(d->driver, "pciback");
+
+        d->pciback_permissive = pciback && !known ? XPCI_UNKNOWN : XPCI_NO;
+    }
+    for (line = known ? strtok_r(list, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        ssize_t i = xpci__host_index(host, line);
+
+        if (i >= 0)
+            host->devs[i].pciback_permissive = XPCI_YES;
+    }
+}
+
+/* The pages one memory BAR spans, and whose it is. */
+struct bar_pages {
+    uint64_t first, last;
+    size_t dev;
+};
+
+static int cmp_bar_pages(const void *a, const void *b)
+{
+    const struct bar_pages *x = a, *y = b;
+
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * Functions whose memory BARs share a page: Xen grants guests whole
+ * pages, so either function's guest reaches the other's registers there.
+ * One sweep over the BARs' page ranges in order of their first page.
+ */
+static int find_shared_pages(struct xpci_host *host)
+{
+    _cleanup_free_ struct bar_pages *v = NULL;
+    size_t n = 0, open = 0;
+    uint64_t open_last = 0;
+    bool have_open = false;
+
+    v = calloc(host->n * XPCI_NUM_RESOURCES + 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < host->n; i++)
+        for (unsigned b = 0; b < XPCI_NUM_RESOURCES; b++) {
+            const struct xpci_bar *bar = &host->devs[i].bars[b];
+            uint64_t end;
+
+            if ((bar->type != XPCI_BAR_MEM32 &&
+                 bar->type != XPCI_BAR_MEM64) || !bar->size ||
+                __builtin_add_overflow(bar->start, bar->size - 1, &end))
+                continue;
+            v[n].first = bar->start >> 12;
+            v[n].last = end >> 12;
+            v[n++].dev = i;
+        }
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_bar_pages);
+    for (size_t k = 0; k < n; k++) {
+        if (have_open && v[k].first <= open_last &&
+            v[k].dev != v[open].dev) {
+            struct xpci_device *a = &host->devs[v[open].dev];
+            struct xpci_device *b = &host->devs[v[k].dev];
+
+            if (!a->bar_page_peer)
+                a->bar_page_peer = b->bdf_str;
+            if (!b->bar_page_peer)
+                b->bar_page_peer = a->bdf_str;
+        }
+        if (!have_open || v[k].last > open_last) {
+            open = k;
+            open_last = v[k].last;
+            have_open = true;
+        }
+    }
+    return 0;
+}
+
 /* libxl's records of assignable functions (/libxl/pci/0000-01-00-0). */
 static int read_libxl_records(struct xpci_host *host)
 {
@@ -544,10 +632,11 @@ static void read_hypervisor(struct xpci_host *host)
                                      xpci_bdf_to_sbdf(&dev->bdf));
 
         /* Xen says EINVAL both for "a guest has it" and "no such device"
-         * (REFERENCE: xc_test_assign_device). */
+         * (REFERENCE: xc_test_assign_device); newer ones EBUSY for the
+         * first. */
         if (r == 0)
             dev->xen_assignable = XPCI_YES;
-        else if (r == -EINVAL)
+        else if (r == -EINVAL || r == -EBUSY)
             dev->xen_assignable = XPCI_NO;
     }
 }
@@ -611,9 +700,12 @@ int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
     r = mark_vfs(host);
     if (r == 0)
         r = index_groups(host);
+    if (r == 0)
+        r = find_shared_pages(host);
     if (r < 0)
         goto fail;
     read_pciback_slots(host);
+    read_pciback_permissive(host);
     if (!(flags & XPCI__SCAN_LIGHT))
         read_hypervisor(host);
     r = read_libxl_records(host);

@@ -106,6 +106,10 @@ enum xpci__step_kind {
     XPCI__STEP_PV_REMOVE,
     XPCI__STEP_QMP_ADD,      /* device model device_add + backend entry */
     XPCI__STEP_QMP_DEL,
+    /* pciback's permissive flag of dev (host_steps.c): set it; clear it
+     * by taking dev out of pciback and back (only that forgets it). */
+    XPCI__STEP_PERMISSIVE,
+    XPCI__STEP_PERMISSIVE_CLEAR,
 };
 
 struct xpci__action {
@@ -301,6 +305,10 @@ int xpci__readlink(int dirfd, const char *path, char **target_r);
 /* Last component of a symlink's target ("../../../bus/pci/drivers/e1000e"
  * -> "e1000e"). */
 int xpci__readlink_base(int dirfd, const char *path, char **name_r);
+
+/* Is dev listed in pciback's "permissive"?  XPCI_UNKNOWN when that list
+ * cannot be read (pciback not loaded). */
+enum xpci_tristate xpci__pciback_permissive(xpci_ctx *ctx, const char *dev);
 
 /* Write an attribute under the sysfs root through the sysfs backend. */
 int xpci__sysfs_write(xpci_ctx *ctx, const char *path, const char *val);
