@@ -44,6 +44,11 @@ enum peer_mode {
     PEER_OK,
     PEER_SILENT,     /* the guest never answers */
     PEER_NO_RELEASE, /* the guest takes functions but never gives one up */
+    /* one state change at a time, the way pciback and pcifront step
+     * through a reconfiguration, each after step_ms: */
+    PEER_SLOW,       /* a loaded host: slow, but every step comes */
+    PEER_RELEASED,   /* both ends let a function go, then silence */
+    PEER_FRONT_ONLY, /* pcifront lets it go, pciback never answers */
 };
 
 struct fixture {
@@ -54,6 +59,7 @@ struct fixture {
     char state_dir[512];
     char audit[512];
     enum peer_mode mode;
+    int step_ms;
 };
 
 static int fail_at; /* fail the Nth mutating call (0: none) */
@@ -96,13 +102,60 @@ static int num_at(struct fake_xs *xs, const char *key, int i)
  * Initialising functions and drops the Closing ones, then both ends are
  * Connected again.
  */
+/* The stepping peer: one change per call (the next one the protocol
+ * makes), after f->step_ms.  Hot-plug and removal both go: pcifront
+ * Reconfiguring, pciback exports (state-N Initialised) or drops (state-N
+ * Closed) the function and goes Reconfigured, pcifront Connected, pciback
+ * Connected. */
+static int peer_step(struct fake_xs *xs, struct fixture *f)
+{
+    int st = num_at(xs, "state", -1), n = num_at(xs, "num_devs", -1);
+    const char *fev = fake_xs_get(xs, FE "/state");
+    int fe = fev ? atoi(fev) : -1;
+    char path[128], val[32];
+
+    if (f->step_ms)
+        usleep((useconds_t)f->step_ms * 1000);
+    if (st == 7 && fe != 7)
+        return peer_set(xs, FE "/state", "7");
+    if (st == 1 || st == 7) {
+        for (int i = 0; i < n; i++) {
+            int sub = num_at(xs, "state", i);
+
+            if (f->mode == PEER_FRONT_ONLY)
+                return 0;
+            snprintf(path, sizeof(path), BE "/state-%d", i);
+            if (sub == 5)
+                return peer_set(xs, path, "6");
+            if (sub != 1)
+                continue;
+            snprintf(val, sizeof(val), "0000:00:%02x.00", i);
+            peer_set(xs, path, "3");
+            snprintf(path, sizeof(path), BE "/vdev-%d", i);
+            return peer_set(xs, path, val) + 1;
+        }
+        return peer_set(xs, BE "/state", st == 1 ? "4" : "8");
+    }
+    if (st == 8 && f->mode == PEER_RELEASED)
+        return 0;
+    if ((st == 8 || st == 4) && fe != 4)
+        return peer_set(xs, FE "/state", "4");
+    if (st == 8)
+        return peer_set(xs, BE "/state", "4");
+    return 0;
+}
+
 static int peer(struct fake_xs *xs, void *arg)
 {
     struct fixture *f = arg;
+
     int state = num_at(xs, "state", -1);
     int n = num_at(xs, "num_devs", -1), changed = 0;
     bool closing = false;
     char path[128], val[32];
+
+    if (f->mode >= PEER_SLOW)
+        return peer_step(xs, f);
 
     if (f->mode == PEER_SILENT || state < 0 ||
         (state != 1 && state != 7))
@@ -1305,6 +1358,80 @@ static void test_permissive_undone_by_rollback_and_detach(void **state)
     xpci_attached_list_free(list, n);
 }
 
+/* ------------------------------------------------- handshakes under load */
+
+/* A guest that answers every step, but slowly (each step after 20 ms,
+ * against a 50 ms timeout): attach, hot-plug and detach all finish. */
+static void test_slow_but_progressing_guest_is_waited_for(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    f->mode = PEER_SLOW;
+    f->step_ms = 20;
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(attach1(f, HIDDEN, &res), 0);
+    xpci_result_free(res);
+    expect_node(f, BE "/num_devs", "2");
+    expect_node(f, BE "/state-1", "3");
+    expect_node(f, BE "/state", "4");
+    expect_node(f, FE "/state", "4");
+    assert_int_equal(detach1(f, NIC, false, &res), 0);
+    xpci_result_free(res);
+    expect_node(f, BE "/num_devs", "1");
+    expect_node(f, BE "/dev-0", HIDDEN);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+}
+
+/* Both ends let the function go, then the guest falls silent before the
+ * last step: the removal is finished, not undone behind its back. */
+static void test_released_then_silent_guest_is_finished(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    f->mode = PEER_RELEASED;
+    assert_int_equal(detach1(f, NIC, false, &res), 0);
+    assert_null(res->error);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+    assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
+}
+
+/* pcifront dropped the function, pciback never answers: it is left
+ * Closing ("detaching"), never put back, and a later detach finishes. */
+static void test_dropped_function_is_left_detaching(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    int r;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    f->mode = PEER_FRONT_ONLY;
+    assert_int_equal(detach1(f, NIC, false, &res), -EINPROGRESS);
+    assert_non_null(strstr(res->error, "detaching"));
+    assert_non_null(strstr(res->error, NIC));
+    assert_false(res->rolled_back);
+    xpci_result_free(res);
+    expect_node(f, BE "/state-0", "5");
+    expect_node(f, BE "/num_devs", "1");
+
+    f->mode = PEER_OK;
+    r = detach1(f, NIC, false, &res);
+    if (r)
+        fail_msg("detach again: %s", res->error);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1344,6 +1471,12 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_permissive_undone_by_rollback_and_detach, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_slow_but_progressing_guest_is_waited_for, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_released_then_silent_guest_is_finished, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_dropped_function_is_left_detaching, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,9 @@ enum {
     XB_INITIALISED = 3,
     XB_CONNECTED = 4,
     XB_CLOSING = 5,
+    XB_CLOSED = 6,
     XB_RECONFIGURING = 7,
+    XB_RECONFIGURED = 8,
 };
 
 /* ---- domains (domain.c) ---- */

@@ -165,6 +165,12 @@ int xpci_detach(xpci_ctx *ctx, const char *domain, const char *const *devs,
         }
     }
     r = xpci__att_run(&at, "detach");
+    /* a guest that began letting go is not given the function back: that
+     * one is left detaching, the rest are as they were */
+    if (r == -EINPROGRESS && at.res->rolled_back) {
+        at.res->rolled_back = false;
+        xpci__result_note(at.res, "the other functions are as they were");
+    }
 out:
     xpci__att_dispose(&at);
     return r;

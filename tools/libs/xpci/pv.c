@@ -20,6 +20,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "attach.h"
 
@@ -151,6 +152,20 @@ static int create_backend(xpci_ctx *ctx, uint32_t txn, struct be_add *req,
     return 0;
 }
 
+/* A removal under way that the guest has begun: pcifront went
+ * Reconfiguring, or pciback Reconfigured.  Plugging the function in
+ * again then would race the guest: it is left to finish. */
+static bool releasing(xpci_ctx *ctx, uint32_t txn, const char *be,
+                      const char *fe)
+{
+    _cleanup_free_ char *bs = NULL, *fs = NULL;
+
+    return (xs_read_at(ctx, txn, be, "state", &bs) == 0 &&
+            atoi(bs) == XB_RECONFIGURED) ||
+           (xs_read_at(ctx, txn, fe, "state", &fs) == 0 &&
+            atoi(fs) == XB_RECONFIGURING);
+}
+
 static int be_add_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
 {
     struct be_add *req = arg;
@@ -175,7 +190,7 @@ static int be_add_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
         req->index = (unsigned)r;
         snprintf(key, sizeof(key), "state-%u", req->index);
         if (xs_read_at(ctx, txn, be, key, &sub) < 0 ||
-            atoi(sub) < XB_CLOSING) {
+            atoi(sub) < XB_CLOSING || releasing(ctx, txn, be, fe)) {
             req->present = true;
             return 0;
         }
@@ -224,6 +239,12 @@ struct be_wait {
     const char *be, *fe;
     int index;        /* state-N that must read want_sub, or -1 */
     int want_sub;
+    int watch;        /* state-N watched for progress, or -1 */
+    /* what the last look saw: a change is progress */
+    int seen_be, seen_fe, seen_sub;
+    bool looked, moved, settled;
+    /* a removal the guest has begun, and one pciback has done */
+    bool released, pciback_done;
 };
 
 static int read_int_at(xpci_ctx *ctx, const char *dir, const char *key)
@@ -235,18 +256,48 @@ static int read_int_at(xpci_ctx *ctx, const char *dir, const char *key)
     return atoi(v);
 }
 
+static int read_sub(xpci_ctx *ctx, const char *be, int index)
+{
+    char key[32];
+
+    if (index < 0)
+        return -1;
+    snprintf(key, sizeof(key), "state-%d", index);
+    return read_int_at(ctx, be, key);
+}
+
+/* 1 settled, or moved since the wait (re)started (the caller then gives
+ * the guest a fresh deadline); 0 keep waiting. */
 static int backend_settled(xpci_ctx *ctx, void *arg)
 {
     struct be_wait *w = arg;
-    char key[32];
+    int st = read_int_at(ctx, w->be, "state");
+    int fe = read_int_at(ctx, w->fe, "state");
+    int sub = read_sub(ctx, w->be, w->watch);
 
-    if (read_int_at(ctx, w->be, "state") != XB_CONNECTED ||
-        read_int_at(ctx, w->fe, "state") != XB_CONNECTED)
-        return 0;
-    if (w->index < 0)
-        return 1;
-    snprintf(key, sizeof(key), "state-%d", w->index);
-    return read_int_at(ctx, w->be, key) == w->want_sub;
+    if (w->looked && (st != w->seen_be || fe != w->seen_fe ||
+                      sub != w->seen_sub))
+        w->moved = true;
+    w->looked = true;
+    w->seen_be = st;
+    w->seen_fe = fe;
+    w->seen_sub = sub;
+    /* pcifront answers the Closing of a function by dropping it and going
+     * Reconfiguring; pciback lets it go, marks it Closed and goes
+     * Reconfigured (drivers/pci/xen-pcifront.c, xen-pciback/xenbus.c) */
+    if (fe == XB_RECONFIGURING || st == XB_RECONFIGURED || sub == XB_CLOSED)
+        w->released = true;
+    if (st == XB_RECONFIGURED || sub == XB_CLOSED)
+        w->pciback_done = true;
+    w->settled = st == XB_CONNECTED && fe == XB_CONNECTED &&
+                 (w->index < 0 || read_sub(ctx, w->be, w->index) ==
+                                      w->want_sub);
+    return w->settled || w->moved;
+}
+
+static int guest_timeout(const xpci_ctx *ctx)
+{
+    return xpci__guest_timeout(ctx);
 }
 
 /* Why a wait on the backend of domid ended without the guest: the states
@@ -263,27 +314,62 @@ static void remember_stall(xpci_ctx *ctx, uint32_t domid, const char *be,
     if (ctx->step_detail)
         return; /* the first stall is the one to tell (undo may stall too) */
     ctx->step_detail = xpci__sprintf(
-        "%s: backend state %d, frontend state %d after %d ms%s%s", what,
-        read_int_at(ctx, be, "state"), read_int_at(ctx, fe, "state"),
-        xpci__guest_timeout(ctx), err ? "; pciback: " : "", err ? err : "");
+        "%s: backend state %d, frontend state %d, silent for %d ms%s%s",
+        what, read_int_at(ctx, be, "state"), read_int_at(ctx, fe, "state"),
+        guest_timeout(ctx), err ? "; pciback: " : "", err ? err : "");
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait for the handshake to settle.  A guest under load may take long,
+ * but one whose states keep moving is answering: the deadline is for
+ * silence, renewed at every change, within XPCI__HANDSHAKE_SPAN times
+ * the timeout in all.  watch (-1: none) is a state-N whose changes count
+ * as progress too.  w_r, if given, gets what was seen.
+ */
+#define XPCI__HANDSHAKE_SPAN 10
+static int wait_backend_w(xpci_ctx *ctx, uint32_t domid, const char *be,
+                          int index, int want_sub, int watch,
+                          const char *what, struct be_wait *w_r)
+{
+    char fe[64];
+    const char *paths[] = {be, fe};
+    struct be_wait w = {.be = be, .fe = fe, .index = index,
+                        .want_sub = want_sub, .watch = watch};
+    int64_t end = now_ms() + (int64_t)guest_timeout(ctx) *
+                                 XPCI__HANDSHAKE_SPAN;
+    int r;
+
+    snprintf(fe, sizeof(fe), XPCI__XS_PCIFRONT_FMT, domid);
+    for (;;) {
+        w.moved = false;
+        r = xpci__xs_wait_cond(ctx, paths, 2, backend_settled, &w,
+                               guest_timeout(ctx));
+        if (r < 0 || w.settled)
+            break;
+        if (now_ms() >= end) {
+            r = -ETIMEDOUT;
+            break;
+        }
+    }
+    if (r == -ETIMEDOUT)
+        remember_stall(ctx, domid, be, what);
+    if (w_r)
+        *w_r = w;
+    return r;
 }
 
 static int wait_backend(xpci_ctx *ctx, uint32_t domid, const char *be,
                         int index, int want_sub, const char *what)
 {
-    char fe[64];
-    const char *paths[] = {be, fe};
-    struct be_wait w = {.be = be, .fe = fe, .index = index,
-                        .want_sub = want_sub};
-    int r;
-
-    snprintf(fe, sizeof(fe), XPCI__XS_PCIFRONT_FMT, domid);
-    r = xpci__xs_wait_cond(ctx, paths, 2, backend_settled, &w,
-                           xpci__guest_timeout(ctx));
-
-    if (r == -ETIMEDOUT)
-        remember_stall(ctx, domid, be, what);
-    return r;
+    return wait_backend_w(ctx, domid, be, index, want_sub, index, what, NULL);
 }
 
 int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
@@ -291,7 +377,7 @@ int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
 {
     _cleanup_free_ char *name = NULL;
     struct be_add req = {.domid = domid, .dev = dev, .e = *e, .hvm = hvm};
-    char be[64];
+    char be[64], fe[64];
     unsigned n;
     int r;
 
@@ -302,6 +388,12 @@ int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
     xpci__domain_name(ctx, domid, &name);
     req.dom_name = name;
     backend_path(domid, be, sizeof(be));
+    snprintf(fe, sizeof(fe), XPCI__XS_PCIFRONT_FMT, domid);
+    /* a function the guest is letting go stays going (be_add_txn) */
+    if (backend_num(ctx, XPCI_XS_NO_TXN, be, &n) == 0 &&
+        backend_index(ctx, XPCI_XS_NO_TXN, be, n, &req.bdf) >= 0 &&
+        releasing(ctx, XPCI_XS_NO_TXN, be, fe))
+        return 0;
     /* libxl waits for a connected backend before it adds to it */
     if (e->wait && backend_num(ctx, XPCI_XS_NO_TXN, be, &n) == 0 &&
         (r = wait_backend(ctx, domid, be, -1, 0,
@@ -438,6 +530,7 @@ int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
                             bool wait, bool force)
 {
     struct be_del req = {.domid = domid};
+    struct be_wait w;
     char be[64], fe[64];
     int r;
 
@@ -464,9 +557,27 @@ int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
             return 0;
         if (r < 0)
             return r;
-        r = wait_backend(ctx, domid, be, -1, 0,
-                         "the guest did not release the function");
-        if (r < 0 && !(force && r == -ETIMEDOUT)) {
+        r = wait_backend_w(ctx, domid, be, -1, 0, (int)req.index,
+                           "the guest did not release the function", &w);
+        /*
+         * Once the guest has begun letting go, the only safe way is
+         * forward: putting the entry back would tell xenstore the guest
+         * has a function it dropped.  When pciback let go too, the
+         * removal is finished; otherwise it is left Closing, for a
+         * later detach to finish.
+         */
+        if (r == -ETIMEDOUT && w.released && !force && !w.pciback_done) {
+            free(ctx->step_detail);
+            ctx->step_detail = xpci__sprintf(
+                "detaching: the guest dropped %s (backend state %d, "
+                "frontend state %d) but did not finish the handshake "
+                "within %d ms of silence; its entry is left Closing: run "
+                "xpci detach again to finish", dev, w.seen_be, w.seen_fe,
+                guest_timeout(ctx));
+            return -EINPROGRESS;
+        }
+        if (r < 0 && !(force && r == -ETIMEDOUT) &&
+            !(r == -ETIMEDOUT && w.released)) {
             struct be_restore back = {.domid = domid, .index = req.index,
                                       .sub = req.prev_sub,
                                       .state = req.prev_state};
