@@ -1396,6 +1396,8 @@ static void test_released_then_silent_guest_is_finished(void **state)
     f->mode = PEER_RELEASED;
     assert_int_equal(detach1(f, NIC, false, &res), 0);
     assert_null(res->error);
+    assert_int_equal(res->n_notes, 1);
+    assert_non_null(strstr(res->notes[0], "fell silent"));
     xpci_result_free(res);
     assert_int_equal(fake_xs_count(f->xs, BE), 0);
     assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);

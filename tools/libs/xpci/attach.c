@@ -32,6 +32,8 @@ void xpci__att_dispose(struct xpci__att *at)
         close(at->lock);
     free(at->ctx->step_detail);
     at->ctx->step_detail = NULL;
+    free(at->ctx->step_note);
+    at->ctx->step_note = NULL;
     at->ctx->guest_timeout_ms = 0;
 }
 
@@ -443,6 +445,8 @@ int xpci__att_run(struct xpci__att *at, const char *op_name)
     if (at->opts->dry_run)
         return xpci__plan_describe(&at->plan, at->res);
     r = xpci__plan_run(at->ctx, &at->plan, at->res);
+    if (at->ctx->step_note)
+        xpci__result_note(at->res, "%s", at->ctx->step_note);
     if (r < 0)
         explain_failure(at, r);
     if (at->plan.n)

@@ -129,6 +129,7 @@ void xpci_ctx_free(xpci_ctx *ctx)
     free(ctx->audit_log);
     free(ctx->run_dir);
     free(ctx->step_detail);
+    free(ctx->step_note);
     free(ctx);
 }
 

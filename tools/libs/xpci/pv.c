@@ -576,6 +576,16 @@ int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
                 guest_timeout(ctx));
             return -EINPROGRESS;
         }
+        if (r == -ETIMEDOUT && w.released && !force) {
+            /* the stall is no failure: say what happened instead */
+            free(ctx->step_detail);
+            ctx->step_detail = NULL;
+            free(ctx->step_note);
+            ctx->step_note = xpci__sprintf(
+                "%s: the guest and pciback let it go, then the guest fell "
+                "silent (backend state %d, frontend state %d): removed",
+                dev, w.seen_be, w.seen_fe);
+        }
         if (r < 0 && !(force && r == -ETIMEDOUT) &&
             !(r == -ETIMEDOUT && w.released)) {
             struct be_restore back = {.domid = domid, .index = req.index,

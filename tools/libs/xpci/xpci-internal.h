@@ -77,6 +77,7 @@ struct xpci_ctx {
      * last step that waited for it found (pv.c, hvm.c). */
     int guest_timeout_ms;
     char *step_detail;
+    char *step_note;   /* what a step that went on anyway wants said */
     bool no_syslog;
 };
 
