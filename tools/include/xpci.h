@@ -391,6 +391,33 @@ const struct xpci_device *xpci_host_device(const struct xpci_host *host,
 int xpci_host_find(const struct xpci_host *host, const char *id,
                    const struct xpci_device **dev_r);
 
+/*
+ * Selectors: a comma-separated list of KEY=VALUE terms, all of which must
+ * hold (the vocabulary of OpenStack Nova's [pci] device_spec):
+ *   vendor=HHHH, device=HHHH   (also vendor_id=, product_id=; "*" any)
+ *   class=H..                  a prefix of the 6-digit class code
+ *   address=[DDDD:]BB:SS.F     each field hex or "*"; no domain: any
+ *   location=PATTERN           fnmatch(3) on the location path; "*"
+ *                              also matches "/"
+ *   driver=NAME                the bound driver; "driver=" none bound
+ *   pf=DEV                     the VFs of the PF DEV (BDF or location)
+ *   numa=N                     the NUMA node
+ * Parsing is strict: unknown or repeated keys, empty terms, malformed or
+ * out-of-range values and selectors longer than XPCI_SELECTOR_MAX are
+ * refused.  On failure, if err_r is non-NULL, *err_r gets a malloc'd
+ * message quoting the selector (caller frees).  Returns 0, -EINVAL or
+ * -ENOMEM; free the selector with xpci_selector_free().
+ */
+#define XPCI_SELECTOR_MAX 1024
+struct xpci_selector;
+int xpci_selector_parse(const char *expr, struct xpci_selector **sel_r,
+                        char **err_r);
+void xpci_selector_free(struct xpci_selector *sel);
+/* Does dev of host satisfy every term of sel? */
+bool xpci_selector_match(const struct xpci_selector *sel,
+                         const struct xpci_host *host,
+                         const struct xpci_device *dev);
+
 /* Host-wide facts */
 struct xpci_host_info {
     enum xpci_tristate xen_running;
