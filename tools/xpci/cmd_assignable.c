@@ -24,21 +24,27 @@ static int run_mutation(const char *op, int argc, char **argv, bool add)
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"no-persist", no_argument, NULL, OPT_NO_PERSIST},
         {"json", no_argument, NULL, OPT_JSON},
+        CLI_COMMON_LONGOPTS,
+        CLI_SELECT_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const struct cmd_spec *self = cmd_lookup(op);
+    struct cli_select sel = CLI_SELECT_INIT;
     struct xpci_op_opts opts = {0};
+    char **devs = NULL;
+    unsigned n = 0;
     struct xpci_result *res = NULL;
     xpci_ctx *ctx = NULL;
     bool json = false;
     int c, r;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, add ? "+hn:f" : "+hr", longopts,
+    optind = 0; /* afresh, and permute: options may follow operands */
+    while ((c = getopt_long(argc, argv, add ? "hn:f" : "hr", longopts,
                             NULL)) != -1) {
         switch (c) {
         case 'h':
             cmd_usage(self, stdout);
+            cli_select_free(&sel);
             return EXIT_OK;
         case 'n':
             opts.name = optarg;
@@ -59,23 +65,37 @@ static int run_mutation(const char *op, int argc, char **argv, bool add)
             json = true;
             break;
         default:
-            cmd_usage(self, stderr);
+            r = cli_common_opt(self, &sel, c, optarg);
+            if (r > 0)
+                break;
+            if (!r)
+                cmd_usage(self, stderr);
+            cli_select_free(&sel);
             return EXIT_USAGE;
         }
     }
-    if (optind >= argc || (!add && (opts.name || opts.force)) ||
-        (add && opts.rebind)) {
+    if ((optind >= argc && !sel.n) || (!add && (opts.name || opts.force)) ||
+        (add && opts.rebind) || cli_select_check(self, &sel) < 0) {
         cmd_usage(self, stderr);
+        cli_select_free(&sel);
         return EXIT_USAGE;
     }
-    if (cli_open_ctx(&ctx))
+    r = cli_select_devs(op, &sel, argv + optind, (unsigned)(argc - optind),
+                        &devs, &n);
+    cli_select_free(&sel);
+    if (r)
+        return r;
+    if (cli_open_ctx(&ctx)) {
+        cli_devs_free(devs);
         return EXIT_FAILED;
+    }
     if (add)
-        r = xpci_assignable_add(ctx, (const char *const *)argv + optind,
-                                (unsigned)(argc - optind), &opts, &res);
+        r = xpci_assignable_add(ctx, (const char *const *)devs, n, &opts,
+                                &res);
     else
-        r = xpci_assignable_remove(ctx, (const char *const *)argv + optind,
-                                   (unsigned)(argc - optind), &opts, &res);
+        r = xpci_assignable_remove(ctx, (const char *const *)devs, n, &opts,
+                                   &res);
+    cli_devs_free(devs);
     return out_finish(op, res, opts.dry_run, r, json, ctx);
 }
 

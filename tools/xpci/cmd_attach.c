@@ -85,6 +85,7 @@ struct move_args {
     const char *domain;
     char **devs;
     unsigned n;
+    struct cli_select sel;
 };
 
 static int parse_move(const struct cmd_spec *self, int argc, char **argv,
@@ -97,9 +98,11 @@ static int parse_move(const struct cmd_spec *self, int argc, char **argv,
         {"json", no_argument, NULL, OPT_JSON},
         {"seize", no_argument, NULL, OPT_SEIZE},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        CLI_COMMON_LONGOPTS,
+        CLI_SELECT_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, r;
 
     optind = 0; /* afresh: permute, so options may follow operands */
     while ((c = getopt_long(argc, argv, a->detach ? "hf" : "h", longopts,
@@ -130,10 +133,16 @@ static int parse_move(const struct cmd_spec *self, int argc, char **argv,
                 return EXIT_USAGE;
             break;
         default:
-            goto usage;
+            r = cli_common_opt(self, &a->sel, c, optarg);
+            if (r < 0)
+                return EXIT_USAGE;
+            if (!r)
+                goto usage;
         }
     }
-    if (argc - optind < 2) {
+    if (cli_select_check(self, &a->sel) < 0)
+        goto usage;
+    if (argc - optind < 2 - (a->sel.n ? 1 : 0)) {
         fprintf(stderr, "xpci %s: give a domain and at least one %s\n",
                 self->name, a->detach ? "device" : "PCI_SPEC_STRING");
         goto usage;
@@ -165,21 +174,30 @@ usage:
 static int run_move(const char *op, int argc, char **argv, bool detach)
 {
     const struct cmd_spec *self = cmd_lookup(op);
-    struct move_args a = {.detach = detach};
+    struct move_args a = {.detach = detach, .sel = CLI_SELECT_INIT};
     struct xpci_result *res = NULL;
     xpci_ctx *ctx = NULL;
+    char **devs = NULL;
+    unsigned n = 0;
     int rc = parse_move(self, argc, argv, &a), r;
 
+    /* the functions the selectors pick join the operands, by BDF */
+    if (rc < 0 && cli_select_devs(op, &a.sel, a.devs, a.n, &devs, &n))
+        rc = EXIT_FAILED;
+    cli_select_free(&a.sel);
     if (rc >= 0)
         return rc;
-    if (cli_open_ctx(&ctx))
+    if (cli_open_ctx(&ctx)) {
+        cli_devs_free(devs);
         return EXIT_FAILED;
+    }
     if (detach)
-        r = xpci_detach(ctx, a.domain, (const char *const *)a.devs, a.n,
-                        &a.opts, &res);
+        r = xpci_detach(ctx, a.domain, (const char *const *)devs, n, &a.opts,
+                        &res);
     else
-        r = xpci_attach(ctx, a.domain, (const char *const *)a.devs, a.n,
-                        &a.opts, &res);
+        r = xpci_attach(ctx, a.domain, (const char *const *)devs, n, &a.opts,
+                        &res);
+    cli_devs_free(devs);
     return out_finish(op, res, a.opts.dry_run, r, a.json, ctx);
 }
 
@@ -347,6 +365,7 @@ int cmd_attached(int argc, char **argv)
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
         {"json", no_argument, NULL, OPT_JSON},
+        CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const struct cmd_spec *self = cmd_lookup("attached");
@@ -367,7 +386,11 @@ int cmd_attached(int argc, char **argv)
             json = true;
             break;
         default:
-            cmd_usage(self, stderr);
+            r = cli_common_opt(self, NULL, c, optarg);
+            if (r > 0)
+                break;
+            if (!r)
+                cmd_usage(self, stderr);
             return EXIT_USAGE;
         }
     }

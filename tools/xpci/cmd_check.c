@@ -2,7 +2,8 @@
 /*
  * cmd_check.c - "xpci check": the assignability report, one block per
  * function (or JSON, schema xpci-check/1, see xpci(8)).  Exits 1 when any
- * requested function fails a check.
+ * requested function fails a check (with --all: any function but the
+ * platform's bridges).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -74,31 +75,52 @@ static void json_report(yajl_gen g, const struct xpci_report *rep)
     yajl_gen_map_close(g);
 }
 
+/*
+ * Host bridges and PCI bridges (device.endpoint fails) are the platform:
+ * never candidates for a guest, so with --all their failure does not make
+ * the exit status 1.  A function named on the command line always counts.
+ */
+static bool counts_for_exit(const struct xpci_device *d, bool all)
+{
+    return !all || !(d->is_bridge || d->is_host_bridge);
+}
+
 int cmd_check(int argc, char **argv)
 {
     const struct cmd_spec *self = cmd_lookup("check");
-    const struct xpci_device **devs = NULL;
+    struct cli_select sel = CLI_SELECT_INIT;
+    const struct xpci_device **devs = NULL, **picked = NULL;
     struct xpci_host *host = NULL;
     xpci_ctx *ctx = NULL;
     yajl_gen g = NULL;
     bool json = false, all = false;
-    int idx = cli_getopt(self, argc, argv, &json, &all);
+    int idx = cli_getopt(self, argc, argv, &json, &all, &sel);
     int rc = EXIT_OK;
-    size_t n = 0;
+    size_t n = 0, n_ops, n_picked = 0;
 
-    if (idx == -2)
-        return EXIT_OK;
-    if (idx < 0)
-        return EXIT_USAGE;
-    if (all == (idx < argc)) {
-        fprintf(stderr, "xpci check: give either --all or devices\n");
+    if (idx < 0) {
+        cli_select_free(&sel);
+        return idx == -2 ? EXIT_OK : EXIT_USAGE;
+    }
+    n_ops = (size_t)(argc - idx);
+    if (all == (n_ops > 0 || sel.n > 0)) {
+        fprintf(stderr,
+                "xpci check: give either --all or devices (or --match)\n");
         cmd_usage(self, stderr);
+        cli_select_free(&sel);
         return EXIT_USAGE;
     }
-    if (cli_open_host(&ctx, &host))
+    if (cli_open_host(&ctx, &host)) {
+        cli_select_free(&sel);
         return EXIT_FAILED;
+    }
+    if (sel.n &&
+        cli_select_run(self->name, &sel, host, true, &picked, &n_picked)) {
+        rc = EXIT_FAILED;
+        goto out;
+    }
 
-    n = all ? xpci_host_count(host) : (size_t)(argc - idx);
+    n = all ? xpci_host_count(host) : n_ops + n_picked;
     devs = calloc(n ? n : 1, sizeof(*devs));
     if (!devs)
         abort();
@@ -107,6 +129,10 @@ int cmd_check(int argc, char **argv)
 
         if (all) {
             devs[i] = xpci_host_device(host, i);
+            continue;
+        }
+        if (i >= n_ops) {
+            devs[i] = picked[i - n_ops];
             continue;
         }
         r = xpci_host_find(host, argv[idx + (int)i], &devs[i]);
@@ -145,7 +171,7 @@ int cmd_check(int argc, char **argv)
             rc = EXIT_FAILED;
             break;
         }
-        if (rep->verdict == XPCI_LEVEL_FAIL)
+        if (rep->verdict == XPCI_LEVEL_FAIL && counts_for_exit(devs[i], all))
             rc = EXIT_FAILED;
         if (json)
             json_report(g, rep);
@@ -162,6 +188,8 @@ int cmd_check(int argc, char **argv)
     out_names_free();
 out:
     free(devs);
+    free(picked);
+    cli_select_free(&sel);
     xpci_host_free(host);
     xpci_ctx_free(ctx);
     return rc;

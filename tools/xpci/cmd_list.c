@@ -157,18 +157,33 @@ static void json_device(yajl_gen g, const struct xpci_device *d,
 int cmd_list(int argc, char **argv)
 {
     const struct cmd_spec *self = cmd_lookup("list");
+    struct cli_select sel = CLI_SELECT_INIT;
+    const struct xpci_device **devs = NULL;
     struct xpci_host *host = NULL;
     xpci_ctx *ctx = NULL;
     struct table *t = NULL;
     yajl_gen g = NULL;
     bool json = false;
-    int rc = cli_getopt_json_only(self, argc, argv, &json);
+    size_t n;
+    int idx = cli_getopt(self, argc, argv, &json, NULL, &sel);
+    int rc = EXIT_OK;
 
-    if (rc >= 0)
-        return rc;
-    rc = EXIT_OK;
-    if (cli_open_host(&ctx, &host))
+    if (idx < 0 || idx != argc) {
+        if (idx >= 0)
+            cmd_usage(self, stderr);
+        cli_select_free(&sel);
+        return idx == -2 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (cli_open_host(&ctx, &host)) {
+        cli_select_free(&sel);
         return EXIT_FAILED;
+    }
+    n = xpci_host_count(host);
+    /* what the selectors pick; empty is an answer, not an error */
+    if (sel.n && cli_select_run(self->name, &sel, host, false, &devs, &n)) {
+        rc = EXIT_FAILED;
+        goto out;
+    }
     out_names_load(host);
     if (json) {
         g = json_open();
@@ -186,8 +201,9 @@ int cmd_list(int argc, char **argv)
                                           "ASSIGNABLE", "DESCRIPTION"}[i],
                       NULL);
     }
-    for (size_t i = 0; i < xpci_host_count(host); i++) {
-        const struct xpci_device *d = xpci_host_device(host, i);
+    for (size_t i = 0; i < n; i++) {
+        const struct xpci_device *d = devs ? devs[i]
+                                           : xpci_host_device(host, i);
         struct xpci_report *rep = NULL;
         char id[16], held[32];
         int r = xpci_check_device(host, d, &rep);
@@ -223,6 +239,9 @@ int cmd_list(int argc, char **argv)
         table_free(t);
     }
     out_names_free();
+out:
+    free(devs);
+    cli_select_free(&sel);
     xpci_host_free(host);
     xpci_ctx_free(ctx);
     return rc;

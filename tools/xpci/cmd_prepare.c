@@ -312,6 +312,7 @@ int cmd_prepare(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"json", no_argument, NULL, OPT_JSON},
+        CLI_COMMON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     const struct cmd_spec *self = cmd_lookup("prepare");
@@ -344,7 +345,11 @@ int cmd_prepare(int argc, char **argv)
             json = true;
             break;
         default:
-            cmd_usage(self, stderr);
+            r = cli_common_opt(self, NULL, c, optarg);
+            if (r > 0)
+                break;
+            if (!r)
+                cmd_usage(self, stderr);
             return EXIT_USAGE;
         }
     }

@@ -32,6 +32,8 @@ extern const unsigned cmd_table_n;
 const struct cmd_spec *cmd_lookup(const char *name);
 void cmd_usage(const struct cmd_spec *cmd, FILE *f);
 
+struct cli_select;
+
 /* Global options (xpci.c). */
 extern const char *opt_root; /* --root DIR or XPCI_ROOT */
 extern int opt_verbose;
@@ -41,14 +43,59 @@ extern int opt_verbose;
 int cli_open_ctx(xpci_ctx **ctx_r);
 /* The same, then scan the host. */
 int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r);
-/* Common option parsing: "-h/--help", "--json"; returns the index of the
- * first non-option argument, or -1 after printing usage. */
+/* Common option parsing: "-h/--help", "--json", "--all" (all_r NULL: not
+ * taken), --root and, when sel is non-NULL, --match/--expect; options and
+ * operands in any order ("--" ends the options).  Returns the index of the
+ * first operand (operands are moved last), -2 after showing the help, or
+ * -1 after printing usage. */
 int cli_getopt(const struct cmd_spec *cmd, int argc, char **argv,
-               bool *json_r, bool *all_r);
+               bool *json_r, bool *all_r, struct cli_select *sel);
 /* For commands taking only --json: -1 when the command should run, else
  * the exit code to return (help shown, or usage error printed). */
 int cli_getopt_json_only(const struct cmd_spec *cmd, int argc, char **argv,
                          bool *json_r);
+
+/*
+ * Options every command takes after its name, and the selector options
+ * (cli_select.c).  Option codes above any command's own.
+ */
+enum { OPT_ROOT = 0x200, OPT_MATCH, OPT_EXPECT };
+#define CLI_COMMON_LONGOPTS {"root", required_argument, NULL, OPT_ROOT}
+#define CLI_SELECT_LONGOPTS                                                  \
+    {"match", required_argument, NULL, OPT_MATCH},                           \
+        {"expect", required_argument, NULL, OPT_EXPECT}
+#define CLI_MAX_MATCH 32
+
+struct cli_select {
+    struct xpci_selector *sel[CLI_MAX_MATCH];
+    const char *expr[CLI_MAX_MATCH];
+    unsigned n;
+    long expect; /* -1: not given */
+};
+#define CLI_SELECT_INIT {.expect = -1}
+
+/* Handle option c when it is a common or selector option (s NULL: the
+ * command takes no selectors): 1 handled, 0 not one of them, -1 usage
+ * error (printed). */
+int cli_common_opt(const struct cmd_spec *cmd, struct cli_select *s, int c,
+                   const char *arg);
+/* After the options: -1 (printed) when --expect came without --match. */
+int cli_select_check(const struct cmd_spec *cmd, const struct cli_select *s);
+void cli_select_free(struct cli_select *s);
+/* The functions of host the selectors pick, each once in BDF order
+ * (*devs_r freed by the caller).  With refuse_empty, a selector picking
+ * nothing fails; so does a count other than --expect.  EXIT_OK or
+ * EXIT_FAILED (printed). */
+int cli_select_run(const char *cmd, const struct cli_select *s,
+                   const struct xpci_host *host, bool refuse_empty,
+                   const struct xpci_device ***devs_r, size_t *n_r);
+/* The operands followed by the BDFs the selectors pick on this host, as a
+ * NULL-terminated vector freed with cli_devs_free().  EXIT_OK or
+ * EXIT_FAILED (printed). */
+int cli_select_devs(const char *cmd, const struct cli_select *s,
+                    char *const *ops, unsigned n_ops, char ***devs_r,
+                    unsigned *n_r);
+void cli_devs_free(char **devs);
 
 int cmd_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -50,18 +50,20 @@ int cmd_help(int argc, char **argv)
 }
 
 int cli_getopt(const struct cmd_spec *cmd, int argc, char **argv,
-               bool *json_r, bool *all_r)
+               bool *json_r, bool *all_r, struct cli_select *sel)
 {
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
         {"json", no_argument, NULL, 'j'},
         {"all", no_argument, NULL, 'a'},
+        CLI_COMMON_LONGOPTS,
+        CLI_SELECT_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, r;
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "+hja", longopts, NULL)) != -1) {
+    optind = 0; /* afresh, and permute: options may follow operands */
+    while ((c = getopt_long(argc, argv, "hja", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             cmd_usage(cmd, stdout);
@@ -77,9 +79,15 @@ int cli_getopt(const struct cmd_spec *cmd, int argc, char **argv,
             *all_r = true;
             break;
         default:
-            goto bad;
+            r = cli_common_opt(cmd, sel, c, optarg);
+            if (r < 0)
+                return -1;
+            if (!r)
+                goto bad;
         }
     }
+    if (sel && cli_select_check(cmd, sel) < 0)
+        return -1;
     return optind;
 bad:
     cmd_usage(cmd, stderr);
@@ -89,7 +97,7 @@ bad:
 int cli_getopt_json_only(const struct cmd_spec *cmd, int argc, char **argv,
                          bool *json_r)
 {
-    int idx = cli_getopt(cmd, argc, argv, json_r, NULL);
+    int idx = cli_getopt(cmd, argc, argv, json_r, NULL, NULL);
 
     if (idx == -2)
         return EXIT_OK;
