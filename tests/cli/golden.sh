@@ -56,11 +56,15 @@ golden() {
 }
 
 for topo in host_bridge nic nic_default_route nvme_root gpu_audio \
-    pcie_to_pci sriov no_reset pciback malformed; do
+    pcie_to_pci sriov no_reset pciback malformed nvme_multipath btrfs_root \
+    stacked bridge bond_vlan nfs_root lpc reset_disabled pciback_states; do
     mkdir "$work/$topo"
     "$MKTREE" "$topo" "$work/$topo" || { not_ok "mktree $topo"; continue; }
     golden "check-$topo" "${XPCI[@]}" --root "$work/$topo" check --all --json
 done
+
+golden "list-pciback_states" "${XPCI[@]}" --root "$work/pciback_states" \
+    list --json
 
 mkdir "$work/host"
 "$MKTREE" host "$work/host" || not_ok "mktree host"

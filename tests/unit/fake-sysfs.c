@@ -124,6 +124,8 @@ struct fake_sysfs {
     bool pciback;
     int next_ifindex;
     int next_nvme;
+    int next_subsys; /* NVMe subsystem instances (one per controller
+                        unless shared) */
     int next_mount_id, root_mount_id, next_shared;
     int next_swap_prio;
 };
@@ -456,6 +458,8 @@ static const char *const tree_dirs[] = {
     "sys/dev/char",
     "proc/self",
     "proc/net",
+    "sys/fs/btrfs",
+    "etc/modprobe.d",
 };
 
 /* The header lines the kernel prints (net/ipv4/fib_trie.c fib_route_seq_show,
@@ -465,6 +469,8 @@ static const char *const tree_dirs[] = {
     "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU"    \
     "\tWindow\tIRTT"
 #define ROUTE_WIDTH 127
+#define DEFAULT_CMDLINE                                                        \
+    "placeholder root=UUID=4e1c2a6b-93b7-4a51-8a2e-0d6b5c3f1e27 ro quiet"
 #define SWAPS_HEADER "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
 
 static struct fake_sysfs *tree_init(char *root, bool keep)
@@ -501,6 +507,7 @@ static struct fake_sysfs *tree_init(char *root, bool keep)
     write_at(fd, "net/ipv6_route", "", 0, 0644);
     write_at(fd, "self/mountinfo", "", 0, 0644);
     printf_at(fd, "swaps", "%s", SWAPS_HEADER);
+    printf_at(fd, "cmdline", "%s\n", DEFAULT_CMDLINE);
     close(fd);
     return t;
 }
@@ -1256,15 +1263,15 @@ void fake_sysfs_set_native_driver(struct fake_sysfs *t, const char *bdf,
 /* What lives on a device: network, block, framebuffer                 */
 /* ------------------------------------------------------------------ */
 
-void fake_sysfs_add_netdev(struct fake_sysfs *t, const char *bdf,
-                           const char *ifname, bool up)
+/* The attributes of a net device directory rel (net/core/net-sysfs.c);
+ * devtype is the uevent's DEVTYPE (NULL for a plain Ethernet NIC). */
+static void netdev_attrs(struct fake_sysfs *t, const char *rel,
+                         const char *ifname, bool up, const char *devtype)
 {
-    struct fdev *d = dev_of(t, bdf);
-    char rel[PATH_MAX], path[PATH_MAX];
+    char path[PATH_MAX];
     int ifindex = t->next_ifindex++;
     int fd;
 
-    pathf(rel, sizeof(rel), "%s/net/%s", d->path, ifname);
     pathf(path, sizeof(path), "%s/%s", t->sys, rel);
     mkdir_p(path);
     fd = open_dir(path);
@@ -1279,11 +1286,123 @@ void fake_sysfs_add_netdev(struct fake_sysfs *t, const char *bdf,
     /* carrier reads fail with EINVAL while the interface is down */
     if (up)
         printf_at(fd, "carrier", "1\n");
-    printf_at(fd, "uevent", "INTERFACE=%s\nIFINDEX=%d\n", ifname, ifindex);
+    if (devtype)
+        printf_at(fd, "uevent", "DEVTYPE=%s\nINTERFACE=%s\nIFINDEX=%d\n",
+                  devtype, ifname, ifindex);
+    else
+        printf_at(fd, "uevent", "INTERFACE=%s\nIFINDEX=%d\n", ifname,
+                  ifindex);
     close(fd);
-    sys_link(t, rel, "device", d->path);
     sys_link(t, rel, "subsystem", "class/net");
     sys_link(t, "class/net", ifname, rel);
+}
+
+void fake_sysfs_add_netdev(struct fake_sysfs *t, const char *bdf,
+                           const char *ifname, bool up)
+{
+    struct fdev *d = dev_of(t, bdf);
+    char rel[PATH_MAX];
+
+    pathf(rel, sizeof(rel), "%s/net/%s", d->path, ifname);
+    netdev_attrs(t, rel, ifname, up, NULL);
+    sys_link(t, rel, "device", d->path);
+}
+
+void fake_sysfs_add_virtual_netdev(struct fake_sysfs *t, const char *ifname,
+                                   const char *kind, bool up)
+{
+    char rel[PATH_MAX], path[PATH_MAX];
+    int fd;
+
+    pathf(rel, sizeof(rel), "devices/virtual/net/%s", ifname);
+    netdev_attrs(t, rel, ifname, up, kind);
+    pathf(path, sizeof(path), "%s/%s", t->sys, rel);
+    fd = open_dir(path);
+    /* net/bridge/br_sysfs_br.c, drivers/net/bonding/bond_sysfs.c */
+    if (!strcmp(kind, "bridge")) {
+        mkdirat(fd, "bridge", 0755);
+        mkdirat(fd, "brif", 0755);
+        printf_at(fd, "bridge/stp_state", "0\n");
+        printf_at(fd, "bridge/forward_delay", "1500\n");
+    } else if (!strcmp(kind, "bond")) {
+        mkdirat(fd, "bonding", 0755);
+        printf_at(fd, "bonding/mode", "active-backup 1\n");
+        printf_at(fd, "bonding/slaves", "\n");
+    }
+    close(fd);
+}
+
+/* The sysfs path of a net device, found through class/net. */
+static char *netdev_rel(struct fake_sysfs *t, const char *ifname)
+{
+    char path[PATH_MAX], buf[PATH_MAX];
+    ssize_t r;
+    const char *p;
+
+    pathf(path, sizeof(path), "%s/class/net/%s", t->sys, ifname);
+    r = readlink(path, buf, sizeof(buf) - 1);
+    if (r < 0)
+        die("no net device %s", ifname);
+    buf[r] = '\0';
+    p = strstr(buf, "devices/");
+    if (!p)
+        die("odd class/net link %s", buf);
+    return xstrdup(p);
+}
+
+void fake_sysfs_set_upper(struct fake_sysfs *t, const char *lower,
+                          const char *upper)
+{
+    char *lrel = netdev_rel(t, lower), *urel = netdev_rel(t, upper);
+    char name[NAME_MAX + 1], path[PATH_MAX];
+    struct stat st;
+    bool bridge, bond;
+
+    /* net/core/dev.c netdev_adjacent_sysfs_add: upper_<name> on the
+     * lower device, lower_<name> on the upper one; a bridge or bond is
+     * also the port's "master" */
+    pathf(name, sizeof(name), "upper_%s", upper);
+    sys_link(t, lrel, name, urel);
+    pathf(name, sizeof(name), "lower_%s", lower);
+    sys_link(t, urel, name, lrel);
+    pathf(path, sizeof(path), "%s/%s/bridge", t->sys, urel);
+    bridge = stat(path, &st) == 0;
+    pathf(path, sizeof(path), "%s/%s/bonding", t->sys, urel);
+    bond = stat(path, &st) == 0;
+    if (bridge || bond)
+        sys_link(t, lrel, "master", urel);
+    if (bridge) {
+        char brport[PATH_MAX], brif[PATH_MAX];
+
+        pathf(path, sizeof(path), "%s/%s/brport", t->sys, lrel);
+        mkdir_p(path);
+        pathf(brport, sizeof(brport), "%s/brport", lrel);
+        pathf(brif, sizeof(brif), "%s/brif", urel);
+        sys_link(t, brif, lower, brport);
+        sys_link(t, brport, "bridge", urel);
+    }
+    if (bond) {
+        char *slaves;
+
+        pathf(path, sizeof(path), "%s/%s/bonding_slave", t->sys, lrel);
+        mkdir_p(path);
+        pathf(path, sizeof(path), "%s/%s/bonding/slaves", t->sys, urel);
+        slaves = slurp(path);
+        if (slaves) {
+            size_t len = strlen(slaves);
+            char *line;
+
+            if (len && slaves[len - 1] == '\n')
+                slaves[--len] = '\0';
+            line = xasprintf("%s%s%s\n", slaves, *slaves ? " " : "", lower);
+            fake_sysfs_write(t, path + strlen(t->root) + 1, line,
+                             strlen(line));
+            free(line);
+            free(slaves);
+        }
+    }
+    free(lrel);
+    free(urel);
 }
 
 void fake_sysfs_add_default_route(struct fake_sysfs *t, const char *ifname)
@@ -1367,6 +1486,7 @@ void fake_sysfs_add_disk(struct fake_sysfs *t, const char *bdf,
 
     if (d->nvme < 0) {
         d->nvme = t->next_nvme++;
+        t->next_subsys++;
         pathf(ctrl, sizeof(ctrl), "%s/nvme/nvme%d", d->path, d->nvme);
         pathf(path, sizeof(path), "%s/%s", t->sys, ctrl);
         mkdir_p(path);
@@ -1438,6 +1558,148 @@ void fake_sysfs_add_holder(struct fake_sysfs *t, const char *blk,
     free(brel);
 }
 
+/*
+ * NVMe native multipath (drivers/nvme/host/multipath.c, Linux 6.1): a
+ * subsystem whose controllers report multi-controller capability gets
+ * one head disk per namespace, "nvme<S>n<N>", under
+ * devices/virtual/nvme-subsystem/nvme-subsys<S>; each controller C keeps
+ * only a hidden path node "nvme<S>c<C>n<N>" (a gendisk without a dev
+ * number).  The subsystem links to each of its controllers by name.
+ */
+const char *fake_sysfs_add_nvme_multipath(struct fake_sysfs *t,
+                                          const char *const *bdfs,
+                                          unsigned n, unsigned nsid,
+                                          unsigned major, unsigned minor)
+{
+    int subsys = t->next_subsys++;
+    char sub[PATH_MAX], path[PATH_MAX], head[64], rel[PATH_MAX];
+    struct fblk *b;
+    int fd;
+
+    pathf(sub, sizeof(sub), "devices/virtual/nvme-subsystem/nvme-subsys%d",
+          subsys);
+    pathf(path, sizeof(path), "%s/%s", t->sys, sub);
+    mkdir_p(path);
+    fd = open_dir(path);
+    printf_at(fd, "subsysnqn", "nqn.2019-08.org.qemu:subsys%d\n", subsys);
+    printf_at(fd, "model", "QEMU NVMe Ctrl\n");
+    printf_at(fd, "iopolicy", "numa\n");
+    printf_at(fd, "subsystype", "nvm\n");
+    printf_at(fd, "uevent", "NVME_ID=%d\n", subsys);
+    close(fd);
+    pathf(path, sizeof(path), "%s/class/nvme-subsystem", t->sys);
+    mkdir_p(path);
+    pathf(path, sizeof(path), "nvme-subsys%d", subsys);
+    sys_link(t, "class/nvme-subsystem", path, sub);
+
+    pathf(head, sizeof(head), "nvme%dn%u", subsys, nsid);
+    pathf(rel, sizeof(rel), "%s/%s", sub, head);
+    add_blk(t, head, rel, major, minor, 0);
+    for (unsigned i = 0; i < n; i++) {
+        struct fdev *d = dev_of(t, bdfs[i]);
+        char ctrl[PATH_MAX], name[64], node[PATH_MAX];
+
+        if (d->nvme >= 0)
+            die("%s already has a controller", bdfs[i]);
+        d->nvme = t->next_nvme++;
+        pathf(ctrl, sizeof(ctrl), "%s/nvme/nvme%d", d->path, d->nvme);
+        pathf(path, sizeof(path), "%s/%s", t->sys, ctrl);
+        mkdir_p(path);
+        fd = open_dir(path);
+        printf_at(fd, "dev", "%u:%d\n", 240U, d->nvme);
+        printf_at(fd, "model", "%s\n", "QEMU NVMe Ctrl");
+        printf_at(fd, "state", "live\n");
+        printf_at(fd, "cntlid", "%d\n", d->nvme + 1);
+        close(fd);
+        sys_link(t, ctrl, "device", d->path);
+        sys_link(t, ctrl, "subsystem", "class/nvme");
+        pathf(name, sizeof(name), "nvme%d", d->nvme);
+        sys_link(t, sub, name, ctrl);
+
+        /* the hidden path node: in class/block, no dev, no partitions */
+        pathf(name, sizeof(name), "nvme%dc%dn%u", subsys, d->nvme, nsid);
+        pathf(node, sizeof(node), "%s/%s", ctrl, name);
+        pathf(path, sizeof(path), "%s/%s", t->sys, node);
+        mkdir_p(path);
+        fd = open_dir(path);
+        printf_at(fd, "size", "1000215216\n");
+        printf_at(fd, "ana_state", "optimized\n");
+        printf_at(fd, "uevent", "DEVNAME=%s\nDEVTYPE=disk\n", name);
+        mkdirat(fd, "holders", 0755);
+        mkdirat(fd, "slaves", 0755);
+        close(fd);
+        sys_link(t, node, "subsystem", "class/block");
+        sys_link(t, "class/block", name, node);
+    }
+    b = find_blk(t, head);
+    return b->name;
+}
+
+/* A loop device with its backing file (drivers/block/loop.c, loop/). */
+void fake_sysfs_add_loop(struct fake_sysfs *t, const char *loop,
+                         unsigned major, unsigned minor,
+                         const char *backing_file)
+{
+    char rel[PATH_MAX], path[PATH_MAX];
+    int fd;
+
+    pathf(rel, sizeof(rel), "devices/virtual/block/%s", loop);
+    add_blk(t, loop, rel, major, minor, 0);
+    pathf(path, sizeof(path), "%s/%s/loop", t->sys, rel);
+    mkdir_p(path);
+    fd = open_dir(path);
+    printf_at(fd, "backing_file", "%s\n", backing_file);
+    printf_at(fd, "offset", "0\n");
+    printf_at(fd, "sizelimit", "0\n");
+    printf_at(fd, "autoclear", "0\n");
+    printf_at(fd, "partscan", "0\n");
+    close(fd);
+}
+
+/* A btrfs filesystem of the member block devices blks (fs/btrfs/sysfs.c:
+ * /sys/fs/btrfs/<fsid>/devices/<name> links to each member). */
+void fake_sysfs_add_btrfs(struct fake_sysfs *t, const char *fsid,
+                          const char *const *blks, unsigned n)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    int fd;
+
+    pathf(dir, sizeof(dir), "fs/btrfs/%s/devices", fsid);
+    pathf(path, sizeof(path), "%s/%s", t->sys, dir);
+    mkdir_p(path);
+    pathf(path, sizeof(path), "%s/fs/btrfs/%s", t->sys, fsid);
+    fd = open_dir(path);
+    printf_at(fd, "label", "\n");
+    printf_at(fd, "nodesize", "16384\n");
+    printf_at(fd, "metadata_uuid", "%s\n", fsid);
+    close(fd);
+    for (unsigned i = 0; i < n; i++) {
+        struct fblk *b = find_blk(t, blks[i]);
+
+        if (!b)
+            die("no block device %s for btrfs %s", blks[i], fsid);
+        sys_link(t, dir, blks[i], b->path);
+    }
+}
+
+void fake_sysfs_cmdline_append(struct fake_sysfs *t, const char *args)
+{
+    char path[PATH_MAX], *cur, *line;
+    size_t len;
+
+    pathf(path, sizeof(path), "%s/cmdline", t->proc);
+    cur = slurp(path);
+    if (!cur)
+        die("no %s", path);
+    len = strlen(cur);
+    if (len && cur[len - 1] == '\n')
+        cur[--len] = '\0';
+    line = xasprintf("%s %s\n", cur, args);
+    fake_sysfs_write(t, "proc/cmdline", line, strlen(line));
+    free(line);
+    free(cur);
+}
+
 /* mountinfo escapes space, tab, newline and backslash as octal
  * (fs/proc_namespace.c, mangle()). */
 static void mangle(char *out, size_t size, const char *s)
@@ -1454,12 +1716,13 @@ static void mangle(char *out, size_t size, const char *s)
     out[n] = '\0';
 }
 
-void fake_sysfs_add_mount(struct fake_sysfs *t, unsigned major, unsigned minor,
-                          const char *mountpoint, const char *fstype)
+void fake_sysfs_add_mount_source(struct fake_sysfs *t, unsigned major,
+                                 unsigned minor, const char *root,
+                                 const char *mountpoint, const char *fstype,
+                                 const char *source, const char *super_opts)
 {
-    char path[PATH_MAX], mp[PATH_MAX], src[256];
+    char path[PATH_MAX], mp[PATH_MAX];
     char *line;
-    const char *name = blk_name_of(t, major, minor);
     int id = t->next_mount_id++;
     int parent;
 
@@ -1469,18 +1732,54 @@ void fake_sysfs_add_mount(struct fake_sysfs *t, unsigned major, unsigned minor,
     } else {
         parent = t->root_mount_id > 0 ? t->root_mount_id : 1;
     }
+    mangle(mp, sizeof(mp), mountpoint);
+    line = xasprintf("%d %d %u:%u %s %s rw,relatime shared:%d - %s %s %s\n",
+                     id, parent, major, minor, root, mp, t->next_shared++,
+                     fstype, source, super_opts ? super_opts : "rw");
+    pathf(path, sizeof(path), "%s/self/mountinfo", t->proc);
+    append_file(path, line);
+    free(line);
+}
+
+void fake_sysfs_add_mount(struct fake_sysfs *t, unsigned major, unsigned minor,
+                          const char *mountpoint, const char *fstype)
+{
+    char src[256];
+    const char *name = blk_name_of(t, major, minor);
+
     if (name && !strncmp(name, "dm-", 3))
         snprintf(src, sizeof(src), "/dev/mapper/%s", name);
     else if (name)
         snprintf(src, sizeof(src), "/dev/%s", name);
     else
         snprintf(src, sizeof(src), "%s", fstype);
-    mangle(mp, sizeof(mp), mountpoint);
-    line = xasprintf("%d %d %u:%u / %s rw,relatime shared:%d - %s %s rw\n", id,
-                     parent, major, minor, mp, t->next_shared++, fstype, src);
-    pathf(path, sizeof(path), "%s/self/mountinfo", t->proc);
-    append_file(path, line);
-    free(line);
+    fake_sysfs_add_mount_source(t, major, minor, "/", mountpoint, fstype, src,
+                                NULL);
+}
+
+/* The pseudo filesystems every Linux host mounts (no block device behind
+ * them; anonymous device numbers 0:NN). */
+void fake_sysfs_add_pseudo_mounts(struct fake_sysfs *t)
+{
+    static const struct {
+        const char *mp, *fstype, *src;
+    } m[] = {
+        {"/sys", "sysfs", "sysfs"},
+        {"/proc", "proc", "proc"},
+        {"/dev", "devtmpfs", "udev"},
+        {"/dev/pts", "devpts", "devpts"},
+        {"/run", "tmpfs", "tmpfs"},
+        {"/sys/fs/cgroup", "cgroup2", "cgroup2"},
+        {"/dev/shm", "tmpfs", "tmpfs"},
+        {"/proc/sys/fs/binfmt_misc", "autofs", "systemd-1"},
+        {"/dev/mqueue", "mqueue", "mqueue"},
+        {"/sys/kernel/debug", "debugfs", "debugfs"},
+        {"/proc/xen", "xenfs", "xenfs"},
+    };
+
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        fake_sysfs_add_mount_source(t, 0, 20 + (unsigned)i, "/", m[i].mp,
+                                    m[i].fstype, m[i].src, NULL);
 }
 
 void fake_sysfs_add_swap(struct fake_sysfs *t, const char *blk)
@@ -1494,6 +1793,18 @@ void fake_sysfs_add_swap(struct fake_sysfs *t, const char *blk)
     snprintf(line, sizeof(line), "%s%*s%s\t%lu\t%s%lu\t%s%d\n", dev,
              len < 40 ? 40 - len : 1, " ", "partition", 8388604UL, "\t", 0UL,
              "\t", t->next_swap_prio--);
+    pathf(path, sizeof(path), "%s/swaps", t->proc);
+    append_file(path, line);
+}
+
+void fake_sysfs_add_swap_file(struct fake_sysfs *t, const char *file)
+{
+    char path[PATH_MAX], line[PATH_MAX + 128];
+    int len = (int)strlen(file);
+
+    snprintf(line, sizeof(line), "%s%*s%s\t\t%lu\t\t%lu\t\t%d\n", file,
+             len < 40 ? 40 - len : 1, " ", "file", 2097148UL, 0UL,
+             t->next_swap_prio--);
     pathf(path, sizeof(path), "%s/swaps", t->proc);
     append_file(path, line);
 }

@@ -13,7 +13,8 @@
  *   R/sys/class/net/<if> -> ../../devices/pci.../<bdf>/net/<if>
  *   R/sys/class/block/<blk> -> ../../devices/pci.../<bdf>/.../block/<blk>
  *   R/proc/self/mountinfo, R/proc/net/route, R/proc/net/ipv6_route,
- *   R/proc/swaps
+ *   R/proc/swaps, R/proc/cmdline
+ *   R/etc/modprobe.d/ (written with fake_sysfs_write)
  *
  * Every function aborts the test (cmocka fail or abort()) on a builder
  * error: fixtures are not under test.
@@ -134,6 +135,47 @@ void fake_sysfs_add_holder(struct fake_sysfs *t, const char *blk,
 void fake_sysfs_add_mount(struct fake_sysfs *t, unsigned major,
                           unsigned minor, const char *mountpoint,
                           const char *fstype);
+/* The same with every field given: root (the mounted subtree, "/" or a
+ * btrfs subvolume "/@"), source ("/dev/nvme0n1p2", "rpool/ROOT/debian",
+ * "overlay") and super options (NULL: "rw"); major 0 makes the
+ * anonymous device number btrfs, zfs, overlay and bcachefs show. */
+void fake_sysfs_add_mount_source(struct fake_sysfs *t, unsigned major,
+                                 unsigned minor, const char *root,
+                                 const char *mountpoint, const char *fstype,
+                                 const char *source, const char *super_opts);
+/* /sys, /proc, /dev, /run, cgroup2, ... as every host mounts them. */
+void fake_sysfs_add_pseudo_mounts(struct fake_sysfs *t);
+/* A swap file: a /proc/swaps line of type "file". */
+void fake_sysfs_add_swap_file(struct fake_sysfs *t, const char *file);
+/* NVMe native multipath (Linux 6.1 layout): one subsystem whose
+ * controllers are the functions bdfs (each gets its controller nvme<C>),
+ * a head disk nvme<S>n<nsid> with dev major:minor under
+ * devices/virtual/nvme-subsystem/nvme-subsys<S>/, and a hidden path node
+ * nvme<S>c<C>n<nsid> (no dev) under each controller.  Returns the head
+ * disk's name (partitions go on it with fake_sysfs_add_partition). */
+const char *fake_sysfs_add_nvme_multipath(struct fake_sysfs *t,
+                                          const char *const *bdfs,
+                                          unsigned n, unsigned nsid,
+                                          unsigned major, unsigned minor);
+/* A loop device devices/virtual/block/<loop> with loop/backing_file. */
+void fake_sysfs_add_loop(struct fake_sysfs *t, const char *loop,
+                         unsigned major, unsigned minor,
+                         const char *backing_file);
+/* sys/fs/btrfs/<fsid>/devices/<blk> for each member block device. */
+void fake_sysfs_add_btrfs(struct fake_sysfs *t, const char *fsid,
+                          const char *const *blks, unsigned n);
+/* Append arguments to proc/cmdline (which starts as a dom0's:
+ * "placeholder root=UUID=... ro quiet"). */
+void fake_sysfs_cmdline_append(struct fake_sysfs *t, const char *args);
+/* A virtual net device devices/virtual/net/<ifname>; kind is the uevent
+ * DEVTYPE: "bridge" (with bridge/, brif/), "bond" (with bonding/),
+ * "vlan", "macvlan". */
+void fake_sysfs_add_virtual_netdev(struct fake_sysfs *t, const char *ifname,
+                                   const char *kind, bool up);
+/* Stack upper on lower: upper_<upper> / lower_<lower> links, and for a
+ * bridge or bond the port's "master" link (and brport/, bonding_slave/). */
+void fake_sysfs_set_upper(struct fake_sysfs *t, const char *lower,
+                          const char *upper);
 /* Append a /proc/swaps line for /dev/<blk>. */
 void fake_sysfs_add_swap(struct fake_sysfs *t, const char *blk);
 /* A framebuffer under bdf: <dev>/graphics/<fb>, sys/class/graphics/<fb>. */

@@ -12,6 +12,7 @@
 #define INTEL 0x8086
 #define NVIDIA 0x10de
 #define ASMEDIA 0x1b21
+#define SAMSUNG 0x144d
 
 #define CLASS_HOST_BRIDGE 0x060000
 #define CLASS_PCI_BRIDGE 0x060400
@@ -20,6 +21,8 @@
 #define CLASS_VGA 0x030000
 #define CLASS_HDA 0x040300
 #define CLASS_XHCI 0x0c0330
+#define CLASS_ISA_BRIDGE 0x060100
+#define CLASS_SMBUS 0x0c0500
 
 #define PCIE_ENDPOINT 0
 #define PCIE_ROOT_PORT 4
@@ -315,6 +318,233 @@ void topo_malformed(struct fake_sysfs *t)
     fake_sysfs_symlink(t, path, "../../../bus/pci/drivers/vanished");
 }
 
+/* An NVMe controller function (no disks yet) below a root port. */
+static void nvme_function(struct fake_sysfs *t, const char *port, int pgroup,
+                          const char *bdf, int group, uint64_t bar0)
+{
+    struct fake_pci p = fake_pci_default(SAMSUNG, 0xa824, CLASS_NVME);
+
+    root_port(t, port, pgroup);
+    p.subsys_vendor = SAMSUNG;
+    p.subsys_device = 0xa801;
+    p.pcie_type = PCIE_ENDPOINT;
+    p.flr = true;
+    p.msix = true;
+    p.pm = true;
+    p.driver = "nvme";
+    p.iommu_group = group;
+    p.res[0] = mem64(bar0, 0x8000, false);
+    p.reset_method = "flr bus";
+    fake_sysfs_add_device(t, bdf, port, &p);
+}
+
+void topo_nvme_multipath(struct fake_sysfs *t)
+{
+    static const char *const ports[] = {"0000:0a:00.0", "0000:0b:00.0"};
+    const char *head;
+    char p1[32], p2[32];
+
+    /* a dual-port U.2 drive, one port on each root port */
+    nvme_function(t, "0000:00:06.0", 22, ports[0], 23, 0xfa000000);
+    nvme_function(t, "0000:00:07.0", 24, ports[1], 25, 0xf9000000);
+    head = fake_sysfs_add_nvme_multipath(t, ports, 2, 1, 259, 3);
+    snprintf(p1, sizeof(p1), "%sp1", head);
+    snprintf(p2, sizeof(p2), "%sp2", head);
+    fake_sysfs_add_partition(t, head, p1, 259, 4);
+    fake_sysfs_add_partition(t, head, p2, 259, 5);
+    fake_sysfs_add_pseudo_mounts(t);
+    fake_sysfs_add_mount(t, 259, 5, "/", "ext4");
+    fake_sysfs_add_mount(t, 259, 4, "/boot/efi", "vfat");
+}
+
+#define BTRFS_FSID "6f1b7a0e-2c4d-4e3a-9b1f-5d8c7e6a4b21"
+
+void topo_btrfs_root(struct fake_sysfs *t)
+{
+    static const char *const members[] = {"nvme0n1p2", "nvme1n1p1"};
+    char opts[128];
+
+    /* / on a btrfs raid1 across two NVMe drives, /boot/efi on the first */
+    nvme_function(t, "0000:00:08.0", 26, "0000:0c:00.0", 27, 0xf8000000);
+    nvme_function(t, "0000:00:09.0", 28, "0000:0d:00.0", 29, 0xf7000000);
+    fake_sysfs_add_disk(t, "0000:0c:00.0", "nvme0n1", 259, 6);
+    fake_sysfs_add_partition(t, "nvme0n1", "nvme0n1p1", 259, 7);
+    fake_sysfs_add_partition(t, "nvme0n1", "nvme0n1p2", 259, 8);
+    fake_sysfs_add_disk(t, "0000:0d:00.0", "nvme1n1", 259, 9);
+    fake_sysfs_add_partition(t, "nvme1n1", "nvme1n1p1", 259, 10);
+    fake_sysfs_add_btrfs(t, BTRFS_FSID, members, 2);
+    fake_sysfs_add_pseudo_mounts(t);
+    snprintf(opts, sizeof(opts), "rw,ssd,space_cache=v2,subvolid=256,"
+                                 "subvol=/@");
+    fake_sysfs_add_mount_source(t, 0, 31, "/@", "/", "btrfs",
+                                "/dev/nvme0n1p2", opts);
+    fake_sysfs_add_mount_source(t, 0, 31, "/@home", "/home", "btrfs",
+                                "/dev/nvme0n1p2",
+                                "rw,ssd,space_cache=v2,subvolid=257,"
+                                "subvol=/@home");
+    fake_sysfs_add_mount(t, 259, 7, "/boot/efi", "vfat");
+}
+
+void topo_stacked(struct fake_sysfs *t)
+{
+    /* md RAID on a partition, a loop device and a swap file whose
+     * backing files live on another partition of the same disk */
+    nvme_function(t, "0000:00:0a.0", 30, "0000:0e:00.0", 31, 0xf6000000);
+    fake_sysfs_add_disk(t, "0000:0e:00.0", "nvme0n1", 259, 11);
+    fake_sysfs_add_partition(t, "nvme0n1", "nvme0n1p1", 259, 12);
+    fake_sysfs_add_partition(t, "nvme0n1", "nvme0n1p2", 259, 13);
+    fake_sysfs_add_holder(t, "nvme0n1p1", "md0", 9, 0);
+    fake_sysfs_add_loop(t, "loop0", 7, 0, "/var/lib/images/guest.img");
+    fake_sysfs_add_pseudo_mounts(t);
+    fake_sysfs_add_mount(t, 9, 0, "/srv", "xfs");
+    fake_sysfs_add_mount(t, 259, 13, "/var/lib/images", "ext4");
+    fake_sysfs_add_mount(t, 7, 0, "/mnt/guest", "ext4");
+    fake_sysfs_add_swap_file(t, "/var/lib/images/swap.img");
+}
+
+void topo_bridge(struct fake_sysfs *t)
+{
+    struct fake_pci p = e1000e(33, 0xf5000000);
+
+    /* the usual Xen dom0: the NIC is a port of xenbr0, which holds the
+     * address and the default route */
+    root_port(t, "0000:00:0b.0", 32);
+    p.irq = 16;
+    fake_sysfs_add_device(t, "0000:0f:00.0", "0000:00:0b.0", &p);
+    fake_sysfs_add_netdev(t, "0000:0f:00.0", "enp15s0", true);
+    fake_sysfs_add_virtual_netdev(t, "xenbr0", "bridge", true);
+    fake_sysfs_set_upper(t, "enp15s0", "xenbr0");
+    fake_sysfs_add_default_route(t, "xenbr0");
+}
+
+void topo_bond_vlan(struct fake_sysfs *t)
+{
+    struct fake_pci f0 = e1000e(35, 0xf4000000), f1 = e1000e(35, 0xf4020000);
+    struct fake_pci m = e1000e(37, 0xf3000000);
+
+    /* two ports bonded, the bond carrying VLAN 100 with the default
+     * route; another NIC under a macvlan that is up */
+    root_port(t, "0000:00:0c.0", 34);
+    f0.multifunction = f1.multifunction = true;
+    f0.acs = f1.acs = true;
+    fake_sysfs_add_device(t, "0000:10:00.0", "0000:00:0c.0", &f0);
+    fake_sysfs_add_device(t, "0000:10:00.1", "0000:00:0c.0", &f1);
+    fake_sysfs_add_netdev(t, "0000:10:00.0", "enp16s0f0", true);
+    fake_sysfs_add_netdev(t, "0000:10:00.1", "enp16s0f1", true);
+    fake_sysfs_add_virtual_netdev(t, "bond0", "bond", true);
+    fake_sysfs_set_upper(t, "enp16s0f0", "bond0");
+    fake_sysfs_set_upper(t, "enp16s0f1", "bond0");
+    fake_sysfs_add_virtual_netdev(t, "bond0.100", "vlan", true);
+    fake_sysfs_set_upper(t, "bond0", "bond0.100");
+    fake_sysfs_add_default_route(t, "bond0.100");
+
+    root_port(t, "0000:00:0d.0", 36);
+    fake_sysfs_add_device(t, "0000:11:00.0", "0000:00:0d.0", &m);
+    fake_sysfs_add_netdev(t, "0000:11:00.0", "enp17s0", false);
+    fake_sysfs_add_virtual_netdev(t, "macvlan0", "macvlan", true);
+    fake_sysfs_set_upper(t, "enp17s0", "macvlan0");
+}
+
+void topo_nfs_root(struct fake_sysfs *t)
+{
+    struct fake_pci p = e1000e(39, 0xf2000000);
+
+    /* dom0 boots with root=/dev/nfs: / comes through enp18s0, which has
+     * only the link's route */
+    root_port(t, "0000:00:0e.0", 38);
+    fake_sysfs_add_device(t, "0000:12:00.0", "0000:00:0e.0", &p);
+    fake_sysfs_add_netdev(t, "0000:12:00.0", "enp18s0", true);
+    fake_sysfs_cmdline_append(t, "root=/dev/nfs nfsroot=10.0.0.1:/srv/dom0 "
+                                 "ip=10.0.0.5::10.0.0.1:255.255.255.0:dom0:"
+                                 "enp18s0:off");
+    fake_sysfs_add_pseudo_mounts(t);
+    fake_sysfs_add_mount_source(t, 0, 30, "/", "/", "nfs",
+                                "10.0.0.1:/srv/dom0",
+                                "rw,vers=3,rsize=1048576,wsize=1048576,"
+                                "proto=tcp,addr=10.0.0.1");
+}
+
+void topo_lpc(struct fake_sysfs *t)
+{
+    struct fake_pci lpc = fake_pci_default(INTEL, 0x2918, CLASS_ISA_BRIDGE);
+    struct fake_pci smb = fake_pci_default(INTEL, 0x2930, CLASS_SMBUS);
+
+    /* the ICH9 LPC bridge (header type 0) and SMBus of a q35 board */
+    lpc.subsys_vendor = smb.subsys_vendor = 0x1af4;
+    lpc.subsys_device = smb.subsys_device = 0x1100;
+    lpc.revision = smb.revision = 0x02;
+    lpc.multifunction = smb.multifunction = true;
+    lpc.driver = "lpc_ich";
+    lpc.iommu_group = smb.iommu_group = 40;
+    fake_sysfs_add_device(t, "0000:00:1f.0", NULL, &lpc);
+    smb.driver = "i801_smbus";
+    smb.irq = 16;
+    smb.res[4] = io(0x0700, 0x40);
+    fake_sysfs_add_device(t, "0000:00:1f.3", NULL, &smb);
+}
+
+void topo_reset_disabled(struct fake_sysfs *t)
+{
+    struct fake_pci p = e1000e(42, 0xf1000000);
+
+    /* the administrator wrote "" to reset_method */
+    root_port(t, "0000:00:0f.0", 41);
+    p.reset_method = "";
+    fake_sysfs_add_device(t, "0000:13:00.0", "0000:00:0f.0", &p);
+    fake_sysfs_add_netdev(t, "0000:13:00.0", "enp19s0", false);
+}
+
+void topo_pciback_states(struct fake_sysfs *t)
+{
+    struct fake_pci p;
+
+    fake_sysfs_load_pciback(t);
+    /* in pciback's slots, but e1000e got it first */
+    root_port(t, "0000:00:14.0", 43);
+    p = e1000e(44, 0xf0000000);
+    fake_sysfs_add_device(t, "0000:14:00.0", "0000:00:14.0", &p);
+    fake_sysfs_pciback_add_slot(t, "0000:14:00.0");
+    /* driver_override pciback, no driver yet */
+    root_port(t, "0000:00:15.0", 45);
+    p = e1000e(46, 0xefe00000);
+    p.driver = NULL;
+    p.driver_override = "pciback";
+    fake_sysfs_add_device(t, "0000:15:00.0", "0000:00:15.0", &p);
+    fake_sysfs_set_native_driver(t, "0000:15:00.0", "e1000e");
+    /* named in xen-pciback.hide=, given back to e1000e since */
+    root_port(t, "0000:00:16.0", 47);
+    p = e1000e(48, 0xefc00000);
+    fake_sysfs_add_device(t, "0000:16:00.0", "0000:00:16.0", &p);
+    fake_sysfs_pciback_add_slot(t, "0000:16:00.0");
+    fake_sysfs_cmdline_append(t, "xen-pciback.hide=(0000:16:00.0)(17:00.*)");
+    /* hidden, and hidden again at boot (command line, wildcard) */
+    root_port(t, "0000:00:17.0", 49);
+    p = e1000e(50, 0xefa00000);
+    p.driver = "pciback";
+    fake_sysfs_add_device(t, "0000:17:00.0", "0000:00:17.0", &p);
+    fake_sysfs_pciback_add_slot(t, "0000:17:00.0");
+    fake_sysfs_set_native_driver(t, "0000:17:00.0", "e1000e");
+    /* hidden by modprobe configuration at boot, unbound now; and a
+     * driver_override some other tool left */
+    root_port(t, "0000:00:18.0", 51);
+    p = e1000e(52, 0xef800000);
+    p.driver = NULL;
+    fake_sysfs_add_device(t, "0000:18:00.0", "0000:00:18.0", &p);
+    fake_sysfs_set_native_driver(t, "0000:18:00.0", "e1000e");
+    fake_sysfs_write(t, "etc/modprobe.d/xen-pciback.conf",
+                     "# hidden from dom0 at boot\n"
+                     "options xen_pciback hide=(0000:18:00.0) "
+                     "passthrough=0\n",
+                     strlen("# hidden from dom0 at boot\n"
+                            "options xen_pciback hide=(0000:18:00.0) "
+                            "passthrough=0\n"));
+    root_port(t, "0000:00:19.0", 53);
+    p = e1000e(54, 0xef600000);
+    p.driver = NULL;
+    p.driver_override = "vfio-pci";
+    fake_sysfs_add_device(t, "0000:19:00.0", "0000:00:19.0", &p);
+}
+
 void topo_host(struct fake_sysfs *t)
 {
     topo_host_bridge(t);
@@ -399,6 +629,21 @@ const struct topo_entry topo_table[] = {
     {"no_reset", topo_no_reset, "xHCI 0000:08:00.0 without reset method"},
     {"pciback", topo_pciback, "e1000e 0000:09:00.0 already in pciback"},
     {"malformed", topo_malformed, "broken sysfs entries 0000:00:10.0-13.0"},
+    {"nvme_multipath", topo_nvme_multipath,
+     "dual-port NVMe 0000:0a:00.0 + 0000:0b:00.0, multipath head holding /"},
+    {"btrfs_root", topo_btrfs_root,
+     "btrfs / across NVMe 0000:0c:00.0 and 0000:0d:00.0"},
+    {"stacked", topo_stacked,
+     "NVMe 0000:0e:00.0 under md0, a loop device and a swap file"},
+    {"bridge", topo_bridge, "e1000e 0000:0f:00.0, a port of xenbr0"},
+    {"bond_vlan", topo_bond_vlan,
+     "bonded 0000:10:00.0/.1 under VLAN bond0.100, macvlan on 0000:11:00.0"},
+    {"nfs_root", topo_nfs_root, "e1000e 0000:12:00.0 carrying an NFS root"},
+    {"lpc", topo_lpc, "ISA/LPC bridge 0000:00:1f.0 and SMBus 0000:00:1f.3"},
+    {"reset_disabled", topo_reset_disabled,
+     "e1000e 0000:13:00.0 with an empty reset_method"},
+    {"pciback_states", topo_pciback_states,
+     "pciback slots, driver_override and boot-time hiding, 14:00.0-19:00.0"},
     {"host", topo_host, "all of the above"},
     {"bench", topo_bench, "16 PFs with 255 VFs each (4,113 functions)"},
     {NULL, NULL, NULL},

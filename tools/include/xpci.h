@@ -233,6 +233,10 @@ struct xpci_params {
     /* Where device models listen: <run_dir>/qmp-libxl-<domid>; default
      * "/var/run/xen". */
     const char *run_dir;
+    /* Where modprobe's configuration is read (modprobe.d, files *.conf), for
+     * the functions xen-pciback hides at boot; default "/etc" when
+     * sysfs_root is the default too, else none is read. */
+    const char *etc_root;
 };
 
 typedef struct xpci_ctx xpci_ctx;
@@ -286,6 +290,13 @@ enum xpci_pcie_type {
     XPCI_PCI_TO_PCIE_BRIDGE = 8,
 };
 
+/* Where a function is hidden from dom0 at the next boot. */
+enum xpci_boot_hide {
+    XPCI_BOOT_HIDE_CMDLINE = 1U << 0,  /* xen-pciback.hide= (kernel) */
+    XPCI_BOOT_HIDE_MODPROBE = 1U << 1, /* options xen-pciback hide= */
+    XPCI_BOOT_HIDE_XPCI = 1U << 2,     /* xpci's persistent set */
+};
+
 /* A fact that may not be known (unreadable, or needs the hypervisor). */
 enum xpci_tristate {
     XPCI_UNKNOWN = -1,
@@ -332,8 +343,9 @@ struct xpci_device {
     bool pm_no_soft_reset; /* PM NoSoftReset: D3->D0 resets nothing */
     bool acs;              /* has an ACS capability */
 
-    char *reset_method;    /* kernel's reset_method, or NULL if absent */
-    bool has_reset;        /* the kernel offers a "reset" attribute */
+    char *reset_method;    /* kernel's reset_method, or NULL if absent;
+                              "" when every method was disabled */
+    bool has_reset;        /* a write to "reset" can reset it */
     int boot_vga;          /* -1 when absent, else 0/1 */
 
     /* Parent chain, closest first, up to the root port (BDF strings). */
@@ -352,6 +364,8 @@ struct xpci_device {
     /* listed in pciback's "permissive" (config space writes unfiltered);
      * XPCI_UNKNOWN for a function in pciback whose list can't be read */
     enum xpci_tristate pciback_permissive;
+    unsigned hidden_at_boot; /* enum xpci_boot_hide bits: who hides it
+                                at the next boot */
 
     /* Hypervisor view (XPCI_UNKNOWN when Xen is not consulted). */
     enum xpci_tristate xen_assignable; /* xc_test_assign_device(dom0)==0 */

@@ -35,15 +35,43 @@ static const char *bar_type_name(enum xpci_bar_type t)
     }
 }
 
-/* Who holds the function now. */
+static bool in_pciback(const struct xpci_device *d)
+{
+    return d->driver && !strcmp(d->driver, "pciback");
+}
+
+/* pciback's view of the function now and at the next boot, as XAPI
+ * shows it; NULL when neither pciback nor a boot setting knows it. */
+static const char *pciback_state(const struct xpci_device *d)
+{
+    bool boot = d->hidden_at_boot != 0;
+
+    if (in_pciback(d))
+        return boot ? "hidden" : "hidden now, comes back at next boot";
+    if (boot)
+        return "given back now, hidden again at next boot";
+    if (d->in_pciback_slots)
+        return "in pciback's slots, not bound to it";
+    if (d->driver_override && !strcmp(d->driver_override, "pciback"))
+        return "driver_override pciback, not bound to it";
+    return NULL;
+}
+
+/* Who holds the function now (and whether that changes at boot). */
 static void holder(const struct xpci_device *d, char *buf, size_t len)
 {
+    bool boot = d->hidden_at_boot != 0;
+
     if (d->xen_domid > 0)
         snprintf(buf, len, "domain %d", d->xen_domid);
     else if (d->xen_assignable == XPCI_NO)
         snprintf(buf, len, "a guest");
-    else if (d->driver && !strcmp(d->driver, "pciback"))
-        snprintf(buf, len, "pciback");
+    else if (in_pciback(d))
+        snprintf(buf, len, boot ? "pciback" : "pciback until boot");
+    else if (boot)
+        snprintf(buf, len, "dom0 until boot");
+    else if (pciback_state(d))
+        snprintf(buf, len, "dom0 (pciback pending)");
     else
         snprintf(buf, len, "dom0");
 }
@@ -132,8 +160,18 @@ static void json_device(yajl_gen g, const struct xpci_device *d,
     yajl_gen_map_close(g);
     json_str(g, "pciback");
     yajl_gen_map_open(g);
-    json_kv_bool(g, "bound", d->driver && !strcmp(d->driver, "pciback"));
+    json_kv_bool(g, "bound", in_pciback(d));
     json_kv_bool(g, "slot", d->in_pciback_slots);
+    json_str(g, "hidden_at_boot");
+    yajl_gen_array_open(g);
+    if (d->hidden_at_boot & XPCI_BOOT_HIDE_CMDLINE)
+        json_str(g, "cmdline");
+    if (d->hidden_at_boot & XPCI_BOOT_HIDE_MODPROBE)
+        json_str(g, "modprobe");
+    if (d->hidden_at_boot & XPCI_BOOT_HIDE_XPCI)
+        json_str(g, "xpci");
+    yajl_gen_array_close(g);
+    json_kv_str(g, "state", pciback_state(d));
     yajl_gen_map_close(g);
     json_str(g, "xen");
     yajl_gen_map_open(g);
@@ -205,7 +243,7 @@ int cmd_list(int argc, char **argv)
         const struct xpci_device *d = devs ? devs[i]
                                            : xpci_host_device(host, i);
         struct xpci_report *rep = NULL;
-        char id[16], held[32];
+        char id[16], held[48];
         int r = xpci_check_device(host, d, &rep);
 
         if (r < 0) {

@@ -110,11 +110,13 @@ int cli_open_ctx(xpci_ctx **ctx_r)
 {
     struct xpci_params params = {0};
     char *sys = NULL, *proc = NULL, *why = NULL, *state = NULL, *audit = NULL;
+    char *etc = NULL;
     int r;
 
     if (opt_root) {
         if (asprintf(&sys, "%s/sys", opt_root) < 0 ||
             asprintf(&proc, "%s/proc", opt_root) < 0 ||
+            asprintf(&etc, "%s/etc", opt_root) < 0 ||
             asprintf(&state, "%s/var/lib/xpci", opt_root) < 0 ||
             asprintf(&audit, "%s/var/log/xpci/audit.log", opt_root) < 0 ||
             asprintf(&why, "reading a host tree (--root): the hypervisor "
@@ -124,6 +126,7 @@ int cli_open_ctx(xpci_ctx **ctx_r)
         }
         params.sysfs_root = sys;
         params.proc_root = proc;
+        params.etc_root = etc;
         params.state_dir = state;
         params.audit_log = audit;
         params.flags = XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE |
@@ -136,6 +139,7 @@ int cli_open_ctx(xpci_ctx **ctx_r)
                 sys ? sys : "/sys", strerror(-r));
     free(sys);
     free(proc);
+    free(etc);
     free(why);
     free(state);
     free(audit);

@@ -162,6 +162,13 @@ static int vet(struct op *op, const struct xpci_report *rep)
                                c->remedy ? ")" : "");
             return -EPERM;
         }
+        if (c->level == XPCI_LEVEL_UNKNOWN && dom0 && !op->force) {
+            xpci__result_error(op->res,
+                               "%s: refused by check %s: %s (use --force if "
+                               "dom0 does not need it)",
+                               dev, c->id, c->reason);
+            return -EPERM;
+        }
         if (c->level == XPCI_LEVEL_WARN && dom0 && !op->force) {
             xpci__result_error(op->res,
                                "%s: refused by check %s: %s (use --force to "

@@ -161,11 +161,63 @@ static void check_iommu(struct checker *c)
             "Xen did not report its IOMMU state");
 }
 
+/* Subclasses of base class 0x06 (PCI Code and ID Assignment spec). */
+static const char *bridge_class_name(uint32_t class_code)
+{
+    switch ((class_code >> 8) & 0xff) {
+    case 0x01: return "ISA bridge";
+    case 0x02: return "EISA bridge";
+    case 0x03: return "MicroChannel bridge";
+    case 0x04: return "PCI bridge";
+    case 0x05: return "PCMCIA bridge";
+    case 0x06: return "NuBus bridge";
+    case 0x07: return "CardBus bridge";
+    case 0x08: return "RACEway bridge";
+    case 0x09: return "semi-transparent PCI bridge";
+    case 0x0a: return "InfiniBand-to-PCI bridge";
+    case 0x0b: return "Advanced Switching bridge";
+    default: return "bridge";
+    }
+}
+
+/*
+ * Every class 0x06 function is a bridge and part of the platform,
+ * whatever its header type: an ISA/LPC bridge has header type 0 but
+ * carries the legacy devices (timers, keyboard controller, TPM) dom0
+ * needs.  Only 0x0680 "other bridge" is a catch-all some vendors use for
+ * ordinary devices.
+ */
+static bool is_platform_bridge(const struct xpci_device *d)
+{
+    return !d->is_bridge && !d->is_host_bridge &&
+           (d->class_code >> 16) == 0x06 &&
+           ((d->class_code >> 8) & 0xff) != 0x80;
+}
+
+static bool is_other_bridge(const struct xpci_device *d)
+{
+    return !d->is_bridge && !d->is_host_bridge &&
+           (d->class_code >> 8) == 0x0680;
+}
+
 static void check_endpoint(struct checker *c)
 {
     const struct xpci_device *d = c->dev;
 
-    if (d->is_host_bridge)
+    if (is_platform_bridge(d))
+        add(c, "device.endpoint", XPCI_LEVEL_FAIL, NULL,
+            "%s (class %04x, header type %u): part of the platform, "
+            "stays with dom0",
+            bridge_class_name(d->class_code), d->class_code >> 8,
+            d->header_type);
+    else if (is_other_bridge(d))
+        add(c, "device.endpoint", XPCI_LEVEL_WARN,
+            "make sure the function is not part of the chipset before "
+            "assigning it",
+            "class 0680 (other bridge, header type %u): may be a platform "
+            "part or an ordinary device",
+            d->header_type);
+    else if (d->is_host_bridge)
         add(c, "device.endpoint", XPCI_LEVEL_FAIL, NULL,
             "host bridge: part of the platform, never assignable");
     else if (d->is_bridge)
@@ -379,7 +431,17 @@ static void check_reset(struct checker *c)
     _cleanup_free_ char *list = NULL;
     unsigned n = 0;
 
-    if (!d->reset_method || !*d->reset_method) {
+    if (d->reset_method && !*d->reset_method) {
+        add(c, "reset", XPCI_LEVEL_WARN,
+            "give it to one trusted guest only, or restore the methods "
+            "(echo default > /sys/bus/pci/devices/<bdf>/reset_method)",
+            "reset_method of %s is empty: every reset method was disabled "
+            "(by writing an empty string to it), so the kernel will not "
+            "reset it between guests",
+            d->bdf_str);
+        return;
+    }
+    if (!d->reset_method) {
         if (d->has_reset)
             add(c, "reset", XPCI_LEVEL_PASS, NULL,
                 "the kernel can reset it (method not reported)");
@@ -490,7 +552,7 @@ static void check_block(struct checker *c)
                 return;
             }
     }
-    if (!n) {
+    if (!n && !h->n_unattributed) {
         _cleanup_free_ char *names =
             join(c->dev->blockdevs, c->dev->n_blockdevs);
 
@@ -502,8 +564,24 @@ static void check_block(struct checker *c)
             "block devices %s not mounted or used as swap", names);
         return;
     }
-    if (!(list = join(uses, n))) {
+    if (!(list = join(n ? uses : c->dev->blockdevs,
+                      n ? n : c->dev->n_blockdevs))) {
         c->err = -ENOMEM;
+        return;
+    }
+    /* A filesystem no device could be found for may live on this one. */
+    if (!root && h->n_unattributed) {
+        _cleanup_free_ char *mounts = join(h->unattributed, h->n_unattributed);
+
+        if (!mounts) {
+            c->err = -ENOMEM;
+            return;
+        }
+        add(c, "dom0.block", XPCI_LEVEL_UNKNOWN,
+            "make sure none of these filesystems lives on its disks, then "
+            "override with --force",
+            "%s%s; dom0 mounts %s, whose devices could not be found",
+            n ? "in use by dom0: " : "holds block devices ", list, mounts);
         return;
     }
     if (root)
@@ -520,7 +598,8 @@ static void check_net(struct checker *c)
 {
     const struct xpci_host *h = c->host;
     size_t self = (size_t)(c->dev - h->devs);
-    const struct xpci__netdev *route = NULL, *up = NULL;
+    const struct xpci__netdev *route = NULL, *up = NULL, *root = NULL;
+    const struct xpci__netdev *upper_route = NULL, *upper_up = NULL;
     char remedy[256];
 
     if (!c->dev->n_netdevs) {
@@ -532,20 +611,49 @@ static void check_net(struct checker *c)
 
         if (nd->dev != self)
             continue;
+        if (nd->net_root && !root)
+            root = nd;
         if (nd->default_route && !route)
             route = nd;
+        if (nd->upper_route && !upper_route)
+            upper_route = nd;
         if (nd->up && !up)
             up = nd;
+        if (nd->upper_up && !upper_up)
+            upper_up = nd;
     }
-    if (route) {
+    if (root) {
+        add(c, "dom0.net", XPCI_LEVEL_FAIL,
+            "a function dom0's root filesystem comes through cannot leave "
+            "dom0",
+            "dom0's root filesystem comes over the network (%s) through %s%s%s",
+            h->net_root, root->name,
+            h->net_root_if && strcmp(h->net_root_if, root->name)
+                ? ", under "
+                : "",
+            h->net_root_if && strcmp(h->net_root_if, root->name)
+                ? h->net_root_if
+                : "");
+    } else if (route) {
         add(c, "dom0.net", XPCI_LEVEL_FAIL,
             "move dom0's default route to another interface first",
             "%s holds dom0's default route", route->name);
+    } else if (upper_route) {
+        add(c, "dom0.net", XPCI_LEVEL_FAIL,
+            "move dom0's default route (and the bridge or bond carrying it) "
+            "to another interface first",
+            "%s", upper_route->upper_route);
     } else if (up) {
         snprintf(remedy, sizeof(remedy),
                  "ip link set %s down (or override with --force)", up->name);
         add(c, "dom0.net", XPCI_LEVEL_WARN, remedy,
-            "network interface %s is up in dom0", up->name);
+            "network interface %s is up in dom0%s%s", up->name,
+            up->upper_up ? "; " : "", up->upper_up ? up->upper_up : "");
+    } else if (upper_up) {
+        add(c, "dom0.net", XPCI_LEVEL_WARN,
+            "take it out of the device stacked on it first (or override "
+            "with --force)",
+            "%s", upper_up->upper_up);
     } else {
         _cleanup_free_ char *names = join(c->dev->netdevs, c->dev->n_netdevs);
 
@@ -685,11 +793,25 @@ static void check_permissive(struct checker *c)
             "pciback's permissive list could not be read");
 }
 
+/* Where a function is hidden at boot, for the reasons. */
+static const char *boot_source(unsigned bits)
+{
+    if (bits & XPCI_BOOT_HIDE_CMDLINE)
+        return "xen-pciback.hide= on the kernel command line";
+    if (bits & XPCI_BOOT_HIDE_MODPROBE)
+        return "options xen-pciback hide= in modprobe.d";
+    return "xpci's persistent set";
+}
+
 static void check_state(struct checker *c)
 {
     const struct xpci_device *d = c->dev;
-    const struct xpci_host_info *info = &c->host->info;
+    const struct xpci_host *h = c->host;
+    const struct xpci_host_info *info = &h->info;
     bool pciback = d->driver && !strcmp(d->driver, "pciback");
+    unsigned boot = d->hidden_at_boot;
+    bool override_pciback =
+        d->driver_override && !strcmp(d->driver_override, "pciback");
 
     if (d->xen_domid > 0 && d->xen_domid != (int)XPCI_DOMID_IO)
         add(c, "state", XPCI_LEVEL_FAIL,
@@ -703,14 +825,55 @@ static void check_state(struct checker *c)
         add(c, "state", XPCI_LEVEL_WARN,
             "re-hide it with xpci assignable-add",
             "bound to pciback but missing from pciback's slots");
-    else if (pciback)
+    else if (pciback && !boot)
         add(c, "state", XPCI_LEVEL_PASS, NULL,
-            "already assignable: in pciback%s%s",
+            "already assignable: in pciback%s%s; hidden now, comes back "
+            "to dom0 at next boot",
             d->libxl_assignable ? ", recorded by libxl" : "",
             info->xen_running == XPCI_YES ? "" : " (Xen state unknown)");
+    else if (pciback)
+        add(c, "state", XPCI_LEVEL_PASS, NULL,
+            "already assignable: in pciback%s%s; hidden again at next boot "
+            "(%s)",
+            d->libxl_assignable ? ", recorded by libxl" : "",
+            info->xen_running == XPCI_YES ? "" : " (Xen state unknown)",
+            boot_source(boot));
+    else if (boot)
+        add(c, "state", XPCI_LEVEL_WARN,
+            "hide it now with xpci assignable-add, or remove it from the "
+            "boot-time setting",
+            "given back now (%s), hidden again at next boot (%s)",
+            d->driver ? d->driver : "no driver", boot_source(boot));
+    else if (d->in_pciback_slots)
+        add(c, "state", XPCI_LEVEL_WARN,
+            "hide it with xpci assignable-add, or drop it from pciback's "
+            "slots (echo BDF > /sys/bus/pci/drivers/pciback/remove_slot)",
+            "listed in pciback's slots but %s%s: pciback takes it at its "
+            "next probe",
+            d->driver ? "bound to " : "not bound to it",
+            d->driver ? d->driver : "");
+    else if (override_pciback)
+        add(c, "state", XPCI_LEVEL_WARN,
+            "hide it with xpci assignable-add, or clear the override "
+            "(echo > /sys/bus/pci/devices/BDF/driver_override)",
+            "driver_override is pciback but %s%s: the next probe gives it "
+            "to pciback",
+            d->driver ? "it is bound to " : "no driver holds it",
+            d->driver ? d->driver : "");
+    else if (d->driver_override && (!d->driver ||
+                                    strcmp(d->driver_override, d->driver)))
+        add(c, "state", XPCI_LEVEL_WARN,
+            "clear the override (echo > /sys/bus/pci/devices/BDF/"
+            "driver_override) unless it was set on purpose",
+            "driver_override is %s: only %s binds it at the next probe "
+            "(%s now)",
+            d->driver_override, d->driver_override,
+            d->driver ? d->driver : "no driver");
     else if (d->driver)
         add(c, "state", XPCI_LEVEL_PASS, NULL,
-            "in dom0, bound to %s (to be unbound when hidden)", d->driver);
+            "in dom0, bound to %s (to be unbound when hidden)%s%s",
+            d->driver, d->driver_override ? "; driver_override is " : "",
+            d->driver_override ? d->driver_override : "");
     else
         add(c, "state", XPCI_LEVEL_PASS, NULL, "in dom0, no driver bound");
 }
@@ -730,7 +893,8 @@ int xpci_check_device(const struct xpci_host *host,
     check_readable(&c);
     check_iommu(&c);
     check_endpoint(&c);
-    if (!dev->is_bridge && !dev->is_host_bridge) {
+    if (!dev->is_bridge && !dev->is_host_bridge &&
+        !is_platform_bridge(dev)) {
         check_iommu_group(&c);
         check_xen_group(&c);
         check_bridge_alias(&c);

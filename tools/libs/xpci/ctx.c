@@ -59,6 +59,14 @@ int xpci_ctx_new(xpci_ctx **ctx_r, const struct xpci_params *params)
     ctx->audit_log = strdup(p->audit_log ? p->audit_log
                                          : LOCALSTATEDIR "/log/xpci/audit.log");
     ctx->run_dir = strdup(p->run_dir ? p->run_dir : "/var/run/xen");
+    /* A tree read from elsewhere has no /etc of its own unless given. */
+    if (p->etc_root || !p->sysfs_root) {
+        ctx->etc_root = strdup(p->etc_root ? p->etc_root : "/etc");
+        if (!ctx->etc_root) {
+            r = -ENOMEM;
+            goto fail;
+        }
+    }
     ctx->no_syslog = !!(p->flags & XPCI_CTX_NO_SYSLOG);
     if (!ctx->state_dir || !ctx->audit_log || !ctx->run_dir) {
         r = -ENOMEM;
@@ -128,6 +136,7 @@ void xpci_ctx_free(xpci_ctx *ctx)
     free(ctx->state_dir);
     free(ctx->audit_log);
     free(ctx->run_dir);
+    free(ctx->etc_root);
     free(ctx->step_detail);
     free(ctx->step_note);
     free(ctx);

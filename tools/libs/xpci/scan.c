@@ -320,7 +320,8 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
         dev->driver_override = strdup(buf);
     if (xpci__read_attr(devfd, "reset_method", buf, sizeof(buf)) >= 0) {
         dev->reset_method = strdup(buf);
-        dev->has_reset = true;
+        /* Empty: every method disabled; a write to reset gets ENOTTY. */
+        dev->has_reset = buf[0] != '\0';
     } else {
         /* Kernels before 5.15 have "reset" but no "reset_method". */
         dev->has_reset = faccessat(devfd, "reset", F_OK, 0) == 0;
@@ -706,6 +707,8 @@ int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
         goto fail;
     read_pciback_slots(host);
     read_pciback_permissive(host);
+    if (!(flags & XPCI__SCAN_LIGHT) && (r = xpci__pciback_boot_scan(host)))
+        goto fail;
     if (!(flags & XPCI__SCAN_LIGHT))
         read_hypervisor(host);
     r = read_libxl_records(host);

@@ -7,6 +7,7 @@
 #ifndef XPCI_INTERNAL_H
 #define XPCI_INTERNAL_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ struct xpci_ctx {
     int proc_fd;   /* O_PATH directory of the proc root, or -1 */
     char *sysfs_root;
     char *proc_root;
+    char *etc_root;  /* modprobe configuration is read below it */
 
     const struct xpci_hv_ops *hv;
     void *hv_priv;
@@ -206,10 +208,32 @@ void xpci__audit(xpci_ctx *ctx, const char *fmt, ...)
 #define XPCI_JOURNAL_FILE "journal"
 #define XPCI_LOCK_FILE "lock"
 
-/* ---- host snapshot (scan.c, dom0.c) ---- */
+/* ---- host snapshot (scan.c, dom0*.c) ---- */
 struct xpci__mount {
     unsigned major, minor;
     char *mountpoint;
+    char *fstype;
+    char *source;
+    char *super_opts;
+    /* Block devices the filesystem lives on, by name: the one its device
+     * number names, or, for an anonymous one (btrfs, bcachefs, overlay:
+     * 0:NN), those its source, btrfs membership or layers name. */
+    char **on;
+    unsigned n_on;
+    bool pseudo;         /* on no device at all (proc, tmpfs, nfs, ...) */
+    bool network;        /* a network filesystem (nfs, cifs, ...) */
+    bool attributed;     /* pseudo, or every device behind it is known */
+};
+
+struct xpci__swapfile {
+    char *path;
+    ssize_t mount;       /* index of the mount holding it, or -1 */
+};
+
+/* "lower is used by upper" where no holders/ link says so: a loop device
+ * whose backing file lives on lower, a bcache device cached on lower. */
+struct xpci__stacking {
+    char *lower, *upper;
 };
 
 struct xpci__netdev {
@@ -217,6 +241,13 @@ struct xpci__netdev {
     size_t dev;          /* index of the PCI function in host->devs */
     bool up;
     bool default_route;
+    /* The chain of upper devices (bridge, bond, VLAN, macvlan) it is
+     * under, closest first, with what each is to the one below. */
+    char **uppers;
+    unsigned n_uppers;
+    char *upper_route;   /* the upper holding the default route, or NULL */
+    char *upper_up;      /* the first upper that is up, or NULL */
+    bool net_root;       /* dom0's root filesystem comes through it */
 };
 
 struct xpci__blockdev {
@@ -246,6 +277,16 @@ struct xpci_host {
     char **console_ttys; /* active consoles ("tty0", "ttyS0") */
     unsigned n_console_ttys;
 
+    char *net_root;      /* "nfs", "iscsi"... when / comes over the
+                            network, else NULL */
+    char *net_root_if;   /* the interface named by ip=, or NULL */
+    struct xpci__swapfile *swap_files;
+    size_t n_swap_files;
+    struct xpci__stacking *stackings;
+    size_t n_stackings;
+    char **unattributed; /* mounts no device could be found for */
+    unsigned n_unattributed;
+
     struct xpci__netdev *netdevs;
     size_t n_netdevs;
     struct xpci__blockdev *blockdevs;
@@ -274,6 +315,25 @@ ssize_t xpci__host_index(const struct xpci_host *host, const char *bdf);
 /* Read mounts, swaps, routes and what lives on each function (dom0.c). */
 int xpci__dom0_scan(struct xpci_host *host);
 void xpci__dom0_free(struct xpci_host *host);
+/* Block side (dom0_block.c): mounts, swap, holders, what each function's
+ * disks carry.  Network side (dom0_net.c): routes, interfaces, their
+ * upper devices, a network root.  Both fill host; -ENOMEM only. */
+int xpci__dom0_block_scan(struct xpci_host *host);
+void xpci__dom0_block_free(struct xpci_host *host);
+int xpci__dom0_net_scan(struct xpci_host *host);
+void xpci__dom0_net_free(struct xpci_host *host);
+/* Helpers shared by the dom0 files (dom0_class.c): the function a sysfs
+ * entry ("class/net/eth0") lives on, or -1; a directory of the sysfs
+ * tree, or NULL; the kernel command line (bounded), or NULL. */
+ssize_t xpci__class_owner(struct xpci_host *host, const char *entry);
+DIR *xpci__sysfs_opendir(struct xpci_host *host, const char *path);
+char *xpci__cmdline(xpci_ctx *ctx);
+/* The value of parameter name on the command line ("ip", "root"), first
+ * occurrence; NULL when absent; caller frees. */
+char *xpci__cmdline_param(const char *cmdline, const char *name);
+/* Which functions are hidden at boot (pciback_boot.c): sets each
+ * function's hidden_at_boot.  -ENOMEM only. */
+int xpci__pciback_boot_scan(struct xpci_host *host);
 
 /* Parse config space into dev (config.c); len is what could be read. */
 void xpci__config_parse(struct xpci_device *dev, const uint8_t *cfg,

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-only */
+/*
+ * dom0_net.c - which of a function's network interfaces dom0 lives on:
+ * default routes, interfaces that are up, the bridges, bonds, VLANs and
+ * macvlans stacked on them (which usually hold the address and route of
+ * a Xen dom0: eno1 under xenbr0), and a root filesystem that comes over
+ * the network (NFS or iSCSI root).
+ */
+#include <stdio.h>
+
+#include "xpci-internal.h"
+
+#define SYSFS_CLASS_NET "class/net"
+#define PROC_ROUTE "net/route"
+#define PROC_ROUTE6 "net/ipv6_route"
+#define IFF_UP_FLAG 0x1
+/* Stacks are shallow (NIC -> bond -> bridge -> VLAN); bound them. */
+#define MAX_UPPER_DEPTH 8
+#define MAX_UPPERS 64
+#define IFNAMSIZ_MAX 15
+
+static int add_route_if(struct xpci_host *host, const char *ifname)
+{
+    if (!strcmp(ifname, "lo") ||
+        xpci__strv_contains(host->route_ifs, host->n_route_ifs, ifname))
+        return 0;
+    return xpci__strv_push(&host->route_ifs, &host->n_route_ifs, ifname);
+}
+
+static int read_routes(struct xpci_host *host)
+{
+    _cleanup_free_ char *v4 = NULL, *v6 = NULL;
+    char *line, *save = NULL;
+    int r;
+
+    if (xpci__read_file(host->ctx->proc_fd, PROC_ROUTE, &v4) >= 0) {
+        for (line = strtok_r(v4, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+            char ifname[64];
+            unsigned long dest, mask;
+
+            /* Iface Destination Gateway Flags RefCnt Use Metric Mask ... */
+            if (sscanf(line, "%63s %lx %*x %*x %*d %*d %*d %lx", ifname,
+                       &dest, &mask) != 3)
+                continue;
+            if (dest == 0 && mask == 0 && (r = add_route_if(host, ifname)))
+                return r;
+        }
+    }
+    save = NULL;
+    if (xpci__read_file(host->ctx->proc_fd, PROC_ROUTE6, &v6) >= 0) {
+        for (line = strtok_r(v6, "\n", &save); line;
+             line = strtok_r(NULL, "\n", &save)) {
+            char dest[40], ifname[64];
+            unsigned plen;
+
+            /* dest plen src plen nexthop metric refcnt use flags iface */
+            if (sscanf(line, "%39s %x %*s %*x %*s %*x %*x %*x %*x %63s", dest,
+                       &plen, ifname) != 3)
+                continue;
+            if (plen == 0 && strspn(dest, "0") == 32 &&
+                (r = add_route_if(host, ifname)))
+                return r;
+        }
+    }
+    return 0;
+}
+
+static bool valid_ifname(const char *name)
+{
+    size_t len = strlen(name);
+
+    return len && len <= IFNAMSIZ_MAX && !strchr(name, '/') &&
+           name[0] != '.';
+}
+
+static bool is_up(struct xpci_host *host, const char *ifname)
+{
+    char entry[128];
+    long flags = 0;
+
+    snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s/flags", ifname);
+    return xpci__read_long(host->ctx->sysfs_fd, entry, &flags) == 0 &&
+           (flags & IFF_UP_FLAG);
+}
+
+/* What upper is to the device below it, from its sysfs directory. */
+static char *upper_role(struct xpci_host *host, const char *upper)
+{
+    char entry[128], buf[512];
+    const char *kind = NULL;
+
+    snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s/bridge", upper);
+    if (faccessat(host->ctx->sysfs_fd, entry, F_OK, 0) == 0)
+        return xpci__sprintf("a port of bridge %s", upper);
+    snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s/bonding", upper);
+    if (faccessat(host->ctx->sysfs_fd, entry, F_OK, 0) == 0)
+        return xpci__sprintf("a member of bond %s", upper);
+    snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s/uevent", upper);
+    if (xpci__read_attr(host->ctx->sysfs_fd, entry, buf, sizeof(buf)) > 0) {
+        const char *p = strstr(buf, "DEVTYPE=");
+
+        if (p && !strncmp(p + 8, "vlan", 4))
+            kind = "VLAN";
+        else if (p && !strncmp(p + 8, "macvlan", 7))
+            kind = "macvlan";
+        else if (p && !strncmp(p + 8, "macvtap", 7))
+            kind = "macvtap";
+        else if (p && !strncmp(p + 8, "ipvlan", 6))
+            kind = "ipvlan";
+    }
+    return kind ? xpci__sprintf("the link of %s %s", kind, upper)
+                : xpci__sprintf("under %s", upper);
+}
+
+struct walk {
+    struct xpci__netdev *nd;
+    unsigned seen;
+};
+
+/*
+ * Follow upper_<name> links (net/core/dev.c, netdev_adjacent_sysfs_add:
+ * a bridge or bond port also has "master") from ifname up, depth first.
+ * chain is how ifname relates to the device walked from.
+ */
+static int walk_uppers(struct xpci_host *host, struct walk *w,
+                       const char *ifname, const char *chain, int depth)
+{
+    char entry[128];
+    DIR *dir;
+    struct dirent *de;
+    int r = 0;
+
+    if (depth >= MAX_UPPER_DEPTH)
+        return 0;
+    snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s", ifname);
+    if (!(dir = xpci__sysfs_opendir(host, entry)))
+        return 0;
+    while (r == 0 && (de = readdir(dir))) {
+        const char *upper = de->d_name + 6;
+        _cleanup_free_ char *role = NULL, *link = NULL;
+
+        if (strncmp(de->d_name, "upper_", 6) || !valid_ifname(upper) ||
+            w->seen++ >= MAX_UPPERS)
+            continue;
+        if (!(role = upper_role(host, upper)))
+            return -ENOMEM;
+        link = chain ? xpci__sprintf("%s, which is %s", chain, role)
+                     : strdup(role);
+        if (!link ||
+            xpci__strv_push(&w->nd->uppers, &w->nd->n_uppers, upper) < 0) {
+            r = -ENOMEM;
+            break;
+        }
+        if (!w->nd->upper_route &&
+            xpci__strv_contains(host->route_ifs, host->n_route_ifs, upper))
+            w->nd->upper_route = xpci__sprintf(
+                "%s is %s, which carries dom0's default route", w->nd->name,
+                link);
+        else if (!w->nd->upper_up && is_up(host, upper))
+            w->nd->upper_up =
+                xpci__sprintf("%s is %s, which is up", w->nd->name, link);
+        r = walk_uppers(host, w, upper, link, depth + 1);
+    }
+    closedir(dir);
+    return r;
+}
+
+/*
+ * Whether dom0's root filesystem comes over the network: root=/dev/nfs
+ * or nfsroot= (Documentation/admin-guide/nfs/nfsroot.rst), an iSCSI root
+ * as dracut and initramfs-tools configure it, or / mounted as a network
+ * filesystem.  ip=<client>:<server>:<gw>:<mask>:<host>:<device>:... names
+ * the interface when it is given.
+ */
+static int find_net_root(struct xpci_host *host)
+{
+    _cleanup_free_ char *cmdline = xpci__cmdline(host->ctx);
+    _cleanup_free_ char *root = NULL, *ip = NULL, *netroot = NULL;
+    _cleanup_free_ char *nfsroot = NULL, *iscsi = NULL;
+    const char *kind = NULL;
+
+    for (size_t i = 0; i < host->n_mounts; i++)
+        if (!strcmp(host->mounts[i].mountpoint, "/") &&
+            host->mounts[i].network)
+            kind = host->mounts[i].fstype;
+    if (cmdline) {
+        root = xpci__cmdline_param(cmdline, "root");
+        nfsroot = xpci__cmdline_param(cmdline, "nfsroot");
+        netroot = xpci__cmdline_param(cmdline, "netroot");
+        iscsi = xpci__cmdline_param(cmdline, "ISCSI_TARGET_NAME");
+        ip = xpci__cmdline_param(cmdline, "ip");
+        if (!kind && ((root && !strcmp(root, "/dev/nfs")) || nfsroot ||
+                      (netroot && !strncmp(netroot, "nfs", 3))))
+            kind = "nfs";
+        if (!kind && (iscsi || (netroot && !strncmp(netroot, "iscsi", 5))))
+            kind = "iscsi";
+    }
+    if (!kind)
+        return 0;
+    if (!(host->net_root = strdup(kind)))
+        return -ENOMEM;
+    if (ip) {
+        char *f = ip;
+
+        /* the sixth colon-separated field */
+        for (int k = 0; k < 5 && f; k++)
+            f = strchr(f, ':') ? strchr(f, ':') + 1 : NULL;
+        if (f) {
+            size_t len = strcspn(f, ":");
+
+            if (len && len <= IFNAMSIZ_MAX &&
+                !(host->net_root_if = strndup(f, len)))
+                return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+/* Mark the interfaces a network root comes through: the one ip= names
+ * (or has above it), else those with a default route, else all up. */
+static void mark_net_root(struct xpci_host *host)
+{
+    bool any = false;
+
+    if (!host->net_root)
+        return;
+    for (int pass = 0; pass < 3 && !any; pass++) {
+        for (size_t i = 0; i < host->n_netdevs; i++) {
+            struct xpci__netdev *nd = &host->netdevs[i];
+            bool hit;
+
+            if (pass == 0)
+                hit = host->net_root_if &&
+                      (!strcmp(nd->name, host->net_root_if) ||
+                       xpci__strv_contains(nd->uppers, nd->n_uppers,
+                                           host->net_root_if));
+            else if (pass == 1)
+                hit = !host->net_root_if &&
+                      (nd->default_route || nd->upper_route);
+            else
+                hit = !host->net_root_if && (nd->up || nd->upper_up);
+            if (hit)
+                nd->net_root = any = true;
+        }
+    }
+}
+
+static int scan_netdevs(struct xpci_host *host)
+{
+    DIR *dir;
+    struct dirent *de;
+    int r = 0;
+
+    if (!(dir = xpci__sysfs_opendir(host, SYSFS_CLASS_NET)))
+        return 0;
+    while ((de = readdir(dir))) {
+        char entry[512];
+        struct xpci__netdev *nd;
+        struct walk w;
+        ssize_t owner;
+
+        if (de->d_name[0] == '.' || !valid_ifname(de->d_name))
+            continue;
+        snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s", de->d_name);
+        owner = xpci__class_owner(host, entry);
+        if (owner < 0)
+            continue;
+        nd = realloc(host->netdevs, (host->n_netdevs + 1) * sizeof(*nd));
+        if (!nd) {
+            r = -ENOMEM;
+            break;
+        }
+        host->netdevs = nd;
+        nd = &nd[host->n_netdevs];
+        memset(nd, 0, sizeof(*nd));
+        nd->name = strdup(de->d_name);
+        if (!nd->name) {
+            r = -ENOMEM;
+            break;
+        }
+        host->n_netdevs++;
+        nd->dev = (size_t)owner;
+        nd->up = is_up(host, nd->name);
+        nd->default_route =
+            xpci__strv_contains(host->route_ifs, host->n_route_ifs, nd->name);
+        w.nd = nd;
+        w.seen = 0;
+        if ((r = walk_uppers(host, &w, nd->name, NULL, 0)) < 0)
+            break;
+        r = xpci__strv_push(&host->devs[owner].netdevs,
+                            &host->devs[owner].n_netdevs, nd->name);
+        if (r < 0)
+            break;
+    }
+    closedir(dir);
+    return r;
+}
+
+int xpci__dom0_net_scan(struct xpci_host *host)
+{
+    int r;
+
+    if (host->proc_known) {
+        if (read_routes(host) == -ENOMEM || find_net_root(host) == -ENOMEM)
+            return -ENOMEM;
+    }
+    if ((r = scan_netdevs(host)) < 0)
+        return r;
+    mark_net_root(host);
+    return 0;
+}
+
+void xpci__dom0_net_free(struct xpci_host *host)
+{
+    xpci__strv_free(host->route_ifs, host->n_route_ifs);
+    free(host->net_root);
+    free(host->net_root_if);
+    for (size_t i = 0; i < host->n_netdevs; i++) {
+        free(host->netdevs[i].name);
+        xpci__strv_free(host->netdevs[i].uppers, host->netdevs[i].n_uppers);
+        free(host->netdevs[i].upper_route);
+        free(host->netdevs[i].upper_up);
+    }
+    free(host->netdevs);
+}
