@@ -1682,6 +1682,50 @@ void fake_sysfs_add_btrfs(struct fake_sysfs *t, const char *fsid,
     }
 }
 
+/*
+ * bcache (drivers/md/bcache/super.c): the backing device gets a bcache/
+ * directory and a holder bcache<N> (whose "bcache" links back to it); the
+ * cache device gets a bcache/ directory with "set"; the cache set
+ * /sys/fs/bcache/<uuid> links to both ("cache0", "bdev0").
+ */
+void fake_sysfs_add_bcache(struct fake_sysfs *t, const char *cache,
+                           const char *backing, const char *bcache,
+                           unsigned major, unsigned minor, const char *set)
+{
+    struct fblk *c = find_blk(t, cache), *b = find_blk(t, backing), *h;
+    char cdir[PATH_MAX], bdir[PATH_MAX], sdir[PATH_MAX], path[PATH_MAX];
+    int fd;
+
+    if (!c || !b)
+        die("no block device %s or %s for bcache", cache, backing);
+    pathf(cdir, sizeof(cdir), "%s/bcache", c->path);
+    pathf(bdir, sizeof(bdir), "%s/bcache", b->path);
+    pathf(sdir, sizeof(sdir), "fs/bcache/%s", set);
+    fake_sysfs_add_holder(t, backing, bcache, major, minor);
+    h = find_blk(t, bcache);
+    for (int i = 0; i < 3; i++) {
+        const char *dir = i == 0 ? cdir : i == 1 ? bdir : sdir;
+
+        pathf(path, sizeof(path), "%s/%s", t->sys, dir);
+        mkdir_p(path);
+    }
+    pathf(path, sizeof(path), "%s/%s", t->sys, bdir);
+    fd = open_dir(path);
+    printf_at(fd, "state", "clean\n");
+    printf_at(fd, "cache_mode", "writethrough [writeback] writearound none\n");
+    close(fd);
+    pathf(path, sizeof(path), "%s/%s", t->sys, cdir);
+    fd = open_dir(path);
+    printf_at(fd, "block_size", "0.5k\n");
+    close(fd);
+    sys_link(t, bdir, "dev", h->path);
+    sys_link(t, h->path, "bcache", bdir);
+    sys_link(t, bdir, "cache", sdir);
+    sys_link(t, cdir, "set", sdir);
+    sys_link(t, sdir, "cache0", cdir);
+    sys_link(t, sdir, "bdev0", bdir);
+}
+
 void fake_sysfs_cmdline_append(struct fake_sysfs *t, const char *args)
 {
     char path[PATH_MAX], *cur, *line;
@@ -2434,9 +2478,21 @@ static int dispatch(struct fake_sysfs *t, int rootfd, const char *norm,
     if ((d = attr_device(t, norm, &attr))) {
         if (!strcmp(attr, "driver_override"))
             return do_driver_override(t, d, val);
-        /* drivers/pci/pci-sysfs.c reset_store: only "1" resets */
-        if (!strcmp(attr, "reset"))
-            return strcmp(val, "1") ? -EINVAL : 0;
+        /* drivers/pci/pci-sysfs.c reset_store: only "1" resets, and
+         * not once every method was disabled (an empty reset_method):
+         * pci_reset_function() then answers ENOTTY */
+        if (!strcmp(attr, "reset")) {
+            char path[PATH_MAX], *methods;
+            bool none;
+
+            if (strcmp(val, "1"))
+                return -EINVAL;
+            pathf(path, sizeof(path), "%s/%s/reset_method", t->sys, d->path);
+            methods = slurp(path);
+            none = methods && !methods[strspn(methods, " \n")];
+            free(methods);
+            return none ? -ENOTTY : 0;
+        }
         if (!strcmp(attr, "remove") || !strcmp(attr, "rescan"))
             return 0;
     }

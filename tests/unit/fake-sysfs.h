@@ -164,6 +164,11 @@ void fake_sysfs_add_loop(struct fake_sysfs *t, const char *loop,
 /* sys/fs/btrfs/<fsid>/devices/<blk> for each member block device. */
 void fake_sysfs_add_btrfs(struct fake_sysfs *t, const char *fsid,
                           const char *const *blks, unsigned n);
+/* bcache device <bcache> (major:minor) over backing, cached on cache, in
+ * the cache set /sys/fs/bcache/<set>. */
+void fake_sysfs_add_bcache(struct fake_sysfs *t, const char *cache,
+                           const char *backing, const char *bcache,
+                           unsigned major, unsigned minor, const char *set);
 /* Append arguments to proc/cmdline (which starts as a dom0's:
  * "placeholder root=UUID=... ro quiet"). */
 void fake_sysfs_cmdline_append(struct fake_sysfs *t, const char *args);

@@ -473,6 +473,101 @@ static void test_add_refuses_the_root_disk_even_with_force(void **state)
     xpci_result_free(res);
 }
 
+/* Replace the host with one topology alone (its BDFs overlap the
+ * build_host ones). */
+static void host_of(struct fixture *f, void (*topo)(struct fake_sysfs *))
+{
+    xpci_ctx_free(f->ctx);
+    f->ctx = NULL;
+    fake_sysfs_free(f->t);
+    f->t = fake_sysfs_new();
+    snprintf(f->state_dir, sizeof(f->state_dir), "%s/var/lib/xpci",
+             fake_sysfs_root(f->t));
+    snprintf(f->audit, sizeof(f->audit), "%s/var/log/xpci/audit.log",
+             fake_sysfs_root(f->t));
+    topo(f->t);
+}
+
+/* dom0 lives on it: refused without --force, nothing changed. */
+static void expect_refused(struct fixture *f, const char *bdf,
+                           const char *check, const char *why)
+{
+    const char *const devs[] = {bdf};
+    struct xpci_result *res = NULL;
+    char *before = snapshot(f, devs, 1);
+    char *after;
+
+    assert_int_equal(add(f, devs, 1, NULL, &res), -EPERM);
+    if (!strstr(res->error, check) || !strstr(res->error, why))
+        fail_msg("%s: error \"%s\" lacks %s / %s", bdf, res->error, check,
+                 why);
+    after = snapshot(f, devs, 1);
+    assert_string_equal(after, before);
+    assert_int_equal(res->n_done, 0);
+    free(before);
+    free(after);
+    xpci_result_free(res);
+}
+
+static void test_add_refuses_a_multipath_controller_holding_root(void **s)
+{
+    struct fixture *f = *s;
+
+    host_of(f, topo_nvme_multipath);
+    expect_refused(f, "0000:0a:00.0", "dom0.block", "nvme0n1p2 on /");
+    expect_refused(f, "0000:0b:00.0", "dom0.block", "nvme0n1p2 on /");
+}
+
+static void test_add_refuses_a_btrfs_member_disk(void **state)
+{
+    struct fixture *f = *state;
+
+    host_of(f, topo_btrfs_root);
+    expect_refused(f, "0000:0c:00.0", "dom0.block", "on / (btrfs)");
+    expect_refused(f, "0000:0d:00.0", "dom0.block", "nvme1n1p1 on / (btrfs)");
+}
+
+static void test_add_refuses_a_port_of_the_default_route_bridge(void **s)
+{
+    struct fixture *f = *s;
+
+    host_of(f, topo_bridge);
+    expect_refused(f, "0000:0f:00.0", "dom0.net",
+                   "enp15s0 is a port of bridge xenbr0, which carries "
+                   "dom0's default route");
+}
+
+static void test_add_refuses_an_untraceable_root_without_force(void **s)
+{
+    struct fixture *f = *s;
+    static const char *const nvme[] = {"0000:0e:00.0"};
+    struct xpci_op_opts o = {.force = true};
+    struct xpci_result *res = NULL;
+
+    /* / on ZFS: which disks hold the pool is not in sysfs */
+    host_of(f, topo_stacked);
+    fake_sysfs_add_mount_source(f->t, 0, 40, "/", "/", "zfs",
+                                "rpool/ROOT/debian", "rw,xattr,posixacl");
+    expect_refused(f, nvme[0], "dom0.block", "rpool/ROOT/debian");
+    assert_int_equal(add(f, nvme, 1, &o, &res), 0);
+    assert_string_equal(driver_of(f, nvme[0]), "pciback");
+    xpci_result_free(res);
+}
+
+static void test_add_does_not_reset_when_reset_is_disabled(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const nic[] = {"0000:13:00.0"};
+    struct xpci_result *res = NULL;
+
+    host_of(f, topo_reset_disabled);
+    assert_int_equal(add(f, nic, 1, NULL, &res), 0);
+    for (const char *const *w = fake_sysfs_writes(f->t); *w; w++)
+        assert_null(strstr(*w, "/reset="));
+    assert_string_equal(driver_of(f, nic[0]), "pciback");
+    xpci_result_free(res);
+}
+
 static void test_up_interface_needs_force(void **state)
 {
     struct fixture *f = *state;
@@ -939,6 +1034,11 @@ int main(void)
         T(test_dry_run_prints_every_step_and_changes_nothing),
         T(test_add_loads_pciback_when_it_is_missing),
         T(test_add_refuses_the_root_disk_even_with_force),
+        T(test_add_refuses_a_multipath_controller_holding_root),
+        T(test_add_refuses_a_btrfs_member_disk),
+        T(test_add_refuses_a_port_of_the_default_route_bridge),
+        T(test_add_refuses_an_untraceable_root_without_force),
+        T(test_add_does_not_reset_when_reset_is_disabled),
         T(test_up_interface_needs_force),
         T(test_force_each_covers_only_its_own_function),
         T(test_no_iommu_refuses_even_with_force),

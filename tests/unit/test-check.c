@@ -55,12 +55,15 @@ static int teardown(void **state)
 /* Open the library on the tree; with_xen false: no hypervisor at all. */
 static void scan(struct fixture *f, bool with_xen)
 {
+    char etc[1024];
     struct xpci_params p = {
         .sysfs_root = fake_sysfs_sys(f->t),
         .proc_root = fake_sysfs_proc(f->t),
+        .etc_root = etc,
         .flags = XPCI_CTX_NO_XENSTORE,
     };
 
+    snprintf(etc, sizeof(etc), "%s/etc", fake_sysfs_root(f->t));
     if (with_xen) {
         p.hv_ops = &fake_hv_ops;
         p.hv_priv = f->hv;
@@ -504,6 +507,77 @@ static void add_sub_page_card(struct fixture *f)
 }
 
 static void test_bar_sharing_a_page_warns(void **state)
+/* ---- dom0 layouts ---- */
+
+static void test_nvme_multipath_root_fails_on_every_controller(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    const struct xpci_device *d;
+
+    topo_nvme_multipath(f->t);
+    scan(f, true);
+    r = check(f, "0000:0a:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme0n1p2 on /",
+           "nvme0n1p1 on /boot/efi");
+    r = check(f, "0000:0b:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme0n1p2 on /", NULL);
+    /* the head and its partitions count as the function's disks */
+    assert_int_equal(xpci_host_find(f->host, "0000:0a:00.0", &d), 0);
+    assert_true(d->n_blockdevs >= 3);
+}
+
+static void test_nvme_namespace_counts_only_where_it_has_a_path(void **s)
+{
+    struct fixture *f = *s;
+    const struct xpci_report *r;
+    char path[1024];
+
+    /* the second controller detached from the namespace: no path node */
+    topo_nvme_multipath(f->t);
+    snprintf(path, sizeof(path), "sys/%s/nvme/nvme1/nvme0c1n1",
+             fake_sysfs_dev_path(f->t, "0000:0b:00.0"));
+    fake_sysfs_unlink(f->t, "sys/class/block/nvme0c1n1");
+    snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s", "");
+    {
+        char cmd[1200];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", fake_sysfs_root(f->t),
+                 path);
+        assert_int_equal(system(cmd), 0);
+    }
+    scan(f, true);
+    r = check(f, "0000:0a:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme0n1p2 on /", NULL);
+    r = check(f, "0000:0b:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_PASS, "no block devices", NULL);
+}
+
+static void test_nvme_multipath_links_of_newer_kernels(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    char link[1024], target[512];
+
+    /* Linux 6.15: <head>/multipath/<path node>; only controller 0 */
+    topo_nvme_multipath(f->t);
+    snprintf(link, sizeof(link), "sys/devices/virtual/nvme-subsystem/"
+                                 "nvme-subsys0/nvme0n1/multipath/nvme0c0n1");
+    snprintf(target, sizeof(target), "../../../../../%s/nvme/nvme0/nvme0c0n1",
+             fake_sysfs_dev_path(f->t, "0000:0a:00.0") + strlen("devices/"));
+    fake_sysfs_write(f->t, "sys/devices/virtual/nvme-subsystem/nvme-subsys0/"
+                           "nvme0n1/multipath/.keep", "", 0);
+    fake_sysfs_unlink(f->t, "sys/devices/virtual/nvme-subsystem/"
+                            "nvme-subsys0/nvme0n1/multipath/.keep");
+    fake_sysfs_symlink(f->t, link, target);
+    scan(f, true);
+    r = check(f, "0000:0a:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme0n1p2 on /", NULL);
+    r = check(f, "0000:0b:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_PASS, NULL, NULL);
+}
+
+static void test_btrfs_root_fails_on_every_member(void **state)
 {
     struct fixture *f = *state;
     const struct xpci_report *r;
@@ -525,6 +599,261 @@ static void test_bar_sharing_a_page_warns(void **state)
 }
 
 static void test_permissive_left_in_pciback_warns(void **state)
+    topo_btrfs_root(f->t);
+    scan(f, true);
+    r = check(f, "0000:0c:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme0n1p2 on / (btrfs)",
+           "nvme0n1p1 on /boot/efi");
+    r = check(f, "0000:0d:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme1n1p1 on / (btrfs)",
+           "on /home (btrfs)");
+}
+
+static void test_untraceable_mount_makes_block_unknown(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme0n1", 259, 0);
+    fake_sysfs_add_pseudo_mounts(f->t);
+    fake_sysfs_add_mount_source(f->t, 0, 40, "/", "/", "zfs",
+                                "rpool/ROOT/debian", "rw,xattr,noacl");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_UNKNOWN, "nvme0n1",
+           "/ (zfs rpool/ROOT/debian)");
+    assert_int_equal(r->verdict, XPCI_LEVEL_UNKNOWN);
+    /* a function without disks is not concerned */
+    fake_sysfs_add_netdev(f->t, "0000:01:00.0", "enp1s0d1", false);
+}
+
+static void test_pseudo_filesystems_leave_block_known(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nvme_root(f->t);
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme1n1", 259, 8);
+    fake_sysfs_add_pseudo_mounts(f->t);
+    fake_sysfs_add_mount_source(f->t, 0, 45, "/", "/home/u/remote",
+                                "nfs4", "server:/export/home", "rw");
+    fake_sysfs_add_mount_source(f->t, 0, 46, "/", "/run/user/1000/gvfs",
+                                "fuse.gvfsd-fuse", "gvfsd-fuse", "rw");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_PASS, "nvme1n1", "not mounted");
+    r = check(f, "0000:03:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "nvme0n1p2 on /", NULL);
+}
+
+static void test_overlay_root_is_traced_through_its_layers(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    /* a live system: / is an overlay of a squashfs (on loop0, whose
+     * image lives on the boot disk) and a tmpfs */
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme0n1", 259, 0);
+    fake_sysfs_add_partition(f->t, "nvme0n1", "nvme0n1p1", 259, 1);
+    fake_sysfs_add_loop(f->t, "loop0", 7, 0,
+                        "/run/live/medium/live/filesystem.squashfs");
+    fake_sysfs_add_pseudo_mounts(f->t);
+    fake_sysfs_add_mount(f->t, 259, 1, "/run/live/medium", "vfat");
+    fake_sysfs_add_mount(f->t, 7, 0, "/run/live/rootfs/filesystem.squashfs",
+                         "squashfs");
+    fake_sysfs_add_mount_source(f->t, 0, 30, "/", "/run/live/overlay",
+                                "tmpfs", "tmpfs", "rw");
+    fake_sysfs_add_mount_source(
+        f->t, 0, 31, "/", "/", "overlay", "overlay",
+        "rw,lowerdir=/run/live/rootfs/filesystem.squashfs/,"
+        "upperdir=/run/live/overlay/rw,workdir=/run/live/overlay/work");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "loop0 on / (overlay)",
+           "nvme0n1p1 on /run/live/medium");
+}
+
+static void test_md_loop_and_swap_file_are_uses(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_stacked(f->t);
+    scan(f, true);
+    r = check(f, "0000:0e:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_WARN, "md0 on /srv",
+           "loop0 on /mnt/guest");
+    expect(r, "dom0.block", XPCI_LEVEL_WARN,
+           "holds swap file /var/lib/images/swap.img", NULL);
+}
+
+static void test_bcache_cache_device_is_used_by_the_backing_fs(void **s)
+{
+    struct fixture *f = *s;
+    const struct xpci_report *r;
+
+    /* the SSD caches (writeback) the HDD-backed bcache0 holding / */
+    topo_nvme_root(f->t);
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme1n1", 259, 8);
+    fake_sysfs_add_bcache(f->t, "nvme1n1", "nvme0n1p1", "bcache0", 252, 0,
+                          "8a5c2d9e-1f3b-4c6d-9e8f-0a1b2c3d4e5f");
+    fake_sysfs_add_mount(f->t, 252, 0, "/var", "ext4");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_WARN, "bcache0 on /var", NULL);
+}
+
+static void test_root_on_md_raid_fails_on_each_member(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nvme_root(f->t);
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme1n1", 259, 8);
+    fake_sysfs_add_partition(f->t, "nvme1n1", "nvme1n1p1", 259, 9);
+    fake_sysfs_add_holder(f->t, "nvme0n1p1", "md127", 9, 127);
+    fake_sysfs_add_holder(f->t, "nvme1n1p1", "md127", 9, 127);
+    fake_sysfs_add_mount(f->t, 9, 127, "/srv/raid", "ext4");
+    fake_sysfs_add_swap_file(f->t, "/swap.img");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_WARN, "md127 on /srv/raid", NULL);
+    r = check(f, "0000:03:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "md127 on /srv/raid",
+           "nvme0n1p2 holds swap file /swap.img");
+}
+
+static void test_bridge_port_of_the_route_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_bridge(f->t);
+    scan(f, true);
+    r = check(f, "0000:0f:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL,
+           "enp15s0 is a port of bridge xenbr0, which carries dom0's "
+           "default route",
+           NULL);
+}
+
+static void test_bond_vlan_members_fail_and_macvlan_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_bond_vlan(f->t);
+    scan(f, true);
+    r = check(f, "0000:10:00.1");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL,
+           "enp16s0f1 is a member of bond bond0, which is the link of VLAN "
+           "bond0.100, which carries dom0's default route",
+           NULL);
+    r = check(f, "0000:11:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_WARN,
+           "enp17s0 is the link of macvlan macvlan0, which is up", NULL);
+}
+
+static void test_nfs_root_interface_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nfs_root(f->t);
+    topo_nic(f->t);
+    scan(f, true);
+    r = check(f, "0000:12:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL,
+           "root filesystem comes over the network (nfs)", "enp18s0");
+    /* ip= names enp18s0: the other NIC is not concerned */
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_PASS, NULL, NULL);
+}
+
+static void test_nfs_root_without_device_uses_the_route(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic_default_route(f->t);
+    topo_nic(f->t);
+    fake_sysfs_add_netdev(f->t, "0000:01:00.0", "enp1s0d1", true);
+    fake_sysfs_cmdline_append(f->t, "root=/dev/nfs ip=dhcp");
+    scan(f, true);
+    r = check(f, "0000:02:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL, "over the network (nfs)",
+           "enp2s0");
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_WARN, "enp1s0d1 is up", NULL);
+}
+
+static void test_isa_bridge_with_header_type_0_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    struct fake_pci other = fake_pci_default(0x8086, 0x1234, 0x068000);
+
+    topo_lpc(f->t);
+    other.iommu_group = 60;
+    fake_sysfs_add_device(f->t, "0000:00:1e.0", NULL, &other);
+    scan(f, true);
+    r = check(f, "0000:00:1f.0");
+    assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
+    expect(r, "device.endpoint", XPCI_LEVEL_FAIL, "ISA bridge",
+           "class 0601");
+    r = check(f, "0000:00:1e.0");
+    expect(r, "device.endpoint", XPCI_LEVEL_WARN, "class 0680", NULL);
+}
+
+static void test_empty_reset_method_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_reset_disabled(f->t);
+    scan(f, true);
+    r = check(f, "0000:13:00.0");
+    expect(r, "reset", XPCI_LEVEL_WARN, "reset_method of 0000:13:00.0 is "
+           "empty", "disabled");
+}
+
+static void test_pciback_states_are_reported(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    const struct xpci_device *d;
+
+    topo_pciback_states(f->t);
+    scan(f, true);
+    r = check(f, "0000:14:00.0");
+    expect(r, "state", XPCI_LEVEL_WARN, "listed in pciback's slots",
+           "bound to e1000e");
+    r = check(f, "0000:15:00.0");
+    expect(r, "state", XPCI_LEVEL_WARN, "driver_override is pciback",
+           "no driver holds it");
+    r = check(f, "0000:16:00.0");
+    expect(r, "state", XPCI_LEVEL_WARN,
+           "given back now (e1000e), hidden again at next boot",
+           "xen-pciback.hide=");
+    r = check(f, "0000:17:00.0");
+    expect(r, "state", XPCI_LEVEL_PASS, "in pciback",
+           "hidden again at next boot (xen-pciback.hide=");
+    r = check(f, "0000:18:00.0");
+    expect(r, "state", XPCI_LEVEL_WARN, "hidden again at next boot",
+           "modprobe.d");
+    r = check(f, "0000:19:00.0");
+    expect(r, "state", XPCI_LEVEL_WARN, "driver_override is vfio-pci",
+           NULL);
+    assert_int_equal(xpci_host_find(f->host, "0000:18:00.0", &d), 0);
+    assert_int_equal(d->hidden_at_boot, XPCI_BOOT_HIDE_MODPROBE);
+}
+
+static void test_hidden_now_comes_back_at_boot(void **state)
 {
     struct fixture *f = *state;
     const struct xpci_report *r;
@@ -536,12 +865,34 @@ static void test_permissive_left_in_pciback_warns(void **state)
     r = check(f, "0000:09:00.0");
     expect(r, "pciback.permissive", XPCI_LEVEL_WARN, "permissive", NULL);
     assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+    scan(f, true);
+    r = check(f, "0000:09:00.0");
+    expect(r, "state", XPCI_LEVEL_PASS, "in pciback",
+           "hidden now, comes back to dom0 at next boot");
 }
 
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
+        T(test_nvme_multipath_root_fails_on_every_controller),
+        T(test_nvme_namespace_counts_only_where_it_has_a_path),
+        T(test_nvme_multipath_links_of_newer_kernels),
+        T(test_btrfs_root_fails_on_every_member),
+        T(test_untraceable_mount_makes_block_unknown),
+        T(test_pseudo_filesystems_leave_block_known),
+        T(test_overlay_root_is_traced_through_its_layers),
+        T(test_md_loop_and_swap_file_are_uses),
+        T(test_root_on_md_raid_fails_on_each_member),
+        T(test_bcache_cache_device_is_used_by_the_backing_fs),
+        T(test_bridge_port_of_the_route_fails),
+        T(test_bond_vlan_members_fail_and_macvlan_warns),
+        T(test_nfs_root_interface_fails),
+        T(test_nfs_root_without_device_uses_the_route),
+        T(test_isa_bridge_with_header_type_0_fails),
+        T(test_empty_reset_method_warns),
+        T(test_pciback_states_are_reported),
+        T(test_hidden_now_comes_back_at_boot),
         T(test_plain_nic_passes_every_check),
         T(test_nic_holding_default_route_fails),
         T(test_nic_up_without_route_warns),

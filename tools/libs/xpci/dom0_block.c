@@ -3,10 +3,11 @@
  * dom0_block.c - which of a function's disks dom0 lives on: mounted
  * filesystems (also those with an anonymous device number: btrfs,
  * bcachefs, overlay), swap partitions and files, and everything stacked
- * above a disk (partitions, device-mapper, md, bcache, loop devices whose
- * backing file lives on it), including NVMe namespaces reached through a
- * multipath subsystem.  A mount whose devices cannot be found is listed
- * in host->unattributed, so the check can say "unknown".
+ * above a disk (partitions, device-mapper, md, loop devices whose backing
+ * file lives on it, bcache devices cached on it), including NVMe
+ * namespaces reached through a multipath subsystem.  A mount whose
+ * devices cannot be found is listed in host->unattributed, so the check
+ * can say "unknown".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #define SYSFS_CLASS_BLOCK "class/block"
 #define SYSFS_DEV_BLOCK "dev/block"
 #define SYSFS_BTRFS "fs/btrfs"
+#define SYSFS_BCACHE "fs/bcache"
 #define NVME_SUBSYS_DIR "devices/virtual/nvme-subsystem/"
 #define PROC_MOUNTINFO "self/mountinfo"
 #define PROC_SWAPS "swaps"
@@ -500,6 +502,70 @@ static int find_stackings(struct xpci_host *host)
     return r;
 }
 
+/* The block device a link to "<dev>/bcache" is about, or NULL. */
+static char *bcache_member(struct xpci_host *host, const char *entry)
+{
+    _cleanup_free_ char *target = NULL;
+    char *slash;
+
+    if (xpci__readlink(host->ctx->sysfs_fd, entry, &target) < 0)
+        return NULL;
+    slash = strrchr(target, '/');
+    if (!slash || strcmp(slash, "/bcache"))
+        return NULL;
+    *slash = '\0';
+    slash = strrchr(target, '/');
+    return strdup(slash ? slash + 1 : target);
+}
+
+/*
+ * A bcache cache device holds dirty data of every backing device of its
+ * cache set (drivers/md/bcache/super.c: /sys/fs/bcache/<set>/cacheN and
+ * bdevN link to their bcache/ directories): whatever uses a backing
+ * device uses the cache device too.
+ */
+static int find_bcache(struct xpci_host *host)
+{
+    DIR *dir = xpci__sysfs_opendir(host, SYSFS_BCACHE);
+    struct dirent *de;
+    int r = 0;
+
+    if (!dir)
+        return 0;
+    while (r == 0 && (de = readdir(dir))) {
+        char entry[512];
+        _cleanup_strv_ char **caches = NULL, **bdevs = NULL;
+        unsigned nc = 0, nb = 0;
+        DIR *set;
+        struct dirent *e;
+
+        if (de->d_name[0] == '.' || strlen(de->d_name) > MAX_NAME)
+            continue;
+        snprintf(entry, sizeof(entry), SYSFS_BCACHE "/%s", de->d_name);
+        if (!(set = xpci__sysfs_opendir(host, entry)))
+            continue;
+        while (r == 0 && (e = readdir(set))) {
+            bool cache = !strncmp(e->d_name, "cache", 5);
+            _cleanup_free_ char *name = NULL;
+
+            if (!cache && strncmp(e->d_name, "bdev", 4))
+                continue;
+            snprintf(entry, sizeof(entry), SYSFS_BCACHE "/%s/%s", de->d_name,
+                     e->d_name);
+            if (!(name = bcache_member(host, entry)))
+                continue;
+            r = cache ? xpci__strv_push(&caches, &nc, name)
+                      : xpci__strv_push(&bdevs, &nb, name);
+        }
+        closedir(set);
+        for (unsigned i = 0; i < nc && r == 0; i++)
+            for (unsigned k = 0; k < nb && r == 0; k++)
+                r = add_stacking(host, caches[i], bdevs[k]);
+    }
+    closedir(dir);
+    return r;
+}
+
 static int block_devnum(struct xpci_host *host, const char *name,
                         unsigned *maj_r, unsigned *min_r)
 {
@@ -787,7 +853,8 @@ int xpci__dom0_block_scan(struct xpci_host *host)
             host->proc_known = false;
         if (read_swaps(host) == -ENOMEM)
             return -ENOMEM;
-        if ((r = trace_mounts(host)) < 0 || (r = find_stackings(host)) < 0)
+        if ((r = trace_mounts(host)) < 0 || (r = find_stackings(host)) < 0 ||
+            (r = find_bcache(host)) < 0)
             return r;
     }
     return scan_blockdevs(host);

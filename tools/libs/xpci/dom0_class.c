@@ -116,6 +116,7 @@ static bool param_eq(const char *a, size_t alen, const char *b)
 char *xpci__cmdline_param(const char *cmdline, const char *name)
 {
     const char *p = cmdline;
+    char *found = NULL;
 
     while (p && *p) {
         const char *start, *eq = NULL, *end;
@@ -136,12 +137,16 @@ char *xpci__cmdline_param(const char *cmdline, const char *name)
         end = p;
         if (!param_eq(start, (size_t)((eq ? eq : end) - start), name))
             continue;
+        /* the last occurrence wins, as for the kernel's own handlers */
+        free(found);
         if (!eq)
-            return strdup("");
-        eq++;
-        if (*eq == '"' && end > eq + 1 && end[-1] == '"')
-            return strndup(eq + 1, (size_t)(end - eq - 2));
-        return strndup(eq, (size_t)(end - eq));
+            found = strdup("");
+        else if (eq[1] == '"' && end > eq + 2 && end[-1] == '"')
+            found = strndup(eq + 2, (size_t)(end - eq - 3));
+        else
+            found = strndup(eq + 1, (size_t)(end - eq - 1));
+        if (!found)
+            return NULL;
     }
-    return NULL;
+    return found;
 }

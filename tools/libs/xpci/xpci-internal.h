@@ -328,7 +328,7 @@ void xpci__dom0_net_free(struct xpci_host *host);
 ssize_t xpci__class_owner(struct xpci_host *host, const char *entry);
 DIR *xpci__sysfs_opendir(struct xpci_host *host, const char *path);
 char *xpci__cmdline(xpci_ctx *ctx);
-/* The value of parameter name on the command line ("ip", "root"), first
+/* The value of parameter name on the command line ("ip", "root"), last
  * occurrence; NULL when absent; caller frees. */
 char *xpci__cmdline_param(const char *cmdline, const char *name);
 /* Which functions are hidden at boot (pciback_boot.c): sets each
