@@ -319,6 +319,14 @@ void xpci__dom0_free(struct xpci_host *host);
  * disks carry.  Network side (dom0_net.c): routes, interfaces, their
  * upper devices, a network root.  Both fill host; -ENOMEM only. */
 int xpci__dom0_block_scan(struct xpci_host *host);
+/* Mounts and swap (dom0_mounts.c), below the block side: fills
+ * host->mounts, swaps, swap_files and unattributed. */
+int xpci__dom0_mounts_scan(struct xpci_host *host);
+void xpci__dom0_mounts_free(struct xpci_host *host);
+/* The mount whose mountpoint is the longest prefix of path (the later of
+ * two on one point), other than except; -1 when none. */
+ssize_t xpci__mount_of_path(const struct xpci_host *host, const char *path,
+                            ssize_t except);
 void xpci__dom0_block_free(struct xpci_host *host);
 int xpci__dom0_net_scan(struct xpci_host *host);
 void xpci__dom0_net_free(struct xpci_host *host);
