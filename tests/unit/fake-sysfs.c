@@ -2053,6 +2053,14 @@ void fake_sysfs_write(struct fake_sysfs *t, const char *relpath,
     close(fd);
 }
 
+void fake_sysfs_mkdir(struct fake_sysfs *t, const char *relpath)
+{
+    char path[PATH_MAX];
+
+    pathf(path, sizeof(path), "%s/%s", t->root, relpath);
+    mkdir_p(path);
+}
+
 void fake_sysfs_unlink(struct fake_sysfs *t, const char *relpath)
 {
     char path[PATH_MAX];

@@ -196,6 +196,7 @@ void fake_sysfs_pciback_add_slot(struct fake_sysfs *t, const char *bdf);
 void fake_sysfs_write(struct fake_sysfs *t, const char *relpath,
                       const void *data, size_t len);
 void fake_sysfs_unlink(struct fake_sysfs *t, const char *relpath);
+void fake_sysfs_mkdir(struct fake_sysfs *t, const char *relpath);
 void fake_sysfs_symlink(struct fake_sysfs *t, const char *relpath,
                         const char *target);
 /* Sysfs-relative path of a device directory ("devices/pci0000:00/..."). */

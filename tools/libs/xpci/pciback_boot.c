@@ -9,6 +9,7 @@
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "xpci-internal.h"
 
@@ -103,6 +104,29 @@ static void parse_conf(char *buf, struct hides *h)
     }
 }
 
+/* One regular file, never through a link; NUL-terminated. */
+static ssize_t read_conf(int dirfd, const char *name, char *buf, size_t size)
+{
+    _cleanup_close_ int fd =
+        openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    size_t len = 0;
+
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return -EINVAL;
+    while (len < size - 1) {
+        ssize_t r = read(fd, buf + len, size - 1 - len);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    buf[len] = '\0';
+    return (ssize_t)len;
+}
+
 static void read_modprobe(xpci_ctx *ctx, struct hides *h)
 {
     _cleanup_close_ int etc = -1;
@@ -130,10 +154,9 @@ static void read_modprobe(xpci_ctx *ctx, struct hides *h)
 
         /* only *.conf counts; no following links out of the tree */
         if (de->d_name[0] == '.' || len < 6 ||
-            strcmp(de->d_name + len - 5, ".conf") ||
-            (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+            strcmp(de->d_name + len - 5, ".conf"))
             continue;
-        if (xpci__read_attr(dirfd(dir), de->d_name, buf, MODPROBE_MAX) > 0)
+        if (read_conf(dirfd(dir), de->d_name, buf, MODPROBE_MAX) > 0)
             parse_conf(buf, h);
     }
     closedir(dir);
