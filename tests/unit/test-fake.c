@@ -199,6 +199,42 @@ static void test_links_are_relative_like_sysfs(void **state)
                         "devices/pci0000:00/0000:00:03.0/0000:07:10.2");
 }
 
+static void test_dom0_layouts_link_like_sysfs(void **state)
+{
+    struct fixture *f = *state;
+    char path[512];
+
+    topo_nvme_multipath(f->t);
+    topo_bridge(f->t);
+    assert_string_equal(link_of(f, "class/block/nvme0n1"),
+                        "../../devices/virtual/nvme-subsystem/nvme-subsys0/"
+                        "nvme0n1");
+    assert_string_equal(link_of(f, "class/block/nvme0n1p2"),
+                        "../../devices/virtual/nvme-subsystem/nvme-subsys0/"
+                        "nvme0n1/nvme0n1p2");
+    assert_string_equal(link_of(f, "devices/virtual/nvme-subsystem/"
+                                   "nvme-subsys0/nvme1"),
+                        "../../../pci0000:00/0000:00:07.0/0000:0b:00.0/nvme/"
+                        "nvme1");
+    assert_string_equal(link_of(f, "class/block/nvme0c1n1"),
+                        "../../devices/pci0000:00/0000:00:07.0/0000:0b:00.0/"
+                        "nvme/nvme1/nvme0c1n1");
+    /* the hidden path node has no device number */
+    snprintf(path, sizeof(path), "%s/class/block/nvme0c1n1/dev",
+             fake_sysfs_sys(f->t));
+    assert_int_equal(access(path, F_OK), -1);
+    assert_string_equal(link_of(f, "class/net/enp15s0/master"),
+                        "../../../../../virtual/net/xenbr0");
+    assert_string_equal(link_of(f, "class/net/enp15s0/upper_xenbr0"),
+                        "../../../../../virtual/net/xenbr0");
+    assert_string_equal(link_of(f, "class/net/xenbr0/lower_enp15s0"),
+                        "../../../pci0000:00/0000:00:0b.0/0000:0f:00.0/net/"
+                        "enp15s0");
+    assert_string_equal(link_of(f, "class/net/xenbr0/brif/enp15s0"),
+                        "../../../../pci0000:00/0000:00:0b.0/0000:0f:00.0/"
+                        "net/enp15s0/brport");
+}
+
 static void test_attributes_read_like_the_kernel(void **state)
 {
     struct fixture *f = *state;
@@ -662,6 +698,7 @@ int main(void)
         T(test_driver_override_decides_the_probe),
         T(test_new_id_binds_matching_devices),
         T(test_topologies_compose),
+        T(test_dom0_layouts_link_like_sysfs),
 #undef T
         cmocka_unit_test(test_hv_ownership_follows_xen),
         cmocka_unit_test(test_hv_groups_rdm_and_failures),
