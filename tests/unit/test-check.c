@@ -601,6 +601,44 @@ static void test_permissive_left_in_pciback_warns(void **state)
            "on /home (btrfs)");
 }
 
+static void test_btrfs_on_dm_crypt_is_found_by_mapper_name(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    char path[1024];
+
+    /* / on btrfs inside LUKS: the source names the mapping */
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme0n1", 259, 0);
+    fake_sysfs_add_partition(f->t, "nvme0n1", "nvme0n1p3", 259, 3);
+    fake_sysfs_add_holder(f->t, "nvme0n1p3", "dm-0", 253, 0);
+    snprintf(path, sizeof(path), "sys/devices/virtual/block/dm-0/dm/name");
+    fake_sysfs_write(f->t, path, "cryptroot\n", 10);
+    fake_sysfs_add_pseudo_mounts(f->t);
+    fake_sysfs_add_mount_source(f->t, 0, 33, "/@", "/", "btrfs",
+                                "/dev/mapper/cryptroot",
+                                "rw,subvolid=256,subvol=/@");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_FAIL, "dm-0 on / (btrfs)", NULL);
+}
+
+static void test_bcachefs_multi_device_source(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    topo_nvme_root(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme1n1", 259, 8);
+    fake_sysfs_add_mount_source(f->t, 0, 34, "/", "/srv", "bcachefs",
+                                "/dev/nvme0n1p1:/dev/nvme1n1", "rw");
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_WARN, "nvme1n1 on /srv (bcachefs)",
+           NULL);
+}
+
 static void test_untraceable_mount_makes_block_unknown(void **state)
 {
     struct fixture *f = *state;
@@ -869,6 +907,8 @@ int main(void)
         T(test_nvme_namespace_counts_only_where_it_has_a_path),
         T(test_nvme_multipath_links_of_newer_kernels),
         T(test_btrfs_root_fails_on_every_member),
+        T(test_btrfs_on_dm_crypt_is_found_by_mapper_name),
+        T(test_bcachefs_multi_device_source),
         T(test_untraceable_mount_makes_block_unknown),
         T(test_pseudo_filesystems_leave_block_known),
         T(test_overlay_root_is_traced_through_its_layers),
