@@ -770,6 +770,23 @@ static void test_bridge_port_of_the_route_fails(void **state)
            NULL);
 }
 
+static void test_bridge_port_with_only_a_master_link_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    char path[1024];
+
+    /* kernels before 3.11 have "master" but no upper_<name> links */
+    topo_bridge(f->t);
+    snprintf(path, sizeof(path), "sys/%s/net/enp15s0/upper_xenbr0",
+             fake_sysfs_dev_path(f->t, "0000:0f:00.0"));
+    fake_sysfs_unlink(f->t, path);
+    scan(f, true);
+    r = check(f, "0000:0f:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL, "a port of bridge xenbr0",
+           "default route");
+}
+
 static void test_bond_vlan_members_fail_and_macvlan_warns(void **state)
 {
     struct fixture *f = *state;
@@ -916,6 +933,7 @@ int main(void)
         T(test_root_on_md_raid_fails_on_each_member),
         T(test_bcache_cache_device_is_used_by_the_backing_fs),
         T(test_bridge_port_of_the_route_fails),
+        T(test_bridge_port_with_only_a_master_link_fails),
         T(test_bond_vlan_members_fail_and_macvlan_warns),
         T(test_nfs_root_interface_fails),
         T(test_nfs_root_without_device_uses_the_route),

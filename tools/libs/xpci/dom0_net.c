@@ -123,12 +123,16 @@ struct walk {
  * a bridge or bond port also has "master") from ifname up, depth first.
  * chain is how ifname relates to the device walked from.
  */
+static int follow_upper(struct xpci_host *host, struct walk *w,
+                        const char *upper, const char *chain, int depth);
+
 static int walk_uppers(struct xpci_host *host, struct walk *w,
                        const char *ifname, const char *chain, int depth)
 {
     char entry[128];
     DIR *dir;
     struct dirent *de;
+    bool found = false;
     int r = 0;
 
     if (depth >= MAX_UPPER_DEPTH)
@@ -137,33 +141,46 @@ static int walk_uppers(struct xpci_host *host, struct walk *w,
     if (!(dir = xpci__sysfs_opendir(host, entry)))
         return 0;
     while (r == 0 && (de = readdir(dir))) {
-        const char *upper = de->d_name + 6;
-        _cleanup_free_ char *role = NULL, *link = NULL;
-
-        if (strncmp(de->d_name, "upper_", 6) || !valid_ifname(upper) ||
-            w->seen++ >= MAX_UPPERS)
+        if (strncmp(de->d_name, "upper_", 6) || !valid_ifname(de->d_name + 6))
             continue;
-        if (!(role = upper_role(host, upper)))
-            return -ENOMEM;
-        link = chain ? xpci__sprintf("%s, which is %s", chain, role)
-                     : strdup(role);
-        if (!link ||
-            xpci__strv_push(&w->nd->uppers, &w->nd->n_uppers, upper) < 0) {
-            r = -ENOMEM;
-            break;
-        }
-        if (!w->nd->upper_route &&
-            xpci__strv_contains(host->route_ifs, host->n_route_ifs, upper))
-            w->nd->upper_route = xpci__sprintf(
-                "%s is %s, which carries dom0's default route", w->nd->name,
-                link);
-        else if (!w->nd->upper_up && is_up(host, upper))
-            w->nd->upper_up =
-                xpci__sprintf("%s is %s, which is up", w->nd->name, link);
-        r = walk_uppers(host, w, upper, link, depth + 1);
+        found = true;
+        r = follow_upper(host, w, de->d_name + 6, chain, depth);
     }
     closedir(dir);
+    /* kernels before 3.11 have only the master link of a port */
+    if (r == 0 && !found) {
+        _cleanup_free_ char *master = NULL;
+
+        snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s/master", ifname);
+        if (xpci__readlink_base(host->ctx->sysfs_fd, entry, &master) == 0 &&
+            valid_ifname(master))
+            r = follow_upper(host, w, master, chain, depth);
+    }
     return r;
+}
+
+static int follow_upper(struct xpci_host *host, struct walk *w,
+                        const char *upper, const char *chain, int depth)
+{
+    _cleanup_free_ char *role = NULL, *link = NULL;
+
+    if (w->seen++ >= MAX_UPPERS)
+        return 0;
+    if (!(role = upper_role(host, upper)))
+        return -ENOMEM;
+    link = chain ? xpci__sprintf("%s, which is %s", chain, role)
+                 : strdup(role);
+    if (!link || xpci__strv_push(&w->nd->uppers, &w->nd->n_uppers, upper) < 0)
+        return -ENOMEM;
+    if (!w->nd->upper_route &&
+        xpci__strv_contains(host->route_ifs, host->n_route_ifs, upper))
+        w->nd->upper_route = xpci__sprintf(
+            "%s is %s, which carries dom0's default route", w->nd->name,
+            link);
+    else if (!w->nd->upper_up && is_up(host, upper))
+        w->nd->upper_up =
+            xpci__sprintf("%s is %s, which is up", w->nd->name, link);
+    return walk_uppers(host, w, upper, link, depth + 1);
 }
 
 /*
