@@ -718,6 +718,25 @@ static void test_md_loop_and_swap_file_are_uses(void **state)
            "holds swap file /var/lib/images/swap.img", NULL);
 }
 
+static void test_too_deep_a_stack_is_unknown(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    char lower[16] = "nvme1n1", upper[16];
+
+    topo_nic(f->t);
+    fake_sysfs_add_disk(f->t, "0000:01:00.0", "nvme1n1", 259, 8);
+    for (unsigned i = 0; i < 12; i++) {
+        snprintf(upper, sizeof(upper), "dm-%u", i);
+        fake_sysfs_add_holder(f->t, lower, upper, 253, i);
+        snprintf(lower, sizeof(lower), "%s", upper);
+    }
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "dom0.block", XPCI_LEVEL_UNKNOWN, "stacked on its disks",
+           NULL);
+}
+
 static void test_bcache_cache_device_is_used_by_the_backing_fs(void **s)
 {
     struct fixture *f = *s;
@@ -932,6 +951,7 @@ int main(void)
         T(test_md_loop_and_swap_file_are_uses),
         T(test_root_on_md_raid_fails_on_each_member),
         T(test_bcache_cache_device_is_used_by_the_backing_fs),
+        T(test_too_deep_a_stack_is_unknown),
         T(test_bridge_port_of_the_route_fails),
         T(test_bridge_port_with_only_a_master_link_fails),
         T(test_bond_vlan_members_fail_and_macvlan_warns),

@@ -529,7 +529,7 @@ static void check_block(struct checker *c)
     _cleanup_strv_ char **uses = NULL;
     _cleanup_free_ char *list = NULL;
     unsigned n = 0;
-    bool root = false;
+    bool root = false, incomplete = false;
 
     if (!c->dev->n_blockdevs) {
         add(c, "dom0.block", XPCI_LEVEL_PASS, NULL, "no block devices");
@@ -546,11 +546,20 @@ static void check_block(struct checker *c)
         if (bd->dev != self)
             continue;
         root = root || bd->root;
+        incomplete = incomplete || bd->incomplete;
         for (unsigned k = 0; k < bd->n_users; k++)
             if (xpci__strv_push(&uses, &n, bd->users[k]) < 0) {
                 c->err = -ENOMEM;
                 return;
             }
+    }
+    if (!root && incomplete) {
+        add(c, "dom0.block", XPCI_LEVEL_UNKNOWN,
+            "inspect what is stacked on its disks (lsblk), then override "
+            "with --force",
+            "more devices are stacked on its disks than xpci follows; "
+            "their use by dom0 is unknown");
+        return;
     }
     if (!n && !h->n_unattributed) {
         _cleanup_free_ char *names =

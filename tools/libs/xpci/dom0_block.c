@@ -15,8 +15,10 @@
 #define SYSFS_CLASS_BLOCK "class/block"
 #define SYSFS_BCACHE "fs/bcache"
 #define NVME_SUBSYS_DIR "devices/virtual/nvme-subsystem/"
-/* Holders nest (partition -> dm-crypt -> LVM -> loop -> ...). */
+/* Holders nest (partition -> dm-crypt -> LVM -> loop -> ...); a hostile
+ * tree could fan out at every level, so the walk has a budget too. */
 #define MAX_HOLDER_DEPTH 8
+#define MAX_HOLDER_VISITS 1024
 #define MAX_NAME 255
 
 static int add_stacking(struct xpci_host *host, const char *lower,
@@ -196,7 +198,7 @@ static int add_use(struct xpci__blockdev *bd, const char *fmt, ...)
 /* Record who uses block device name, directly or through what is
  * stacked on it. */
 static int find_block_users(struct xpci_host *host, struct xpci__blockdev *bd,
-                            const char *name, int depth)
+                            const char *name, int depth, unsigned *budget)
 {
     unsigned maj = 0, min = 0;
     bool have_num;
@@ -205,8 +207,13 @@ static int find_block_users(struct xpci_host *host, struct xpci__blockdev *bd,
     struct dirent *de;
     int r = 0;
 
-    if (depth > MAX_HOLDER_DEPTH || strlen(name) > MAX_NAME)
+    if (depth > MAX_HOLDER_DEPTH || !*budget) {
+        bd->incomplete = true;
         return 0;
+    }
+    if (strlen(name) > MAX_NAME)
+        return 0;
+    (*budget)--;
     have_num = block_devnum(host, name, &maj, &min) == 0;
     for (size_t i = 0; i < host->n_mounts; i++) {
         const struct xpci__mount *m = &host->mounts[i];
@@ -236,7 +243,7 @@ static int find_block_users(struct xpci_host *host, struct xpci__blockdev *bd,
     for (size_t i = 0; i < host->n_stackings; i++)
         if (!strcmp(host->stackings[i].lower, name) &&
             (r = find_block_users(host, bd, host->stackings[i].upper,
-                                  depth + 1)) < 0)
+                                  depth + 1, budget)) < 0)
             return r;
     snprintf(entry, sizeof(entry), SYSFS_CLASS_BLOCK "/%s/holders", name);
     if (!(dir = xpci__sysfs_opendir(host, entry)))
@@ -244,7 +251,7 @@ static int find_block_users(struct xpci_host *host, struct xpci__blockdev *bd,
     while ((de = readdir(dir))) {
         if (de->d_name[0] == '.')
             continue;
-        r = find_block_users(host, bd, de->d_name, depth + 1);
+        r = find_block_users(host, bd, de->d_name, depth + 1, budget);
         if (r < 0)
             break;
     }
@@ -257,6 +264,7 @@ static int add_blockdev(struct xpci_host *host, const char *name,
 {
     struct xpci__blockdev *bd;
     struct xpci_device *dev = &host->devs[owner];
+    unsigned budget = MAX_HOLDER_VISITS;
     int r;
 
     if (xpci__strv_contains(dev->blockdevs, dev->n_blockdevs, name))
@@ -271,7 +279,7 @@ static int add_blockdev(struct xpci_host *host, const char *name,
         return -ENOMEM;
     host->n_blockdevs++;
     bd->dev = owner;
-    if ((r = find_block_users(host, bd, name, 0)) < 0)
+    if ((r = find_block_users(host, bd, name, 0, &budget)) < 0)
         return r;
     return xpci__strv_push(&dev->blockdevs, &dev->n_blockdevs, name);
 }

@@ -256,6 +256,7 @@ struct xpci__blockdev {
     char **users;        /* "nvme0n1p2 on /", "swap", via holders */
     unsigned n_users;
     bool root;           /* holds the root filesystem */
+    bool incomplete;     /* too deep or too wide a stack to follow */
 };
 
 struct xpci_host {
