@@ -580,7 +580,8 @@ static void check_block(struct checker *c)
     }
     /* A filesystem no device could be found for may live on this one. */
     if (!root && h->n_unattributed) {
-        _cleanup_free_ char *mounts = join(h->unattributed, h->n_unattributed);
+        unsigned shown = h->n_unattributed < 4 ? h->n_unattributed : 4;
+        _cleanup_free_ char *mounts = join(h->unattributed, shown);
 
         if (!mounts) {
             c->err = -ENOMEM;
@@ -589,8 +590,9 @@ static void check_block(struct checker *c)
         add(c, "dom0.block", XPCI_LEVEL_UNKNOWN,
             "make sure none of these filesystems lives on its disks, then "
             "override with --force",
-            "%s%s; dom0 mounts %s, whose devices could not be found",
-            n ? "in use by dom0: " : "holds block devices ", list, mounts);
+            "%s%s; dom0 mounts %s%s, whose devices could not be found",
+            n ? "in use by dom0: " : "holds block devices ", list, mounts,
+            shown < h->n_unattributed ? " and more" : "");
         return;
     }
     if (root)
