@@ -507,6 +507,40 @@ static void add_sub_page_card(struct fixture *f)
 }
 
 static void test_bar_sharing_a_page_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    add_sub_page_card(f);
+    topo_nic(f->t);
+    scan(f, true);
+    r = check(f, "0000:0a:00.0");
+    expect(r, "device.bar-page", XPCI_LEVEL_WARN, "0000:0a:00.1", NULL);
+    r = check(f, "0000:0a:00.1");
+    expect(r, "device.bar-page", XPCI_LEVEL_WARN, "0000:0a:00.0", NULL);
+    /* a page of its own, though it spans two: nothing to say */
+    r = check(f, "0000:0a:00.2");
+    for (unsigned i = 0; i < r->n_checks; i++)
+        assert_string_not_equal(r->checks[i].id, "device.bar-page");
+    r = check(f, "0000:01:00.0");
+    for (unsigned i = 0; i < r->n_checks; i++)
+        assert_string_not_equal(r->checks[i].id, "device.bar-page");
+}
+
+static void test_permissive_left_in_pciback_warns(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_pciback(f->t);
+    fake_sysfs_write(f->t, "sys/bus/pci/drivers/pciback/permissive",
+                     "0000:09:00.0\n", 13);
+    scan(f, true);
+    r = check(f, "0000:09:00.0");
+    expect(r, "pciback.permissive", XPCI_LEVEL_WARN, "permissive", NULL);
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+}
+
 /* ---- dom0 layouts ---- */
 
 static void test_nvme_multipath_root_fails_on_every_controller(void **state)
@@ -574,23 +608,6 @@ static void test_btrfs_root_fails_on_every_member(void **state)
     struct fixture *f = *state;
     const struct xpci_report *r;
 
-    add_sub_page_card(f);
-    topo_nic(f->t);
-    scan(f, true);
-    r = check(f, "0000:0a:00.0");
-    expect(r, "device.bar-page", XPCI_LEVEL_WARN, "0000:0a:00.1", NULL);
-    r = check(f, "0000:0a:00.1");
-    expect(r, "device.bar-page", XPCI_LEVEL_WARN, "0000:0a:00.0", NULL);
-    /* a page of its own, though it spans two: nothing to say */
-    r = check(f, "0000:0a:00.2");
-    for (unsigned i = 0; i < r->n_checks; i++)
-        assert_string_not_equal(r->checks[i].id, "device.bar-page");
-    r = check(f, "0000:01:00.0");
-    for (unsigned i = 0; i < r->n_checks; i++)
-        assert_string_not_equal(r->checks[i].id, "device.bar-page");
-}
-
-static void test_permissive_left_in_pciback_warns(void **state)
     topo_btrfs_root(f->t);
     scan(f, true);
     r = check(f, "0000:0c:00.0");
@@ -923,12 +940,6 @@ static void test_hidden_now_comes_back_at_boot(void **state)
     const struct xpci_report *r;
 
     topo_pciback(f->t);
-    fake_sysfs_write(f->t, "sys/bus/pci/drivers/pciback/permissive",
-                     "0000:09:00.0\n", 13);
-    scan(f, true);
-    r = check(f, "0000:09:00.0");
-    expect(r, "pciback.permissive", XPCI_LEVEL_WARN, "permissive", NULL);
-    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
     scan(f, true);
     r = check(f, "0000:09:00.0");
     expect(r, "state", XPCI_LEVEL_PASS, "in pciback",
@@ -939,28 +950,6 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_nvme_multipath_root_fails_on_every_controller),
-        T(test_nvme_namespace_counts_only_where_it_has_a_path),
-        T(test_nvme_multipath_links_of_newer_kernels),
-        T(test_btrfs_root_fails_on_every_member),
-        T(test_btrfs_on_dm_crypt_is_found_by_mapper_name),
-        T(test_bcachefs_multi_device_source),
-        T(test_untraceable_mount_makes_block_unknown),
-        T(test_pseudo_filesystems_leave_block_known),
-        T(test_overlay_root_is_traced_through_its_layers),
-        T(test_md_loop_and_swap_file_are_uses),
-        T(test_root_on_md_raid_fails_on_each_member),
-        T(test_bcache_cache_device_is_used_by_the_backing_fs),
-        T(test_too_deep_a_stack_is_unknown),
-        T(test_bridge_port_of_the_route_fails),
-        T(test_bridge_port_with_only_a_master_link_fails),
-        T(test_bond_vlan_members_fail_and_macvlan_warns),
-        T(test_nfs_root_interface_fails),
-        T(test_nfs_root_without_device_uses_the_route),
-        T(test_isa_bridge_with_header_type_0_fails),
-        T(test_empty_reset_method_warns),
-        T(test_pciback_states_are_reported),
-        T(test_hidden_now_comes_back_at_boot),
         T(test_plain_nic_passes_every_check),
         T(test_nic_holding_default_route_fails),
         T(test_nic_up_without_route_warns),
@@ -985,6 +974,28 @@ int main(void)
         T(test_quarantined_device_is_not_held_by_a_guest),
         T(test_bar_sharing_a_page_warns),
         T(test_permissive_left_in_pciback_warns),
+        T(test_nvme_multipath_root_fails_on_every_controller),
+        T(test_nvme_namespace_counts_only_where_it_has_a_path),
+        T(test_nvme_multipath_links_of_newer_kernels),
+        T(test_btrfs_root_fails_on_every_member),
+        T(test_btrfs_on_dm_crypt_is_found_by_mapper_name),
+        T(test_bcachefs_multi_device_source),
+        T(test_untraceable_mount_makes_block_unknown),
+        T(test_pseudo_filesystems_leave_block_known),
+        T(test_overlay_root_is_traced_through_its_layers),
+        T(test_md_loop_and_swap_file_are_uses),
+        T(test_root_on_md_raid_fails_on_each_member),
+        T(test_bcache_cache_device_is_used_by_the_backing_fs),
+        T(test_too_deep_a_stack_is_unknown),
+        T(test_bridge_port_of_the_route_fails),
+        T(test_bridge_port_with_only_a_master_link_fails),
+        T(test_bond_vlan_members_fail_and_macvlan_warns),
+        T(test_nfs_root_interface_fails),
+        T(test_nfs_root_without_device_uses_the_route),
+        T(test_isa_bridge_with_header_type_0_fails),
+        T(test_empty_reset_method_warns),
+        T(test_pciback_states_are_reported),
+        T(test_hidden_now_comes_back_at_boot),
     };
 #undef T
 
