@@ -82,6 +82,12 @@ expect_exit 1 "check of a function holding the root filesystem" \
     "${XPCI[@]}" "${H[@]}" check 0000:03:00.0
 expect_exit 1 "check --all when some function fails" \
     "${XPCI[@]}" "${H[@]}" check --all
+expect_exit 0 "check --all: an LPC bridge is the platform, not a failure" \
+    "${XPCI[@]}" --root "$work/lpc" check --all
+expect_exit 1 "check of the LPC bridge itself" \
+    "${XPCI[@]}" --root "$work/lpc" check 0000:00:1f.0
+expect_exit 1 "check of a port of the default route's bridge" \
+    "${XPCI[@]}" --root "$work/bridge" check 0000:0f:00.0
 expect_exit 1 "check of a missing function" \
     "${XPCI[@]}" "${H[@]}" check 0000:55:00.0
 expect_exit 2 "check of a malformed BDF" \

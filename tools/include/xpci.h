@@ -322,6 +322,8 @@ struct xpci_device {
     bool multifunction;
     bool is_bridge;        /* header type 1 or 2 */
     bool is_host_bridge;   /* class 0x0600 */
+    bool is_platform_bridge; /* any other class 0x06 function with header
+                                type 0 (ISA/LPC, PCMCIA, ...), but 0x0680 */
 
     char *driver;          /* bound driver name, or NULL */
     char *driver_override; /* or NULL when "(null)" / absent */

@@ -76,13 +76,15 @@ static void json_report(yajl_gen g, const struct xpci_report *rep)
 }
 
 /*
- * Host bridges and PCI bridges (device.endpoint fails) are the platform:
+ * Host bridges, PCI bridges and the other bridge classes (ISA/LPC, ...:
+ * device.endpoint fails) are the platform:
  * never candidates for a guest, so with --all their failure does not make
  * the exit status 1.  A function named on the command line always counts.
  */
 static bool counts_for_exit(const struct xpci_device *d, bool all)
 {
-    return !all || !(d->is_bridge || d->is_host_bridge);
+    return !all ||
+           !(d->is_bridge || d->is_host_bridge || d->is_platform_bridge);
 }
 
 int cmd_check(int argc, char **argv)

@@ -103,7 +103,8 @@ static void json_device(yajl_gen g, const struct xpci_device *d,
     json_hex(g, "revision", 2, d->revision);
     json_kv_int(g, "header_type", d->header_type);
     json_kv_bool(g, "multifunction", d->multifunction);
-    json_kv_bool(g, "bridge", d->is_bridge || d->is_host_bridge);
+    json_kv_bool(g, "bridge",
+                 d->is_bridge || d->is_host_bridge || d->is_platform_bridge);
     json_kv_str(g, "pcie_type", pcie_type_name(d->pcie_type));
     json_kv_str(g, "driver", d->driver);
     json_kv_str(g, "driver_override", d->driver_override);

@@ -261,7 +261,7 @@ static int vet_attach(struct xpci__att *at, const struct xpci_device *d,
                            d->bdf_str, who, holder, d->bdf_str);
         return -EBUSY;
     }
-    if (d->is_bridge || d->is_host_bridge) {
+    if (d->is_bridge || d->is_host_bridge || d->is_platform_bridge) {
         xpci__result_error(at->res, "%s: a bridge cannot be given to a "
                                     "guest", d->bdf_str);
         return -EPERM;

@@ -182,18 +182,11 @@ static const char *bridge_class_name(uint32_t class_code)
 
 /*
  * Every class 0x06 function is a bridge and part of the platform,
- * whatever its header type: an ISA/LPC bridge has header type 0 but
- * carries the legacy devices (timers, keyboard controller, TPM) dom0
- * needs.  Only 0x0680 "other bridge" is a catch-all some vendors use for
- * ordinary devices.
+ * whatever its header type (scan.c sets is_platform_bridge): an ISA/LPC
+ * bridge has header type 0 but carries the legacy devices (timers,
+ * keyboard controller, TPM) dom0 needs.  Only 0x0680 "other bridge" is a
+ * catch-all some vendors use for ordinary devices.
  */
-static bool is_platform_bridge(const struct xpci_device *d)
-{
-    return !d->is_bridge && !d->is_host_bridge &&
-           (d->class_code >> 16) == 0x06 &&
-           ((d->class_code >> 8) & 0xff) != 0x80;
-}
-
 static bool is_other_bridge(const struct xpci_device *d)
 {
     return !d->is_bridge && !d->is_host_bridge &&
@@ -204,7 +197,7 @@ static void check_endpoint(struct checker *c)
 {
     const struct xpci_device *d = c->dev;
 
-    if (is_platform_bridge(d))
+    if (d->is_platform_bridge)
         add(c, "device.endpoint", XPCI_LEVEL_FAIL, NULL,
             "%s (class %04x, header type %u): part of the platform, "
             "stays with dom0",
@@ -904,8 +897,7 @@ int xpci_check_device(const struct xpci_host *host,
     check_readable(&c);
     check_iommu(&c);
     check_endpoint(&c);
-    if (!dev->is_bridge && !dev->is_host_bridge &&
-        !is_platform_bridge(dev)) {
+    if (!dev->is_bridge && !dev->is_host_bridge && !dev->is_platform_bridge) {
         check_iommu_group(&c);
         check_xen_group(&c);
         check_bridge_alias(&c);

@@ -307,6 +307,9 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
     read_config(dev, devfd);
     dev->is_bridge = dev->header_type == 1 || dev->header_type == 2;
     dev->is_host_bridge = (dev->class_code >> 8) == 0x0600;
+    dev->is_platform_bridge = !dev->is_bridge && !dev->is_host_bridge &&
+                              (dev->class_code >> 16) == 0x06 &&
+                              (dev->class_code >> 8) != 0x0680;
     read_resources(dev, devfd);
     read_link_name(dev, devfd, "driver", &dev->driver);
     if (read_link_name(dev, devfd, "iommu_group", &group) > 0)
