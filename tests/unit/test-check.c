@@ -873,6 +873,21 @@ static void test_nfs_root_without_device_uses_the_route(void **state)
     expect(r, "dom0.net", XPCI_LEVEL_WARN, "enp1s0d1 is up", NULL);
 }
 
+static void test_iscsi_root_interface_fails(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    /* dracut's iSCSI root; / is a SCSI disk of the session, not PCI */
+    topo_nic_default_route(f->t);
+    fake_sysfs_cmdline_append(f->t, "netroot=iscsi:192.168.2.1::::"
+                                    "iqn.2026-01.org.example:dom0 ip=dhcp");
+    scan(f, true);
+    r = check(f, "0000:02:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL, "over the network (iscsi)",
+           "enp2s0");
+}
+
 static void test_isa_bridge_with_header_type_0_fails(void **state)
 {
     struct fixture *f = *state;
@@ -992,6 +1007,7 @@ int main(void)
         T(test_bond_vlan_members_fail_and_macvlan_warns),
         T(test_nfs_root_interface_fails),
         T(test_nfs_root_without_device_uses_the_route),
+        T(test_iscsi_root_interface_fails),
         T(test_isa_bridge_with_header_type_0_fails),
         T(test_empty_reset_method_warns),
         T(test_pciback_states_are_reported),
