@@ -128,6 +128,7 @@ struct fake_sysfs {
                         unless shared) */
     int next_mount_id, root_mount_id, next_shared;
     int next_swap_prio;
+    bool dense; /* every attribute the kernel shows, see fake_sysfs_set_dense */
 };
 
 /* ------------------------------------------------------------------ */
@@ -1041,6 +1042,169 @@ static void bridge_covers(struct fake_sysfs *t, ssize_t bi, unsigned bus)
     }
 }
 
+/* ------------------------------------------------------------------ */
+/* Dense trees: the attributes a real kernel shows besides the ones    */
+/* xpci reads                                                          */
+/* ------------------------------------------------------------------ */
+
+void fake_sysfs_set_dense(struct fake_sysfs *t, bool dense)
+{
+    t->dense = dense;
+}
+
+/* power/ of any device (drivers/base/power/sysfs.c, runtime PM on). */
+static void dense_power(int dirfd)
+{
+    int fd;
+
+    mkdirat(dirfd, "power", 0755);
+    fd = openat(dirfd, "power", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        die("open power: %m");
+    printf_at(fd, "async", "enabled\n");
+    printf_at(fd, "control", "on\n");
+    printf_at(fd, "runtime_active_kids", "0\n");
+    printf_at(fd, "runtime_active_time", "123456\n");
+    printf_at(fd, "runtime_enabled", "forbidden\n");
+    printf_at(fd, "runtime_status", "active\n");
+    printf_at(fd, "runtime_suspended_time", "0\n");
+    printf_at(fd, "runtime_usage", "1\n");
+    printf_at(fd, "autosuspend_delay_ms", "100\n");
+    printf_at(fd, "wakeup", "disabled\n");
+    close(fd);
+}
+
+/*
+ * The rest of a PCI function's directory as Linux 6.1 shows it
+ * (drivers/pci/pci-sysfs.c, pcie/aspm.c, pcie/aer.c, msi/):
+ * link state, DMA masks, AER counters, MSI vectors, power, and one
+ * resourceN (plus resourceN_wc when prefetchable) per memory BAR.
+ */
+static void dense_function(int fd, const struct fake_pci *p, bool bridge)
+{
+    static const char *const aer[] = {"aer_dev_correctable",
+                                      "aer_dev_fatal",
+                                      "aer_dev_nonfatal"};
+
+    printf_at(fd, "ari_enabled", "0\n");
+    printf_at(fd, "broken_parity_status", "0\n");
+    printf_at(fd, "consistent_dma_mask_bits", "64\n");
+    printf_at(fd, "dma_mask_bits", "64\n");
+    printf_at(fd, "d3cold_allowed", "1\n");
+    printf_at(fd, "msi_bus", "1\n");
+    printf_at(fd, "power_state", "%s\n", p->driver ? "D0" : "D3hot");
+    if (p->pcie_type >= 0) {
+        printf_at(fd, "current_link_speed", "8.0 GT/s PCIe\n");
+        printf_at(fd, "current_link_width", "8\n");
+        printf_at(fd, "max_link_speed", "8.0 GT/s PCIe\n");
+        printf_at(fd, "max_link_width", "8\n");
+        for (size_t i = 0; i < sizeof(aer) / sizeof(aer[0]); i++)
+            printf_at(fd, aer[i],
+                      "RxErr 0\nBadTLP 0\nBadDLLP 0\nRollover 0\n"
+                      "Timeout 0\nNonFatalErr 0\nCorrIntErr 0\n"
+                      "HeaderOF 0\nTOTAL_ERR_COR 0\n");
+    }
+    (void)bridge;
+    for (unsigned i = 0; i < 6; i++) {
+        char name[32];
+
+        if (!p->res[i].size)
+            continue;
+        snprintf(name, sizeof(name), "resource%u", i);
+        write_at(fd, name, "", 0, 0600);
+        if (p->res[i].prefetch && !p->res[i].io) {
+            snprintf(name, sizeof(name), "resource%u_wc", i);
+            write_at(fd, name, "", 0, 0600);
+        }
+    }
+    if (p->res[6].size)
+        write_at(fd, "rom", "", 0, 0600);
+    if ((p->msi || p->msix) && p->driver) {
+        int mfd;
+
+        mkdirat(fd, "msi_irqs", 0755);
+        mfd = openat(fd, "msi_irqs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (mfd < 0)
+            die("open msi_irqs: %m");
+        for (unsigned v = 0; v < 5; v++) {
+            char name[16];
+
+            snprintf(name, sizeof(name), "%u", 40 + v);
+            printf_at(mfd, name, "%s\n", p->msix ? "msix" : "msi");
+        }
+        close(mfd);
+    }
+    dense_power(fd);
+}
+
+/* The rest of a network interface's directory (net/core/net-sysfs.c):
+ * attributes, statistics/ and four queue pairs. */
+static void dense_netdev(int fd, bool up)
+{
+    static const char *const stats[] = {
+        "collisions", "multicast", "rx_bytes", "rx_compressed",
+        "rx_crc_errors", "rx_dropped", "rx_errors", "rx_fifo_errors",
+        "rx_frame_errors", "rx_length_errors", "rx_missed_errors",
+        "rx_nohandler", "rx_over_errors", "rx_packets", "tx_aborted_errors",
+        "tx_bytes", "tx_carrier_errors", "tx_compressed", "tx_dropped",
+        "tx_errors", "tx_fifo_errors", "tx_heartbeat_errors", "tx_packets",
+        "tx_window_errors"};
+    int sfd;
+
+    printf_at(fd, "addr_assign_type", "0\n");
+    printf_at(fd, "addr_len", "6\n");
+    printf_at(fd, "broadcast", "ff:ff:ff:ff:ff:ff\n");
+    printf_at(fd, "carrier_changes", "%d\n", up ? 2 : 0);
+    printf_at(fd, "carrier_down_count", "%d\n", up ? 1 : 0);
+    printf_at(fd, "carrier_up_count", "%d\n", up ? 1 : 0);
+    printf_at(fd, "dev_id", "0x0\n");
+    printf_at(fd, "dev_port", "0\n");
+    printf_at(fd, "dormant", "0\n");
+    printf_at(fd, "gro_flush_timeout", "0\n");
+    printf_at(fd, "ifalias", "\n");
+    printf_at(fd, "link_mode", "0\n");
+    printf_at(fd, "name_assign_type", "4\n");
+    printf_at(fd, "napi_defer_hard_irqs", "0\n");
+    printf_at(fd, "netdev_group", "0\n");
+    printf_at(fd, "proto_down", "0\n");
+    printf_at(fd, "testing", "0\n");
+    printf_at(fd, "threaded", "0\n");
+    printf_at(fd, "tx_queue_len", "1000\n");
+    mkdirat(fd, "statistics", 0755);
+    sfd = openat(fd, "statistics", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sfd < 0)
+        die("open statistics: %m");
+    for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+        printf_at(sfd, stats[i], "0\n");
+    close(sfd);
+    mkdirat(fd, "queues", 0755);
+    for (unsigned q = 0; q < 4; q++) {
+        char name[32];
+        int qfd;
+
+        snprintf(name, sizeof(name), "queues/rx-%u", q);
+        mkdirat(fd, name, 0755);
+        qfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (qfd < 0)
+            die("open %s: %m", name);
+        printf_at(qfd, "rps_cpus", "00\n");
+        printf_at(qfd, "rps_flow_cnt", "0\n");
+        close(qfd);
+        snprintf(name, sizeof(name), "queues/tx-%u", q);
+        mkdirat(fd, name, 0755);
+        qfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (qfd < 0)
+            die("open %s: %m", name);
+        printf_at(qfd, "tx_maxrate", "0\n");
+        printf_at(qfd, "tx_timeout", "0\n");
+        printf_at(qfd, "traffic_class", "0\n");
+        printf_at(qfd, "xps_cpus", "00\n");
+        printf_at(qfd, "xps_rxqs", "0\n");
+        close(qfd);
+    }
+    dense_power(fd);
+}
+
 static void add_function(struct fake_sysfs *t, const char *bdf, ssize_t parent,
                          const char *dir_of_parent, const struct fake_pci *p)
 {
@@ -1124,6 +1288,8 @@ static void add_function(struct fake_sysfs *t, const char *bdf, ssize_t parent,
         printf_at(fd, "sriov_vf_device", "%x\n", p->device);
         printf_at(fd, "sriov_drivers_autoprobe", "1\n");
     }
+    if (t->dense)
+        dense_function(fd, p, bridge);
     close(fd);
 
     sys_link(t, d->path, "subsystem", "bus/pci");
@@ -1206,6 +1372,13 @@ void fake_sysfs_add_vf(struct fake_sysfs *t, const char *pf, const char *vf,
     sys_link(t, v->path, "physfn", p->path);
     if (n == 0)
         p->first_vf_rid = v->rid;
+    /* A VF's Vendor and Device ID registers read all ones (PCIe SR-IOV
+     * 1.1, 3.4.1.1 and 3.4.1.2); the kernel takes them from the PF. */
+    pathf(path, sizeof(path), "%s/%s/config", t->sys, v->path);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || pwrite(fd, "\xff\xff\xff\xff", 4, 0) != 4)
+        die("pwrite %s: %m", path);
+    close(fd);
     pathf(path, sizeof(path), "%s/%s", t->sys, p->path);
     fd = open_dir(path);
     printf_at(fd, "sriov_numvfs", "%d\n", p->numvfs);
@@ -1292,6 +1465,8 @@ static void netdev_attrs(struct fake_sysfs *t, const char *rel,
     else
         printf_at(fd, "uevent", "INTERFACE=%s\nIFINDEX=%d\n", ifname,
                   ifindex);
+    if (t->dense)
+        dense_netdev(fd, up);
     close(fd);
     sys_link(t, rel, "subsystem", "class/net");
     sys_link(t, "class/net", ifname, rel);

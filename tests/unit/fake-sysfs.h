@@ -79,6 +79,11 @@ struct fake_sysfs *fake_sysfs_new(void);
 /* The same in an existing empty directory dir, which fake_sysfs_free()
  * leaves in place (for tools that generate trees). */
 struct fake_sysfs *fake_sysfs_new_at(const char *dir);
+/* From now on, write every attribute a Linux 6.1 kernel shows for a PCI
+ * function and a network interface (power/, AER counters, link state,
+ * resourceN, msi_irqs/, statistics/, queues/), not only those xpci reads:
+ * trees as dense as a real host's, for benchmarks. */
+void fake_sysfs_set_dense(struct fake_sysfs *t, bool dense);
 /* Remove the tree (unless made by fake_sysfs_new_at) and free. */
 void fake_sysfs_free(struct fake_sysfs *t);
 

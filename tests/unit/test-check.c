@@ -3,6 +3,7 @@
  * test-check.c - the assignability verdicts and reasons for each topology
  * the checks must judge, on a fake kernel and a fake hypervisor.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -299,12 +300,17 @@ static void test_vf_whose_pf_has_no_driver_fails(void **state)
 {
     struct fixture *f = *state;
     const struct xpci_report *r;
-    char path[512];
+    static const char unbind[] = "bus/pci/drivers/ixgbe/unbind";
+    int sysfd;
 
+    /* unbind the PF as the kernel does: link and uevent's DRIVER go */
     topo_sriov(f->t);
-    snprintf(path, sizeof(path), "sys/%s/driver",
-             fake_sysfs_dev_path(f->t, "0000:07:00.0"));
-    fake_sysfs_unlink(f->t, path);
+    sysfd = open(fake_sysfs_sys(f->t), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(sysfd >= 0);
+    assert_int_equal(fake_sysfs_ops.write(f->t, sysfd, unbind, "0000:07:00.0",
+                                          strlen("0000:07:00.0")),
+                     0);
+    close(sysfd);
     scan(f, true);
     r = check(f, "0000:07:10.2");
     assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);

@@ -307,6 +307,8 @@ void topo_malformed(struct fake_sysfs *t)
     fake_sysfs_unlink(t, path);
     snprintf(path, sizeof(path), "sys/%s/vendor", dir);
     fake_sysfs_unlink(t, path);
+    snprintf(path, sizeof(path), "sys/%s/uevent", dir);
+    fake_sysfs_unlink(t, path);
 
     /* links into nothing */
     p.iommu_group = -1;
@@ -565,19 +567,22 @@ void topo_host(struct fake_sysfs *t)
 /*
  * 16 root ports 00:01.0-00:10.0, each above an X710 PF at NN:00.0 with
  * 255 VFs NN:00.1-NN:1f.7 (offset 1, stride 1), every function in its own
- * IOMMU group, every other VF bound to iavf.
+ * IOMMU group, every other VF bound to iavf.  Each bound function has its
+ * network interface (the PF's up, the VFs' down), and the tree is dense:
+ * every attribute the kernel shows, as on a real host.
  */
 void topo_bench(struct fake_sysfs *t)
 {
     int group = 0;
 
+    fake_sysfs_set_dense(t, true);
     topo_host_bridge(t);
     group++;
     for (unsigned n = 1; n <= BENCH_PORTS; n++) {
         struct fake_pci pf = fake_pci_default(INTEL, 0x1572, CLASS_ETHERNET);
         struct fake_pci vf = fake_pci_default(INTEL, 0x154c, CLASS_ETHERNET);
         uint64_t base = 0x38000000000ULL + (uint64_t)n * 0x10000000ULL;
-        char port[XPCI_BDF_STRLEN], pfb[XPCI_BDF_STRLEN];
+        char port[XPCI_BDF_STRLEN], pfb[XPCI_BDF_STRLEN], ifname[32];
 
         snprintf(port, sizeof(port), "0000:00:%02x.0", n);
         snprintf(pfb, sizeof(pfb), "0000:%02x:00.0", n);
@@ -599,6 +604,8 @@ void topo_bench(struct fake_sysfs *t)
         pf.res[0] = mem64(base, 0x800000, true);
         pf.res[3] = mem64(base + 0x800000, 0x8000, true);
         fake_sysfs_add_device(t, pfb, port, &pf);
+        snprintf(ifname, sizeof(ifname), "ens%uf0", n);
+        fake_sysfs_add_netdev(t, pfb, ifname, true);
 
         for (unsigned i = 0; i < BENCH_VFS; i++) {
             unsigned devfn = i + 1;
@@ -611,6 +618,10 @@ void topo_bench(struct fake_sysfs *t)
             vf.res[0] = mem64(base + 0x1000000 + i * 0x10000, 0x10000, true);
             vf.res[3] = mem64(base + 0x4000000 + i * 0x4000, 0x4000, true);
             fake_sysfs_add_vf(t, pfb, vfb, &vf);
+            if (vf.driver) {
+                snprintf(ifname, sizeof(ifname), "ens%uf0v%u", n, i);
+                fake_sysfs_add_netdev(t, vfb, ifname, false);
+            }
         }
     }
 }

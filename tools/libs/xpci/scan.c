@@ -3,7 +3,9 @@
  * scan.c - discovery: one snapshot of every PCI function under the sysfs
  * root (identity, resources, capabilities, driver, SR-IOV and pciback
  * state), plus the hypervisor's and libxl's view of each when available.
- * Each attribute is read once, relative to the function's directory fd.
+ * Each attribute is read once, relative to the function's directory fd,
+ * and only the attributes that say something config space and uevent do
+ * not: a function costs about twenty system calls.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -13,6 +15,10 @@
 #include "xpci-internal.h"
 
 #define SYSFS_PCI_DEVICES "bus/pci/devices"
+#define SYSFS_IOMMU_GROUPS "kernel/iommu_groups"
+/* A bound on the groups a host can have: more entries than this in
+ * kernel/iommu_groups is not a kernel's tree. */
+#define MAX_IOMMU_GROUPS 65536
 #define SYSFS_PCIBACK_SLOTS "bus/pci/drivers/pciback/slots"
 #define SYSFS_PCIBACK_PERMISSIVE "bus/pci/drivers/pciback/permissive"
 #define PCIBACK_DRIVER "pciback"
@@ -130,11 +136,38 @@ static int parse_topology(struct xpci_device *dev, const char *target)
     return 0;
 }
 
-static void read_resources(struct xpci_device *dev, int devfd)
+/* One hex field of a "resource" line ("0x%016llx" in
+ * drivers/pci/pci-sysfs.c resource_show), then one blank or the end. */
+static const char *hex_field(const char *p, unsigned long long *v_r)
 {
-    char buf[4096];
+    char *end;
+
+    if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
+        return NULL;
+    errno = 0;
+    *v_r = strtoull(p, &end, 16);
+    if (errno || end == p + 2)
+        return NULL;
+    return end;
+}
+
+static int parse_resource_line(const char *line, unsigned long long *start,
+                               unsigned long long *end,
+                               unsigned long long *flags)
+{
+    const char *p = hex_field(line, start);
+
+    if (!p || *p++ != ' ' || !(p = hex_field(p, end)) || *p++ != ' ' ||
+        !(p = hex_field(p, flags)) || *p)
+        return -EINVAL;
+    return 0;
+}
+
+/* The "resource" attribute, already read into buf (r: its length or
+ * -errno). */
+static void parse_resources(struct xpci_device *dev, char *buf, ssize_t r)
+{
     char *line, *save = NULL;
-    ssize_t r = xpci__read_attr(devfd, "resource", buf, sizeof(buf));
     unsigned i = 0;
 
     if (r < 0) {
@@ -146,11 +179,8 @@ static void read_resources(struct xpci_device *dev, int devfd)
          line = strtok_r(NULL, "\n", &save), i++) {
         unsigned long long start, end, flags;
         struct xpci_bar *bar = &dev->bars[i];
-        int consumed = 0;
 
-        if (sscanf(line, "%llx %llx %llx%n", &start, &end, &flags,
-                   &consumed) != 3 ||
-            line[consumed] != '\0') {
+        if (parse_resource_line(line, &start, &end, &flags) < 0) {
             add_error(dev, "resource: malformed line %u", i + 1);
             memset(dev->bars, 0, sizeof(dev->bars));
             return;
@@ -194,26 +224,250 @@ static void read_ids_from_attrs(struct xpci_device *dev, int devfd)
         dev->subsys_device = (uint16_t)v;
 }
 
-static void read_config(struct xpci_device *dev, int devfd)
+/*
+ * A brief comment about uevent: the kernel's uevent of a PCI function
+ * (drivers/pci/pci-driver.c pci_uevent, drivers/base/core.c dev_uevent)
+ * gives in one read what six attributes and the driver link give:
+ *   DRIVER=iavf                    only while a driver is bound
+ *   PCI_CLASS=20000                %X of the 24-bit class
+ *   PCI_ID=8086:154C               vendor:device, %04X
+ *   PCI_SUBSYS_ID=8086:0000
+ *   PCI_SLOT_NAME=0000:01:00.1
+ *   MODALIAS=pci:v00008086d0000154Csv...
+ * Its ids are the kernel's, which matters for SR-IOV VFs: their Vendor and
+ * Device ID registers read all ones, and the kernel fills them from the PF.
+ */
+struct uevent_ids {
+    bool ids;     /* PCI_ID, PCI_CLASS and PCI_SUBSYS_ID all parsed */
+    bool driver;  /* DRIVER= present */
+    uint16_t vendor, device, subsys_vendor, subsys_device;
+    uint32_t class_code;
+};
+
+static bool parse_hex_pair(const char *s, uint16_t *a, uint16_t *b)
 {
-    uint8_t cfg[4096];
-    ssize_t r = xpci__read_bin(devfd, "config", cfg, sizeof(cfg));
+    char *end;
+    unsigned long x, y;
+
+    errno = 0;
+    x = strtoul(s, &end, 16);
+    if (errno || end != s + 4 || *end != ':')
+        return false;
+    y = strtoul(end + 1, &end, 16);
+    if (errno || end != s + 9 || *end)
+        return false;
+    *a = (uint16_t)x;
+    *b = (uint16_t)y;
+    return true;
+}
+
+/* A driver's name as the kernel shows it: short, no '/', printable. */
+static bool driver_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (!n || n > 63 || !strcmp(s, ".") || !strcmp(s, ".."))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] <= ' ' || s[i] > '~' || s[i] == '/')
+            return false;
+    return true;
+}
+
+/* The "uevent" attribute, already read into buf (r: length or -errno). */
+static int parse_uevent(struct xpci_device *dev, char *buf, ssize_t r,
+                        struct uevent_ids *ue)
+{
+    char *line, *save = NULL;
+    bool id = false, cls = false, sub = false;
+
+    memset(ue, 0, sizeof(*ue));
+    if (r < 0)
+        return r == -ENOMEM ? -ENOMEM : 0;
+    for (line = strtok_r(buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *v = strchr(line, '=');
+        char *end;
+
+        if (!v)
+            continue;
+        *v++ = '\0';
+        if (!strcmp(line, "DRIVER")) {
+            if (!driver_name_ok(v)) {
+                add_error(dev, "uevent: malformed DRIVER");
+                continue;
+            }
+            free(dev->driver);
+            if (!(dev->driver = strdup(v)))
+                return -ENOMEM;
+            ue->driver = true;
+        } else if (!strcmp(line, "PCI_ID")) {
+            id = parse_hex_pair(v, &ue->vendor, &ue->device);
+        } else if (!strcmp(line, "PCI_SUBSYS_ID")) {
+            sub = parse_hex_pair(v, &ue->subsys_vendor, &ue->subsys_device);
+        } else if (!strcmp(line, "PCI_CLASS")) {
+            unsigned long c;
+
+            errno = 0;
+            c = strtoul(v, &end, 16);
+            cls = !errno && end != v && !*end && c <= 0xffffff;
+            ue->class_code = (uint32_t)c;
+        } else if (!strcmp(line, "PCI_SLOT_NAME") &&
+                   strcmp(v, dev->bdf_str)) {
+            add_error(dev, "uevent: PCI_SLOT_NAME %.16s is not %s", v,
+                      dev->bdf_str);
+            return 0;
+        }
+    }
+    ue->ids = id && cls && sub;
+    return 0;
+}
+
+/* Whether the kernel's "irq" attribute can be non-zero: a function without
+ * an interrupt pin gets irq 0 (drivers/pci/probe.c pci_read_irq), and
+ * irq_show (drivers/pci/pci-sysfs.c) shows another number only while MSI
+ * is enabled.  cfg is the whole readable config space. */
+static bool may_have_irq(const uint8_t *cfg, size_t len)
+{
+    unsigned ptr;
+
+    if (len <= 0x40 || cfg[0x3d])
+        return true;
+    if (!(cfg[0x06] & 0x10))
+        return false;
+    ptr = cfg[(cfg[0x0e] & 0x7f) == 2 ? 0x14 : 0x34];
+    for (int ttl = 48; ptr >= 0x40 && ttl > 0; ttl--) {
+        ptr &= ~3U;
+        if (ptr + 4 > len)
+            return true;
+        if (cfg[ptr] == 0x05) /* MSI: Message Control bit 0, enable */
+            return cfg[ptr + 2] & 1;
+        ptr = cfg[ptr + 1];
+    }
+    return false;
+}
+
+/* Config space, already read into cfg (r: length or -errno).  Returns
+ * whether the irq attribute is worth reading. */
+static bool parse_config(struct xpci_device *dev, int devfd,
+                         const uint8_t *cfg, ssize_t r,
+                         const struct uevent_ids *ue)
+{
+    bool irq = true;
 
     if (r < 0) {
         dev->pcie_type = XPCI_PCIE_NONE;
         add_error(dev, "config: %s", strerror((int)-r));
+    } else {
+        xpci__config_parse(dev, cfg, (size_t)r);
+        if (r < 0x40)
+            add_error(dev, "config: truncated to %zd bytes", r);
+        else
+            irq = may_have_irq(cfg, (size_t)r);
+    }
+    if (ue->ids) {
+        /* The kernel's ids win: config space of a VF reads all ones. */
+        dev->vendor = ue->vendor;
+        dev->device = ue->device;
+        dev->subsys_vendor = ue->subsys_vendor;
+        dev->subsys_device = ue->subsys_device;
+        dev->class_code = ue->class_code;
+        if (r < 0x40) {
+            long v;
+
+            if (xpci__read_long(devfd, "revision", &v) == 0)
+                dev->revision = (uint8_t)v;
+        }
+    } else if (r < 0x40 || dev->vendor == 0xffff) {
         read_ids_from_attrs(dev, devfd);
+    }
+    return irq;
+}
+
+/* The numbers of the IOMMU groups the kernel lists, sorted; one
+ * directory read for the whole host instead of a check per function. */
+struct group_set {
+    int *ids;
+    size_t n;
+};
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int read_groups(xpci_ctx *ctx, struct group_set *gs)
+{
+    int fd = openat(ctx->sysfs_fd, SYSFS_IOMMU_GROUPS,
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir;
+    struct dirent *de;
+    size_t alloc = 0;
+
+    gs->ids = NULL;
+    gs->n = 0;
+    if (fd < 0)
+        return 0;
+    if (!(dir = fdopendir(fd))) {
+        close(fd);
+        return 0;
+    }
+    while ((de = readdir(dir)) && gs->n < MAX_IOMMU_GROUPS) {
+        char *end;
+        long g;
+
+        errno = 0;
+        g = strtol(de->d_name, &end, 10);
+        if (errno || end == de->d_name || *end || g < 0 || g > INT32_MAX)
+            continue;
+        if (gs->n == alloc) {
+            int *n;
+
+            alloc = alloc ? alloc * 2 : 256;
+            if (!(n = realloc(gs->ids, alloc * sizeof(*n)))) {
+                closedir(dir);
+                return -ENOMEM;
+            }
+            gs->ids = n;
+        }
+        gs->ids[gs->n++] = (int)g;
+    }
+    closedir(dir);
+    if (gs->n)
+        qsort(gs->ids, gs->n, sizeof(int), cmp_int);
+    return 0;
+}
+
+static bool group_exists(const struct group_set *gs, int g)
+{
+    return gs->n && bsearch(&g, gs->ids, gs->n, sizeof(int), cmp_int);
+}
+
+/* The iommu_group link: "../../../kernel/iommu_groups/N", N listed. */
+static void read_group(struct xpci_device *dev, int devfd,
+                       const struct group_set *gs)
+{
+    _cleanup_free_ char *name = NULL;
+    char *end;
+    long g;
+    int r = xpci__readlink_base(devfd, "iommu_group", &name);
+
+    if (r == -ENOENT)
+        return;
+    if (r < 0) {
+        add_error(dev, "iommu_group: %s", strerror(-r));
         return;
     }
-    xpci__config_parse(dev, cfg, (size_t)r);
-    if (r < 0x40) {
-        add_error(dev, "config: truncated to %zd bytes", r);
-        read_ids_from_attrs(dev, devfd);
-    } else if (dev->vendor == 0xffff) {
-        /* An SR-IOV VF reads 0xffff in its vendor and device fields; the
-         * kernel's attributes carry the real ids. */
-        read_ids_from_attrs(dev, devfd);
+    errno = 0;
+    g = strtol(name, &end, 10);
+    if (errno || end == name || *end || g < 0 || g > INT32_MAX ||
+        !group_exists(gs, (int)g)) {
+        add_error(dev, "iommu_group: link to %s is dangling", name);
+        return;
     }
+    dev->iommu_group = (int)g;
 }
 
 /* Follow a link that must resolve; dangling ones are reported. */
@@ -237,8 +491,41 @@ static int read_link_name(struct xpci_device *dev, int devfd,
     return 1;
 }
 
-static void read_sriov(struct xpci_device *dev, int devfd)
+/*
+ * A brief comment about VF numbers: the kernel places VF i of a PF at
+ * routing ID PF + First VF Offset + i * VF Stride (PCIe SR-IOV 3.3.10,
+ * drivers/pci/iov.c pci_iov_virtfn_bus/devfn), from the capability in
+ * config space.  Computing them saves a readlink per VF; without a
+ * readable capability the virtfnN links say it.
+ */
+static bool sriov_layout(const uint8_t *cfg, ssize_t len, unsigned *offset_r,
+                         unsigned *stride_r)
 {
+    unsigned ptr = 0x100;
+
+    for (int ttl = 960; ptr >= 0x100 && ttl > 0; ttl--) {
+        uint32_t hdr;
+
+        if ((ssize_t)ptr + 0x18 > len)
+            return false;
+        hdr = (uint32_t)cfg[ptr] | (uint32_t)cfg[ptr + 1] << 8 |
+              (uint32_t)cfg[ptr + 2] << 16 | (uint32_t)cfg[ptr + 3] << 24;
+        if (hdr == 0 || hdr == 0xffffffffU)
+            return false;
+        if ((hdr & 0xffff) == 0x0010) {
+            *offset_r = cfg[ptr + 0x14] | (unsigned)cfg[ptr + 0x15] << 8;
+            *stride_r = cfg[ptr + 0x16] | (unsigned)cfg[ptr + 0x17] << 8;
+            return *offset_r != 0;
+        }
+        ptr = (hdr >> 20) & ~3U;
+    }
+    return false;
+}
+
+static void read_sriov(struct xpci_device *dev, int devfd, const uint8_t *cfg,
+                       ssize_t cfg_len)
+{
+    unsigned offset, stride;
     long total, num;
     int r;
 
@@ -255,6 +542,27 @@ static void read_sriov(struct xpci_device *dev, int devfd)
     if (xpci__read_long(devfd, "sriov_numvfs", &num) < 0)
         num = 0;
     dev->sriov_numvfs = (int)num;
+    if (num > 0 && num <= 0xffff &&
+        sriov_layout(cfg, cfg_len, &offset, &stride)) {
+        unsigned pf_rid = (unsigned)dev->bdf.bus << 8 |
+                          (unsigned)dev->bdf.dev << 3 | dev->bdf.func;
+
+        for (long i = 0; i < num; i++) {
+            unsigned rid = pf_rid + offset + (unsigned)i * stride;
+            struct xpci_bdf b = {.domain = dev->bdf.domain,
+                                 .bus = (rid >> 8) & 0xff,
+                                 .dev = (rid >> 3) & 0x1f,
+                                 .func = rid & 7};
+            char vf[XPCI_BDF_STRLEN];
+
+            if (rid > 0xffff)
+                break;
+            xpci_bdf_format(&b, vf);
+            if (xpci__strv_push(&dev->virtfns, &dev->n_virtfns, vf) < 0)
+                return;
+        }
+        return;
+    }
     for (long i = 0; i < num; i++) {
         char attr[32];
         _cleanup_free_ char *vf = NULL;
@@ -267,12 +575,36 @@ static void read_sriov(struct xpci_device *dev, int devfd)
     }
 }
 
-static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
-                       struct xpci_device *dev)
+static int parse_long(const char *s, long *v_r)
 {
-    _cleanup_free_ char *target = NULL, *group = NULL;
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 0);
+    if (errno || end == s || *end)
+        return -EINVAL;
+    *v_r = v;
+    return 0;
+}
+
+static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
+                       const struct group_set *gs, struct xpci_device *dev)
+{
+    _cleanup_free_ char *target = NULL;
     _cleanup_close_ int devfd = -1;
-    char buf[256];
+    struct uevent_ids ue;
+    char uevent[1024], resource[4096], numa[32], override[256];
+    char reset_method[256];
+    uint8_t cfg[4096];
+    struct xpci__attr_req reqs[] = {
+        {"uevent", uevent, sizeof(uevent), false, 0},
+        {"config", cfg, sizeof(cfg), true, 0},
+        {"resource", resource, sizeof(resource), false, 0},
+        {"numa_node", numa, sizeof(numa), false, 0},
+        {"driver_override", override, sizeof(override), false, 0},
+        {"reset_method", reset_method, sizeof(reset_method), false, 0},
+    };
     long v;
     int r;
 
@@ -304,27 +636,33 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
         return 0;
     }
 
-    read_config(dev, devfd);
+    xpci__read_attrs(devfd, reqs, ARRAY_SIZE(reqs), false);
+    if (parse_uevent(dev, uevent, reqs[0].len, &ue) < 0)
+        return -ENOMEM;
+    if (parse_config(dev, devfd, cfg, reqs[1].len, &ue) &&
+        xpci__read_long(devfd, "irq", &v) == 0)
+        dev->irq = (int)v;
     dev->is_bridge = dev->header_type == 1 || dev->header_type == 2;
     dev->is_host_bridge = (dev->class_code >> 8) == 0x0600;
     dev->is_platform_bridge = !dev->is_bridge && !dev->is_host_bridge &&
                               (dev->class_code >> 16) == 0x06 &&
                               (dev->class_code >> 8) != 0x0680;
-    read_resources(dev, devfd);
-    read_link_name(dev, devfd, "driver", &dev->driver);
-    if (read_link_name(dev, devfd, "iommu_group", &group) > 0)
-        dev->iommu_group = atoi(group);
-    if (xpci__read_long(devfd, "irq", &v) == 0)
-        dev->irq = (int)v;
-    if (xpci__read_long(devfd, "numa_node", &v) == 0)
+    parse_resources(dev, resource, reqs[2].len);
+    /* uevent's DRIVER is the kernel's word; without it, a driver link
+     * is worth a look (an old kernel, or a link left dangling). */
+    if (!ue.driver)
+        read_link_name(dev, devfd, "driver", &dev->driver);
+    read_group(dev, devfd, gs);
+    if (reqs[3].len > 0 && parse_long(numa, &v) == 0)
         dev->numa_node = (int)v;
-    if (xpci__read_attr(devfd, "driver_override", buf, sizeof(buf)) > 0 &&
-        strcmp(buf, "(null)"))
-        dev->driver_override = strdup(buf);
-    if (xpci__read_attr(devfd, "reset_method", buf, sizeof(buf)) >= 0) {
-        dev->reset_method = strdup(buf);
+    if (reqs[4].len > 0 && strcmp(override, "(null)") &&
+        !(dev->driver_override = strdup(override)))
+        return -ENOMEM;
+    if (reqs[5].len >= 0) {
+        if (!(dev->reset_method = strdup(reset_method)))
+            return -ENOMEM;
         /* Empty: every method disabled; a write to reset gets ENOTTY. */
-        dev->has_reset = buf[0] != '\0';
+        dev->has_reset = reset_method[0] != '\0';
     } else {
         /* Kernels before 5.15 have "reset" but no "reset_method". */
         dev->has_reset = faccessat(devfd, "reset", F_OK, 0) == 0;
@@ -332,7 +670,7 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
     if ((dev->class_code >> 16) == 0x03 &&
         xpci__read_long(devfd, "boot_vga", &v) == 0)
         dev->boot_vga = (int)v;
-    read_sriov(dev, devfd);
+    read_sriov(dev, devfd, cfg, reqs[1].len);
     return 0;
 }
 
@@ -657,18 +995,24 @@ int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
     DIR *dir;
     struct dirent *de;
     size_t alloc = 0;
+    struct group_set gs;
     int r = 0;
 
     busfd = openat(ctx->sysfs_fd, SYSFS_PCI_DEVICES,
                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (busfd < 0)
         return -errno;
-    host = calloc(1, sizeof(*host));
-    if (!host)
+    if (read_groups(ctx, &gs) < 0)
         return -ENOMEM;
+    host = calloc(1, sizeof(*host));
+    if (!host) {
+        free(gs.ids);
+        return -ENOMEM;
+    }
     host->ctx = ctx;
     dir = fdopendir(dup(busfd));
     if (!dir) {
+        free(gs.ids);
         free(host);
         return -errno;
     }
@@ -692,11 +1036,12 @@ int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
         dev = &host->devs[host->n++];
         memset(dev, 0, sizeof(*dev));
         dev->bdf = bdf;
-        r = scan_device(ctx, busfd, de->d_name, dev);
+        r = scan_device(ctx, busfd, de->d_name, &gs, dev);
         if (r < 0)
             break;
     }
     closedir(dir);
+    free(gs.ids);
     if (r < 0)
         goto fail;
     if (host->n)

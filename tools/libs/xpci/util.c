@@ -90,6 +90,79 @@ ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size)
     return (ssize_t)got;
 }
 
+/* Close fds[0..n) (-1 entries skipped): each run of consecutive numbers
+ * with one close_range(2), as every fd in such a run is one of ours. */
+static void close_all(const int *fds, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t j;
+
+        if (fds[i] < 0) {
+            i++;
+            continue;
+        }
+        for (j = i + 1; j < n && fds[j] == fds[j - 1] + 1; j++)
+            ;
+        if (j - i == 1 ||
+            close_range((unsigned)fds[i], (unsigned)fds[j - 1], 0) < 0)
+            for (size_t k = i; k < j; k++)
+                close(fds[k]);
+        i = j;
+    }
+}
+
+void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
+                      bool close_dirfd)
+{
+    int all[XPCI__MAX_ATTR_REQS + 1], *fds = all + 1;
+
+    if (n > XPCI__MAX_ATTR_REQS)
+        n = XPCI__MAX_ATTR_REQS;
+    all[0] = close_dirfd ? dirfd : -1;
+    for (size_t i = 0; i < n; i++) {
+        fds[i] = openat(dirfd, reqs[i].name, O_RDONLY | O_CLOEXEC);
+        reqs[i].len = fds[i] < 0 ? -errno : 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct xpci__attr_req *q = &reqs[i];
+        size_t want = q->binary ? q->size : q->size - 1;
+        size_t got = 0;
+        ssize_t r;
+
+        if (fds[i] < 0)
+            continue;
+        while (got < want) {
+            r = read(fds[i], (char *)q->buf + got, want - got);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                q->len = -errno;
+                break;
+            }
+            got += (size_t)r;
+            /* sysfs hands out a text attribute whole, and config space
+             * in one piece of 64, 256 or 4096 bytes: no read for EOF */
+            if (r == 0 || !q->binary || got == 64 || got == 256)
+                break;
+        }
+        if (q->len < 0)
+            continue;
+        q->len = (ssize_t)got;
+        if (q->binary)
+            continue;
+        if (got == want && want) {
+            q->len = -EFBIG;
+            continue;
+        }
+        ((char *)q->buf)[got] = '\0';
+        if (got > 0 && ((char *)q->buf)[got - 1] == '\n')
+            ((char *)q->buf)[--q->len] = '\0';
+    }
+    close_all(all, n + 1);
+}
+
 ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size)
 {
     _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);

@@ -364,6 +364,25 @@ bool xpci__strv_contains(char *const *strv, unsigned n, const char *s);
  * does not fit).
  */
 ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size);
+/*
+ * Read several attributes of one directory at once: every open, then every
+ * read, then the closes (one close_range(2) when it can).  Text requests
+ * behave as xpci__read_attr (buf NUL-terminated, one newline stripped,
+ * -EFBIG when it does not fit); binary ones as xpci__read_bin.  len gets
+ * the length or -errno.  At most XPCI__MAX_ATTR_REQS requests.  With
+ * close_dirfd, dirfd is closed with them (it must be an fd of the caller's
+ * own, used by nothing else).
+ */
+#define XPCI__MAX_ATTR_REQS 16
+struct xpci__attr_req {
+    const char *name;
+    void *buf;
+    size_t size;
+    bool binary;
+    ssize_t len;
+};
+void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
+                      bool close_dirfd);
 /* Read a whole file of any size; *buf_r malloc'd, NUL-terminated. */
 ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r);
 /* Read binary up to size bytes; returns the count or -errno. */
