@@ -311,6 +311,76 @@ static void test_tree_without_pci_bus_is_enoent(void **state)
     assert_null(f->host);
 }
 
+/* Remove sys/<device dir of bdf>/<attr> from the tree. */
+static void drop_attr(struct fixture *f, const char *bdf, const char *attr)
+{
+    char path[512];
+
+    snprintf(path, sizeof(path), "sys/%s/%s", fake_sysfs_dev_path(f->t, bdf),
+             attr);
+    fake_sysfs_unlink(f->t, path);
+}
+
+static void test_vf_identity_comes_from_uevent(void **state)
+{
+    static const char *const attrs[] = {"vendor", "device", "class",
+                                        "subsystem_vendor",
+                                        "subsystem_device", "driver"};
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    /* A VF's config space reads all ones in its ids; uevent alone says
+     * who it is and which driver holds it (the per-id files and the
+     * driver link are not needed). */
+    topo_sriov(f->t);
+    for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++)
+        drop_attr(f, "0000:07:10.0", attrs[i]);
+    scan(f);
+    d = dev(f, "0000:07:10.0");
+    assert_null(d->error);
+    assert_int_equal(d->vendor, 0x8086);
+    assert_int_equal(d->device, 0x10ed);
+    assert_int_equal(d->class_code, 0x020000);
+    assert_int_equal(d->subsys_vendor, 0x8086);
+    assert_int_equal(d->subsys_device, 0x000c);
+    assert_string_equal(d->driver, "ixgbevf");
+}
+
+static void test_vfs_numbered_from_the_sriov_capability(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *pf;
+
+    /* VF routing IDs follow from First VF Offset and VF Stride: the
+     * virtfnN links are not read when the capability is there */
+    topo_sriov(f->t);
+    drop_attr(f, "0000:07:00.0", "virtfn0");
+    drop_attr(f, "0000:07:00.0", "virtfn1");
+    scan(f);
+    pf = dev(f, "0000:07:00.0");
+    assert_int_equal(pf->n_virtfns, 2);
+    assert_string_equal(pf->virtfns[0], "0000:07:10.0");
+    assert_string_equal(pf->virtfns[1], "0000:07:10.2");
+    assert_true(dev(f, "0000:07:10.2")->is_vf);
+}
+
+static void test_uevent_naming_another_function_is_an_error(void **state)
+{
+    struct fixture *f = *state;
+    char path[512];
+    static const char ue[] = "PCI_CLASS=20000\nPCI_ID=8086:10ED\n"
+                             "PCI_SUBSYS_ID=8086:000C\n"
+                             "PCI_SLOT_NAME=0000:09:00.0\n";
+
+    topo_sriov(f->t);
+    snprintf(path, sizeof(path), "sys/%s/uevent",
+             fake_sysfs_dev_path(f->t, "0000:07:10.2"));
+    fake_sysfs_write(f->t, path, ue, sizeof(ue) - 1);
+    scan(f);
+    assert_non_null(dev(f, "0000:07:10.2")->error);
+    assert_non_null(strstr(dev(f, "0000:07:10.2")->error, "PCI_SLOT_NAME"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -327,6 +397,9 @@ int main(void)
         T(test_context_opens_without_xen_and_says_why),
         T(test_missing_sysfs_root_is_an_error),
         T(test_tree_without_pci_bus_is_enoent),
+        T(test_vf_identity_comes_from_uevent),
+        T(test_vfs_numbered_from_the_sriov_capability),
+        T(test_uevent_naming_another_function_is_an_error),
     };
 #undef T
 

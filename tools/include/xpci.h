@@ -394,6 +394,10 @@ struct xpci_host;
  * the tree, or -ENOMEM.
  */
 int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r);
+/* The same, leaving out what the caller does not need (flags below). */
+#define XPCI_SCAN_NO_NUMA 0x1U /* numa_node stays -1: no check uses it */
+int xpci_host_scan_with(xpci_ctx *ctx, unsigned flags,
+                        struct xpci_host **host_r);
 void xpci_host_free(struct xpci_host *host);
 
 size_t xpci_host_count(const struct xpci_host *host);

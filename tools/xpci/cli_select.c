@@ -156,7 +156,7 @@ int cli_select_devs(const char *cmd, const struct cli_select *s,
     int rc;
 
     if (s->n) {
-        if (cli_open_host(&ctx, &host))
+        if (cli_open_host(&ctx, 0, &host))
             return EXIT_FAILED;
         rc = cli_select_run(cmd, s, host, true, &picked, &n_picked);
         if (rc) {

@@ -112,7 +112,7 @@ int cmd_check(int argc, char **argv)
         cli_select_free(&sel);
         return EXIT_USAGE;
     }
-    if (cli_open_host(&ctx, &host)) {
+    if (cli_open_host(&ctx, XPCI_SCAN_NO_NUMA, &host)) {
         cli_select_free(&sel);
         return EXIT_FAILED;
     }

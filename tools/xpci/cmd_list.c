@@ -213,7 +213,7 @@ int cmd_list(int argc, char **argv)
         cli_select_free(&sel);
         return idx == -2 ? EXIT_OK : EXIT_USAGE;
     }
-    if (cli_open_host(&ctx, &host)) {
+    if (cli_open_host(&ctx, 0, &host)) {
         cli_select_free(&sel);
         return EXIT_FAILED;
     }

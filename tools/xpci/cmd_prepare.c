@@ -376,7 +376,7 @@ int cmd_prepare(int argc, char **argv)
                     strerror(r));
         return EXIT_FAILED;
     }
-    if (cli_open_host(&ctx, &host))
+    if (cli_open_host(&ctx, 0, &host))
         return EXIT_FAILED;
     r = xpci_assignable_list(ctx, &al, &an);
     if (r < 0)

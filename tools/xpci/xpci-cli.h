@@ -42,7 +42,8 @@ extern int opt_verbose;
  * Returns 0 or EXIT_FAILED. */
 int cli_open_ctx(xpci_ctx **ctx_r);
 /* The same, then scan the host. */
-int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r);
+int cli_open_host(xpci_ctx **ctx_r, unsigned scan_flags,
+                  struct xpci_host **host_r);
 /* Common option parsing: "-h/--help", "--json", "--all" (all_r NULL: not
  * taken), --root and, when sel is non-NULL, --match/--expect; options and
  * operands in any order ("--" ends the options).  Returns the index of the

@@ -146,14 +146,15 @@ int cli_open_ctx(xpci_ctx **ctx_r)
     return r < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
-int cli_open_host(xpci_ctx **ctx_r, struct xpci_host **host_r)
+int cli_open_host(xpci_ctx **ctx_r, unsigned scan_flags,
+                  struct xpci_host **host_r)
 {
     xpci_ctx *ctx = NULL;
     int r;
 
     if (cli_open_ctx(&ctx))
         return EXIT_FAILED;
-    r = xpci_host_scan(ctx, host_r);
+    r = xpci_host_scan_with(ctx, scan_flags, host_r);
     if (r < 0) {
         fprintf(stderr, "xpci: cannot list PCI devices%s%s: %s\n",
                 opt_root ? " under " : "", opt_root ? opt_root : "",

@@ -19,6 +19,8 @@
 /* A bound on the groups a host can have: more entries than this in
  * kernel/iommu_groups is not a kernel's tree. */
 #define MAX_IOMMU_GROUPS 65536
+/* Attributes every function has, read in one batch (scan_device). */
+#define SCAN_BATCH 6
 #define SYSFS_PCIBACK_SLOTS "bus/pci/drivers/pciback/slots"
 #define SYSFS_PCIBACK_PERMISSIVE "bus/pci/drivers/pciback/permissive"
 #define PCIBACK_DRIVER "pciback"
@@ -137,18 +139,29 @@ static int parse_topology(struct xpci_device *dev, const char *target)
 }
 
 /* One hex field of a "resource" line ("0x%016llx" in
- * drivers/pci/pci-sysfs.c resource_show), then one blank or the end. */
+ * drivers/pci/pci-sysfs.c resource_show), up to a blank or the end. */
 static const char *hex_field(const char *p, unsigned long long *v_r)
 {
-    char *end;
+    unsigned long long v = 0;
+    int n = 0;
 
     if (p[0] != '0' || (p[1] != 'x' && p[1] != 'X'))
         return NULL;
-    errno = 0;
-    *v_r = strtoull(p, &end, 16);
-    if (errno || end == p + 2)
+    for (p += 2; n < 17; p++, n++) {
+        unsigned d;
+
+        if (*p >= '0' && *p <= '9')
+            d = (unsigned)(*p - '0');
+        else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f')
+            d = (unsigned)((*p | 0x20) - 'a' + 10);
+        else
+            break;
+        v = v << 4 | d;
+    }
+    if (n == 0 || n > 16)
         return NULL;
-    return end;
+    *v_r = v;
+    return p;
 }
 
 static int parse_resource_line(const char *line, unsigned long long *start,
@@ -588,11 +601,12 @@ static int parse_long(const char *s, long *v_r)
     return 0;
 }
 
-static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
-                       const struct group_set *gs, struct xpci_device *dev)
+/* Read the function whose directory is devfd; fds_r gets the fds of the
+ * attributes read in one batch (-1 when not opened), for the caller to
+ * close with devfd. */
+static int read_device(int devfd, const struct group_set *gs, unsigned flags,
+                       struct xpci_device *dev, int *fds_r)
 {
-    _cleanup_free_ char *target = NULL;
-    _cleanup_close_ int devfd = -1;
     struct uevent_ids ue;
     char uevent[1024], resource[4096], numa[32], override[256];
     char reset_method[256];
@@ -601,11 +615,97 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
         {"uevent", uevent, sizeof(uevent), false, 0},
         {"config", cfg, sizeof(cfg), true, 0},
         {"resource", resource, sizeof(resource), false, 0},
-        {"numa_node", numa, sizeof(numa), false, 0},
         {"driver_override", override, sizeof(override), false, 0},
         {"reset_method", reset_method, sizeof(reset_method), false, 0},
+        {"numa_node", numa, sizeof(numa), false, -ENOENT}, /* last */
     };
+    size_t n = ARRAY_SIZE(reqs) - !!(flags & XPCI_SCAN_NO_NUMA);
     long v;
+
+    _Static_assert(ARRAY_SIZE(reqs) == SCAN_BATCH, "batch size");
+    fds_r[SCAN_BATCH - 1] = -1;
+    xpci__read_attrs(devfd, reqs, n, fds_r);
+    if (parse_uevent(dev, uevent, reqs[0].len, &ue) < 0)
+        return -ENOMEM;
+    if (parse_config(dev, devfd, cfg, reqs[1].len, &ue) &&
+        xpci__read_long(devfd, "irq", &v) == 0)
+        dev->irq = (int)v;
+    dev->is_bridge = dev->header_type == 1 || dev->header_type == 2;
+    dev->is_host_bridge = (dev->class_code >> 8) == 0x0600;
+    dev->is_platform_bridge = !dev->is_bridge && !dev->is_host_bridge &&
+                              (dev->class_code >> 16) == 0x06 &&
+                              (dev->class_code >> 8) != 0x0680;
+    parse_resources(dev, resource, reqs[2].len);
+    /* uevent's DRIVER is the kernel's word; without it, a driver link
+     * is worth a look (an old kernel, or a link left dangling). */
+    if (!ue.driver)
+        read_link_name(dev, devfd, "driver", &dev->driver);
+    read_group(dev, devfd, gs);
+    if (reqs[5].len > 0 && parse_long(numa, &v) == 0)
+        dev->numa_node = (int)v;
+    if (reqs[3].len > 0 && strcmp(override, "(null)") &&
+        !(dev->driver_override = strdup(override)))
+        return -ENOMEM;
+    if (reqs[4].len >= 0) {
+        if (!(dev->reset_method = strdup(reset_method)))
+            return -ENOMEM;
+        /* Empty: every method disabled; a write to reset gets ENOTTY. */
+        dev->has_reset = reset_method[0] != '\0';
+    } else {
+        /* Kernels before 5.15 have "reset" but no "reset_method". */
+        dev->has_reset = faccessat(devfd, "reset", F_OK, 0) == 0;
+    }
+    if ((dev->class_code >> 16) == 0x03 &&
+        xpci__read_long(devfd, "boot_vga", &v) == 0)
+        dev->boot_vga = (int)v;
+    read_sriov(dev, devfd, cfg, reqs[1].len);
+    return 0;
+}
+
+/* The directory of the last function's parent, kept open: the functions
+ * of one bus (an SR-IOV PF's hundreds of VFs) are opened from it with a
+ * one-component lookup. */
+struct parent_dir {
+    char *path;
+    int fd;
+};
+
+static int open_device_dir(xpci_ctx *ctx, struct parent_dir *pd,
+                           const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t plen = slash ? (size_t)(slash - path) : 0;
+
+    if (!slash)
+        return openat(ctx->sysfs_fd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (!pd->path || strlen(pd->path) != plen ||
+        memcmp(pd->path, path, plen)) {
+        char *np = strndup(path, plen);
+        int fd;
+
+        if (!np)
+            return -1;
+        fd = openat(ctx->sysfs_fd, np, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            free(np);
+            return -1;
+        }
+        if (pd->fd >= 0)
+            close(pd->fd);
+        free(pd->path);
+        pd->path = np;
+        pd->fd = fd;
+    }
+    return openat(pd->fd, slash + 1,
+                  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
+                       const struct group_set *gs, struct parent_dir *pd,
+                       unsigned flags, struct xpci_device *dev)
+{
+    _cleanup_free_ char *target = NULL;
+    int fds[1 + SCAN_BATCH];
     int r;
 
     xpci_bdf_format(&dev->bdf, dev->bdf_str);
@@ -629,49 +729,16 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
         add_error(dev, "unexpected sysfs link target %s", target);
         return 0;
     }
-    devfd = openat(ctx->sysfs_fd, dev->sysfs_path,
-                   O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (devfd < 0) {
+    fds[0] = open_device_dir(ctx, pd, dev->sysfs_path);
+    if (fds[0] < 0) {
         add_error(dev, "%s: %s", dev->sysfs_path, strerror(errno));
         return 0;
     }
 
-    xpci__read_attrs(devfd, reqs, ARRAY_SIZE(reqs), false);
-    if (parse_uevent(dev, uevent, reqs[0].len, &ue) < 0)
-        return -ENOMEM;
-    if (parse_config(dev, devfd, cfg, reqs[1].len, &ue) &&
-        xpci__read_long(devfd, "irq", &v) == 0)
-        dev->irq = (int)v;
-    dev->is_bridge = dev->header_type == 1 || dev->header_type == 2;
-    dev->is_host_bridge = (dev->class_code >> 8) == 0x0600;
-    dev->is_platform_bridge = !dev->is_bridge && !dev->is_host_bridge &&
-                              (dev->class_code >> 16) == 0x06 &&
-                              (dev->class_code >> 8) != 0x0680;
-    parse_resources(dev, resource, reqs[2].len);
-    /* uevent's DRIVER is the kernel's word; without it, a driver link
-     * is worth a look (an old kernel, or a link left dangling). */
-    if (!ue.driver)
-        read_link_name(dev, devfd, "driver", &dev->driver);
-    read_group(dev, devfd, gs);
-    if (reqs[3].len > 0 && parse_long(numa, &v) == 0)
-        dev->numa_node = (int)v;
-    if (reqs[4].len > 0 && strcmp(override, "(null)") &&
-        !(dev->driver_override = strdup(override)))
-        return -ENOMEM;
-    if (reqs[5].len >= 0) {
-        if (!(dev->reset_method = strdup(reset_method)))
-            return -ENOMEM;
-        /* Empty: every method disabled; a write to reset gets ENOTTY. */
-        dev->has_reset = reset_method[0] != '\0';
-    } else {
-        /* Kernels before 5.15 have "reset" but no "reset_method". */
-        dev->has_reset = faccessat(devfd, "reset", F_OK, 0) == 0;
-    }
-    if ((dev->class_code >> 16) == 0x03 &&
-        xpci__read_long(devfd, "boot_vga", &v) == 0)
-        dev->boot_vga = (int)v;
-    read_sriov(dev, devfd, cfg, reqs[1].len);
-    return 0;
+    r = read_device(fds[0], gs, flags, dev, fds + 1);
+    /* the directory and the batch, in as few close_range(2) as can be */
+    xpci__close_fds(fds, ARRAY_SIZE(fds));
+    return r;
 }
 
 int xpci__location_of(xpci_ctx *ctx, const char *bdf, char **loc_r)
@@ -988,6 +1055,12 @@ int xpci_host_scan(xpci_ctx *ctx, struct xpci_host **host_r)
     return xpci__host_scan(ctx, 0, host_r);
 }
 
+int xpci_host_scan_with(xpci_ctx *ctx, unsigned flags,
+                        struct xpci_host **host_r)
+{
+    return xpci__host_scan(ctx, flags & XPCI_SCAN_NO_NUMA, host_r);
+}
+
 int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
 {
     _cleanup_close_ int busfd = -1;
@@ -996,6 +1069,7 @@ int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
     struct dirent *de;
     size_t alloc = 0;
     struct group_set gs;
+    struct parent_dir pd = {NULL, -1};
     int r = 0;
 
     busfd = openat(ctx->sysfs_fd, SYSFS_PCI_DEVICES,
@@ -1036,12 +1110,15 @@ int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r)
         dev = &host->devs[host->n++];
         memset(dev, 0, sizeof(*dev));
         dev->bdf = bdf;
-        r = scan_device(ctx, busfd, de->d_name, &gs, dev);
+        r = scan_device(ctx, busfd, de->d_name, &gs, &pd, flags, dev);
         if (r < 0)
             break;
     }
     closedir(dir);
     free(gs.ids);
+    if (pd.fd >= 0)
+        close(pd.fd);
+    free(pd.path);
     if (r < 0)
         goto fail;
     if (host->n)

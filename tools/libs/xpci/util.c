@@ -92,7 +92,7 @@ ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size)
 
 /* Close fds[0..n) (-1 entries skipped): each run of consecutive numbers
  * with one close_range(2), as every fd in such a run is one of ours. */
-static void close_all(const int *fds, size_t n)
+void xpci__close_fds(const int *fds, size_t n)
 {
     size_t i = 0;
 
@@ -114,13 +114,12 @@ static void close_all(const int *fds, size_t n)
 }
 
 void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
-                      bool close_dirfd)
+                      int *fds_r)
 {
-    int all[XPCI__MAX_ATTR_REQS + 1], *fds = all + 1;
+    int own[XPCI__MAX_ATTR_REQS], *fds = fds_r ? fds_r : own;
 
     if (n > XPCI__MAX_ATTR_REQS)
         n = XPCI__MAX_ATTR_REQS;
-    all[0] = close_dirfd ? dirfd : -1;
     for (size_t i = 0; i < n; i++) {
         fds[i] = openat(dirfd, reqs[i].name, O_RDONLY | O_CLOEXEC);
         reqs[i].len = fds[i] < 0 ? -errno : 0;
@@ -160,7 +159,8 @@ void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
         if (got > 0 && ((char *)q->buf)[got - 1] == '\n')
             ((char *)q->buf)[--q->len] = '\0';
     }
-    close_all(all, n + 1);
+    if (!fds_r)
+        xpci__close_fds(fds, n);
 }
 
 ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size)

@@ -299,7 +299,8 @@ struct xpci_host {
 /* xpci_host_scan with flags: XPCI__SCAN_LIGHT reads the functions, pciback
  * and libxl's records only, not the hypervisor's view (a hypercall per
  * function) nor dom0's use of each function (what attach needs). */
-#define XPCI__SCAN_LIGHT 1U
+#define XPCI__SCAN_LIGHT 0x100U
+/* Public flags (XPCI_SCAN_*) pass through in the low byte. */
 int xpci__host_scan(xpci_ctx *ctx, unsigned flags, struct xpci_host **host_r);
 /* Index of the function whose sysfs path is the longest prefix of path
  * (a sysfs-relative "devices/..." path), or -1. */
@@ -370,8 +371,8 @@ ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size);
  * behave as xpci__read_attr (buf NUL-terminated, one newline stripped,
  * -EFBIG when it does not fit); binary ones as xpci__read_bin.  len gets
  * the length or -errno.  At most XPCI__MAX_ATTR_REQS requests.  With
- * close_dirfd, dirfd is closed with them (it must be an fd of the caller's
- * own, used by nothing else).
+ * fds_r (n entries), the fds stay open and are handed to the caller, who
+ * closes them with xpci__close_fds, possibly with others of its own.
  */
 #define XPCI__MAX_ATTR_REQS 16
 struct xpci__attr_req {
@@ -382,7 +383,10 @@ struct xpci__attr_req {
     ssize_t len;
 };
 void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
-                      bool close_dirfd);
+                      int *fds_r);
+/* Close fds (-1 entries skipped), each run of consecutive numbers with
+ * one close_range(2): every fd in such a run is the caller's. */
+void xpci__close_fds(const int *fds, size_t n);
 /* Read a whole file of any size; *buf_r malloc'd, NUL-terminated. */
 ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r);
 /* Read binary up to size bytes; returns the count or -errno. */
