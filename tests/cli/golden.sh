@@ -57,7 +57,8 @@ golden() {
 
 for topo in host_bridge nic nic_default_route nvme_root gpu_audio \
     pcie_to_pci sriov no_reset pciback malformed nvme_multipath btrfs_root \
-    stacked bridge bond_vlan nfs_root lpc reset_disabled pciback_states; do
+    stacked bridge bond_vlan nfs_root lpc reset_disabled pciback_states \
+    gpu_large_bar; do
     mkdir "$work/$topo"
     "$MKTREE" "$topo" "$work/$topo" || { not_ok "mktree $topo"; continue; }
     golden "check-$topo" "${XPCI[@]}" --root "$work/$topo" check --all --json

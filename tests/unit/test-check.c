@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fake-hv.h"
 #include "fake-sysfs.h"
@@ -288,9 +289,11 @@ static void test_sriov_pf_with_vfs_in_use_fails(void **state)
     assert_int_equal(r->verdict, XPCI_LEVEL_FAIL);
     expect(r, "sriov", XPCI_LEVEL_FAIL, "2 VF(s) enabled", "0000:07:10.0");
 
+    /* an idle VF: only what a PV guest needs for it (e820_host) warns */
     r = check(f, "0000:07:10.2");
-    assert_int_equal(r->verdict, XPCI_LEVEL_PASS);
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
     expect(r, "sriov", XPCI_LEVEL_PASS, "VF of 0000:07:00.0", "ixgbe");
+    expect(r, "guest.pv-e820", XPCI_LEVEL_WARN, NULL, NULL);
 
     r = check(f, "0000:07:10.0");
     expect(r, "dom0.net", XPCI_LEVEL_WARN, "enp7s16", NULL);
@@ -967,6 +970,79 @@ static void test_hidden_now_comes_back_at_boot(void **state)
            "hidden now, comes back to dom0 at next boot");
 }
 
+/* The check's remedy contains s. */
+static void remedy_has(const struct xpci_report *rep, const char *id,
+                       const char *s)
+{
+    const struct xpci_check *c = find_check(rep, id);
+
+    if (!c->remedy || !strstr(c->remedy, s))
+        fail_msg("%s %s: remedy \"%s\" lacks \"%s\"", rep->dev->bdf_str, id,
+                 c->remedy ? c->remedy : "(none)", s);
+}
+
+static void test_large_bars_and_the_hvm_mmio_hole(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_gpu_large_bar(f->t);
+    topo_gpu_audio(f->t);
+    topo_nic(f->t);
+    scan(f, false);
+
+    /* 16 GiB can't be below 4 GiB at all: above it, as a 64-bit BAR */
+    r = check(f, "0000:3a:00.0");
+    expect(r, "guest.mmio-hole", XPCI_LEVEL_WARN, "16.3 GiB",
+           "BAR 0: 16 GiB, 64-bit");
+    remedy_has(r, "guest.mmio-hole", "above 4 GiB");
+    remedy_has(r, "guest.mmio-hole", "32-bit BARs fit the default hole");
+
+    /* 272.5 MiB of BARs, the largest 256 MiB: a 512 MiB hole whose start
+     * (0xe0000000) is aligned for it */
+    r = check(f, "0000:04:00.0");
+    expect(r, "guest.mmio-hole", XPCI_LEVEL_WARN, "272.5 MiB", NULL);
+    remedy_has(r, "guest.mmio-hole", "mmio_hole=512");
+
+    r = check(f, "0000:01:00.0");
+    expect(r, "guest.mmio-hole", XPCI_LEVEL_PASS, "fit", NULL);
+}
+
+static void test_vf_needs_e820_host_in_a_pv_guest(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_sriov(f->t);
+    scan(f, false);
+    r = check(f, "0000:07:10.2");
+    expect(r, "guest.pv-e820", XPCI_LEVEL_WARN, "VF of 0000:07:00.0",
+           "PV guest");
+    remedy_has(r, "guest.pv-e820", "e820_host=1");
+    r = check(f, "0000:07:00.0");
+    expect(r, "guest.pv-e820", XPCI_LEVEL_PASS, "not an SR-IOV VF", NULL);
+}
+
+static void test_known_reset_quirk_warns_with_its_source(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    /* an AMD VGA function: the kernel's PM reset does nothing to it */
+    topo_gpu_large_bar(f->t);
+    topo_gpu_audio(f->t);
+    scan(f, false);
+    r = check(f, "0000:3a:00.0");
+    expect(r, "reset.quirk", XPCI_LEVEL_WARN, "1002:73bf", "D3hot");
+    remedy_has(r, "reset.quirk", "drivers/pci/quirks.c quirk_no_pm_reset");
+    /* its audio function (class 0403) and an NVIDIA GPU outside the
+     * 0x2340 family have none */
+    expect(check(f, "0000:3a:00.1"), "reset.quirk", XPCI_LEVEL_PASS,
+           "1002:ab28", NULL);
+    expect(check(f, "0000:04:00.0"), "reset.quirk", XPCI_LEVEL_PASS, NULL,
+           NULL);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1018,6 +1094,9 @@ int main(void)
         T(test_empty_reset_method_warns),
         T(test_pciback_states_are_reported),
         T(test_hidden_now_comes_back_at_boot),
+        T(test_large_bars_and_the_hvm_mmio_hole),
+        T(test_vf_needs_e820_host_in_a_pv_guest),
+        T(test_known_reset_quirk_warns_with_its_source),
     };
 #undef T
 

@@ -170,6 +170,38 @@ void topo_gpu_audio(struct fake_sysfs *t)
     fake_sysfs_add_device(t, "0000:04:00.1", "0000:00:01.0", &hda);
 }
 
+void topo_gpu_large_bar(struct fake_sysfs *t)
+{
+    struct fake_pci vga = fake_pci_default(0x1002, 0x73bf, CLASS_VGA);
+    struct fake_pci hda = fake_pci_default(0x1002, 0xab28, CLASS_HDA);
+
+    root_port(t, "0000:00:1a.0", 60);
+    vga.subsys_vendor = hda.subsys_vendor = 0x1002;
+    vga.subsys_device = hda.subsys_device = 0x0e3a;
+    vga.revision = hda.revision = 0xc0;
+    vga.multifunction = hda.multifunction = true;
+    vga.pcie_type = hda.pcie_type = PCIE_ENDPOINT;
+    vga.msi = hda.msi = true;
+    vga.pm = hda.pm = true;
+    vga.iommu_group = hda.iommu_group = 61;
+    vga.reset_method = hda.reset_method = "bus";
+
+    /* Resizable BAR: the whole 16 GiB of VRAM in BAR 0, above 4 GiB */
+    vga.driver = "amdgpu";
+    vga.boot_vga = 0;
+    vga.irq = 0;
+    vga.res[0] = mem64(0x7c00000000ULL, 0x400000000ULL, true);
+    vga.res[2] = mem64(0x7800000000ULL, 0x10000000, true);
+    vga.res[4] = io(0xd000, 0x100);
+    vga.res[5] = mem32(0xf6000000, 0x100000);
+    vga.res[6] = mem32(0xf6100000, 0x20000);
+    fake_sysfs_add_device(t, "0000:3a:00.0", "0000:00:1a.0", &vga);
+
+    hda.driver = "snd_hda_intel";
+    hda.res[0] = mem32(0xf6120000, 0x4000);
+    fake_sysfs_add_device(t, "0000:3a:00.1", "0000:00:1a.0", &hda);
+}
+
 void topo_pcie_to_pci(struct fake_sysfs *t)
 {
     struct fake_pci br = fake_pci_default(ASMEDIA, 0x1080, CLASS_PCI_BRIDGE);
@@ -656,6 +688,8 @@ const struct topo_entry topo_table[] = {
     {"pciback_states", topo_pciback_states,
      "pciback slots, driver_override and boot-time hiding, 14:00.0-19:00.0"},
     {"host", topo_host, "all of the above"},
+    {"gpu_large_bar", topo_gpu_large_bar,
+     "AMD GPU 0000:3a:00.0 with a 16 GiB BAR + its audio 3a:00.1"},
     {"bench", topo_bench, "16 PFs with 255 VFs each (4,113 functions)"},
     {NULL, NULL, NULL},
 };

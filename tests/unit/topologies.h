@@ -72,6 +72,10 @@ void topo_reset_disabled(struct fake_sysfs *t);
  * wildcard); 18:00.0 unbound, hidden at boot by etc/modprobe.d; 19:00.0
  * unbound with driver_override vfio-pci; groups 43-54. */
 void topo_pciback_states(struct fake_sysfs *t);
+/* 00:1a.0 -> 0000:3a:00.0 AMD Navi 21 GPU with a 16 GiB 64-bit BAR
+ * (resizable BAR on), 3a:00.1 its HDMI audio; groups 60, 61 (not in
+ * topo_host). */
+void topo_gpu_large_bar(struct fake_sysfs *t);
 /* Every topology above up to topo_malformed. */
 void topo_host(struct fake_sysfs *t);
 /* The benchmark host: 16 root ports, each with an SR-IOV PF and 255 VFs

@@ -882,6 +882,23 @@ static void check_state(struct checker *c)
         add(c, "state", XPCI_LEVEL_PASS, NULL, "in dom0, no driver bound");
 }
 
+/* One of check_guest.c's checks into the report. */
+static void add_finding(struct checker *c,
+                        int (*fn)(const struct xpci_device *,
+                                  struct xpci__finding *))
+{
+    struct xpci__finding f = {0};
+
+    if (c->err)
+        return;
+    if (fn(c->dev, &f) < 0) {
+        c->err = -ENOMEM;
+        return;
+    }
+    add(c, f.id, f.level, f.remedy, "%s", f.reason);
+    xpci__finding_dispose(&f);
+}
+
 int xpci_check_device(const struct xpci_host *host,
                       const struct xpci_device *dev,
                       struct xpci_report **report_r)
@@ -902,13 +919,16 @@ int xpci_check_device(const struct xpci_host *host,
         check_xen_group(&c);
         check_bridge_alias(&c);
         check_reset(&c);
+        add_finding(&c, xpci__check_reset_quirk);
         check_rmrr(&c);
+        add_finding(&c, xpci__check_mmio_hole);
         check_block(&c);
         check_net(&c);
         check_console(&c);
         check_sriov(&c);
         check_bar_pages(&c);
         check_permissive(&c);
+        add_finding(&c, xpci__check_pv_e820);
         check_state(&c);
     }
     if (c.err) {

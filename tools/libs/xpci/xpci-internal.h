@@ -345,6 +345,30 @@ char *xpci__cmdline_param(const char *cmdline, const char *name);
  * function's hidden_at_boot.  -ENOMEM only. */
 int xpci__pciback_boot_scan(struct xpci_host *host);
 
+/* ---- checks from Xen's and Linux's sources (check_guest.c) ---- */
+/* One check's result: id, level, reason and remedy (NULL: none). */
+struct xpci__finding {
+    const char *id;
+    enum xpci_level level;
+    char *reason;
+    char *remedy;
+};
+void xpci__finding_dispose(struct xpci__finding *f);
+/* Each fills f for dev; 0 or -ENOMEM.  "guest.mmio-hole": the memory
+ * BARs against an HVM guest's default MMIO hole, with the mmio_hole= that
+ * fits; "guest.pv-e820": a VF needs e820_host=1 in a PV guest;
+ * "reset.quirk": a reset the kernel knows to be broken for the device. */
+int xpci__check_mmio_hole(const struct xpci_device *dev,
+                          struct xpci__finding *f);
+int xpci__check_pv_e820(const struct xpci_device *dev,
+                        struct xpci__finding *f);
+int xpci__check_reset_quirk(const struct xpci_device *dev,
+                            struct xpci__finding *f);
+/* What breaks when dev is reset, from the known quirks, or NULL; the
+ * source that says so in *source_r. */
+const char *xpci__reset_quirk(const struct xpci_device *dev,
+                              const char **source_r);
+
 /* Parse config space into dev (config.c); len is what could be read. */
 void xpci__config_parse(struct xpci_device *dev, const uint8_t *cfg,
                         size_t len);
