@@ -217,6 +217,21 @@ has out "prepare --json: result, config, defaults, functions" \
     '"pci_permissive": true' '"permissive": true' '"power_mgmt": false'
 unchanged "prepare --dry-run --json"
 
+# A PV guest given a VF needs the host's memory map (e820_host=1).
+expect_exit 1 "prepare of a PV config with a VF (refused without Xen)" \
+    "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/vf-pv.cfg"
+has err "a PV config with a VF and no e820_host is warned about" \
+    "warning: $CFG/vf-pv.cfg" "0000:07:10.2" "e820_host=1"
+"${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/vf-pv-e820.cfg" \
+    >"$work/out" 2>"$work/err"
+lacks err "no e820_host warning when the config sets it" "e820_host"
+"${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/vf-hvm.cfg" \
+    >"$work/out" 2>"$work/err"
+lacks err "no e820_host warning for an HVM guest" "e820_host"
+"${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/pciback.cfg" \
+    >"$work/out" 2>"$work/err"
+lacks err "no e820_host warning without a VF" "e820_host"
+
 # All or nothing: one function the checks refuse (without Xen: every
 # function not in pciback yet) and nothing is planned for the others.
 expect_exit 1 "prepare of a config with a function the checks refuse" \

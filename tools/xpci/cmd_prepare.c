@@ -305,6 +305,59 @@ static int read_config(struct prep *p, XLU_Config *cfg,
     return 0;
 }
 
+/* Whether xl 4.17 builds a PV guest from cfg: "type" and the older
+ * "builder" are matched as prefixes ("h" is hvm, "p" pv), and a config
+ * with neither is PV on x86 (tools/xl/xl_parse.c parse_config_data). */
+static bool config_is_pv(XLU_Config *cfg)
+{
+    const char *v;
+
+    if (!xlu_cfg_get_string(cfg, "type", &v, 0))
+        return strncmp(v, "hvm", strlen(v)) && !strncmp(v, "pv", strlen(v));
+    if (!xlu_cfg_get_string(cfg, "builder", &v, 0))
+        return strncmp(v, "hvm", strlen(v)) &&
+               !strncmp(v, "generic", strlen(v));
+    return true;
+}
+
+/*
+ * A PV guest maps a VF's BARs where the host has them, in its PCI holes:
+ * it needs the host's memory map, e820_host=1 (xl.cfg(5)).  xl 4.17 turns
+ * it on for a PV config with pci= entries, even over e820_host=0; a config
+ * that says so itself keeps working when the VF comes by hot-plug or
+ * through another toolstack.
+ */
+static void warn_pv_e820(const struct prep *p, XLU_Config *cfg,
+                         const struct xpci_host *host)
+{
+    const struct xpci_device *d;
+    char list[256] = "";
+    size_t len = 0;
+    long e820 = -1;
+
+    if (!config_is_pv(cfg))
+        return;
+    if (!xlu_cfg_get_long(cfg, "e820_host", &e820, 0) && e820)
+        return;
+    for (unsigned i = 0; i < p->n; i++) {
+        if (xpci_host_find(host, p->fns[i].bdf, &d) || !d->is_vf)
+            continue;
+        if (len + XPCI_BDF_STRLEN + 2 < sizeof(list))
+            len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+                                    len ? ", " : "", p->fns[i].bdf);
+    }
+    if (!len)
+        return;
+    fprintf(stderr,
+            "xpci prepare: warning: %s: PV guest given SR-IOV VF(s) %s "
+            "without e820_host=1%s: their BARs lie in the host's PCI "
+            "holes, which a PV guest's own memory map covers with RAM; "
+            "xl 4.17 sets e820_host at create for a PV config with pci= "
+            "entries, write e820_host=1 so the guest has it however the "
+            "VFs arrive\n",
+            p->path, list, e820 == 0 ? " (e820_host=0)" : "");
+}
+
 int cmd_prepare(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -401,6 +454,7 @@ int cmd_prepare(int argc, char **argv)
         goto out;
     }
 
+    warn_pv_e820(&p, cfg, host);
     devs = calloc(p.n, sizeof(*devs));
     force_each = calloc(p.n, sizeof(*force_each));
     if (!devs || !force_each)
