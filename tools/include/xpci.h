@@ -400,6 +400,28 @@ int xpci_host_scan_with(xpci_ctx *ctx, unsigned flags,
                         struct xpci_host **host_r);
 void xpci_host_free(struct xpci_host *host);
 
+/*
+ * A capture of the host for a bug report or a test: the PCI part of the
+ * context's sysfs (the PCI device trees and what lives below them, the
+ * bus/pci links and drivers, IOMMU groups, the class directories the
+ * checks read and the virtual devices they point at, btrfs membership,
+ * pciback's parameters) and its proc files of mounts, swap, routes and
+ * command line, written to fd as a tar archive of sys/ and proc/ that
+ * xpci_capture_extract (and so --root) reads back.  Links stay relative,
+ * config space binary; BAR and ROM contents are never read, MAC addresses
+ * left out unless XPCI_CAPTURE_WITH_MAC.  Bounded in depth, entries and
+ * bytes.  Returns 0 or -errno with a malloc'd reason in *why_r.
+ */
+#define XPCI_CAPTURE_WITH_MAC 0x1U
+int xpci_capture(xpci_ctx *ctx, int fd, unsigned flags, char **why_r);
+/*
+ * Extract a capture read from fd into the empty directory dir, trusting
+ * nothing in it: only directories, files and links under sys/ and proc/,
+ * links that stay inside dir, nothing written through a link, bounded
+ * sizes.  Returns 0 or -errno with a malloc'd reason in *why_r.
+ */
+int xpci_capture_extract(int fd, const char *dir, char **why_r);
+
 size_t xpci_host_count(const struct xpci_host *host);
 /* Devices in BDF order. */
 const struct xpci_device *xpci_host_device(const struct xpci_host *host,

@@ -103,6 +103,12 @@ const struct cmd_spec cmd_table[] = {
     {"recover", cmd_recover,
      "Undo an operation interrupted by a crash", "[--json]",
      "  --json         machine-readable result (schema xpci-result/1)\n"},
+    {"capture", cmd_capture,
+     "Write this host's PCI sysfs and proc files as a tar archive",
+     "[-o FILE] [--with-mac]",
+     "  -o, --output FILE  write the archive to FILE (else to stdout)\n"
+     "  --with-mac         keep network interfaces' MAC addresses\n"
+     "xpci --root FILE reads the archive back.\n"},
     {"help", cmd_help, "Show help", "[COMMAND]", ""},
 };
 

@@ -109,6 +109,10 @@ int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_attached(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+/* When path is a capture (a regular file), extract it into a temporary
+ * directory removed at exit and set *root_r to it; 0 or EXIT_FAILED. */
+int cli_root_from_archive(const char *path, const char **root_r);
 
 /* "--timeout SEC" (seconds, fractions allowed, at most a day) in
  * milliseconds; -1 after printing why it is malformed. */

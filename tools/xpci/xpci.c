@@ -204,6 +204,9 @@ int main(int argc, char **argv)
         main_usage(stderr);
         return EXIT_USAGE;
     }
+    /* --root may name a capture: read it from a temporary tree */
+    if (opt_root && cli_root_from_archive(opt_root, &opt_root))
+        return EXIT_FAILED;
     cmd = cmd_lookup(argv[optind]);
     if (!cmd) {
         fprintf(stderr, "xpci: unknown command '%s'\n", argv[optind]);

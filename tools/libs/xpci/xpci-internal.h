@@ -369,6 +369,28 @@ int xpci__check_reset_quirk(const struct xpci_device *dev,
 const char *xpci__reset_quirk(const struct xpci_device *dev,
                               const char **source_r);
 
+/* ---- tar archives of host captures (tar.c) ---- */
+struct xpci__tar {
+    int fd;
+    int err;          /* first error, then every call returns it */
+    uint64_t bytes;   /* written so far */
+    unsigned members;
+};
+/* Add a member (owner 0, time 0, pax headers for long names); 0 or the
+ * first -errno. */
+int xpci__tar_dir(struct xpci__tar *t, const char *path, unsigned mode);
+int xpci__tar_file(struct xpci__tar *t, const char *path, unsigned mode,
+                   const void *data, size_t len);
+int xpci__tar_symlink(struct xpci__tar *t, const char *path,
+                      const char *target);
+/* The two zero blocks that end an archive. */
+int xpci__tar_finish(struct xpci__tar *t);
+/* Extract the archive read from fd into the empty directory dir: only
+ * directories, files and links under sys/ and proc/, links that stay in
+ * the tree, nothing written through a link, sizes bounded.  0 or -errno
+ * with a malloc'd reason in *why_r. */
+int xpci__tar_extract(int fd, const char *dir, char **why_r);
+
 /* Parse config space into dev (config.c); len is what could be read. */
 void xpci__config_parse(struct xpci_device *dev, const uint8_t *cfg,
                         size_t len);
