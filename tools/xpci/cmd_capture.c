@@ -58,8 +58,9 @@ int cli_root_from_archive(const char *path, const char **root_r)
         return EXIT_FAILED;
     }
     if (!mkdtemp(extracted)) {
-        fprintf(stderr, "xpci: --root %s: cannot make a directory to "
-                        "extract it in (%s): %s\n",
+        fprintf(stderr,
+                "xpci: --root %s: cannot make a directory to "
+                "extract it in (%s): %s\n",
                 path, extracted, strerror(errno));
         free(extracted);
         extracted = NULL;
@@ -74,8 +75,8 @@ int cli_root_from_archive(const char *path, const char **root_r)
     r = xpci_capture_extract(fd, extracted, &why);
     close(fd);
     if (r < 0) {
-        fprintf(stderr, "xpci: --root %s: not a capture xpci reads: %s\n",
-                path, why ? why : strerror(-r));
+        fprintf(stderr, "xpci: --root %s: not a capture xpci reads: %s\n", path,
+                why ? why : strerror(-r));
         free(why);
         return EXIT_FAILED;
     }

@@ -17,8 +17,8 @@
 
 #include "xpci-internal.h"
 
-#define MAX_ATTR (64U << 10)    /* a sysfs attribute */
-#define MAX_PROC (4U << 20)     /* a proc file */
+#define MAX_ATTR (64U << 10) /* a sysfs attribute */
+#define MAX_PROC (4U << 20)  /* a proc file */
 #define MAX_ENTRIES 1000000U
 #define MAX_BYTES (768ULL << 20)
 #define PCI_TREE_DEPTH 24
@@ -35,14 +35,14 @@ struct capture {
 
 /* The proc files the checks read, proc-relative. */
 static const char *const proc_files[] = {
-    "self/mountinfo", "swaps", "net/route", "net/ipv6_route", "cmdline",
-    "xen/capabilities",
+    "self/mountinfo", "swaps",   "net/route",
+    "net/ipv6_route", "cmdline", "xen/capabilities",
 };
 
 /* Class directories whose entries say what lives on a function. */
 static const char *const class_dirs[] = {
-    "class/net", "class/block", "class/graphics", "class/nvme",
-    "class/nvme-subsystem", "block",
+    "class/net",  "class/block",          "class/graphics",
+    "class/nvme", "class/nvme-subsystem", "block",
 };
 
 static int too_big(struct capture *c)
@@ -81,9 +81,8 @@ static bool mac_attr(const char *name)
 /* Read at most max bytes of dirfd/name; -EFBIG when there is more. */
 static ssize_t slurp(int dirfd, const char *name, char *buf, size_t max)
 {
-    _cleanup_close_ int fd = openat(dirfd, name,
-                                    O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
-                                        O_CLOEXEC);
+    _cleanup_close_ int fd =
+        openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     size_t got = 0;
 
     if (fd < 0)
@@ -191,9 +190,8 @@ static bool is_netdev_dir(const char *rel)
 static int walk(struct capture *c, const char *rel, int depth)
 {
     bool netdev = is_netdev_dir(rel);
-    _cleanup_close_ int fd = openat(c->ctx->sysfs_fd, rel,
-                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                        O_CLOEXEC);
+    _cleanup_close_ int fd = openat(
+        c->ctx->sysfs_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     _cleanup_free_ char *tpath = xpci__sprintf("sys/%s", rel);
     struct stat st;
     char **names = NULL;
@@ -241,8 +239,8 @@ static char *resolve(const char *dir, const char *target)
 
     if (!buf)
         return NULL;
-    for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/",
-                                                                &save)) {
+    for (tok = strtok_r(buf, "/", &save); tok;
+         tok = strtok_r(NULL, "/", &save)) {
         if (!strcmp(tok, "."))
             continue;
         if (!strcmp(tok, "..")) {
@@ -283,9 +281,8 @@ static char *resolve(const char *dir, const char *target)
  * point at (bridges, bonds, dm and md devices, NVMe subsystems). */
 static int walk_class(struct capture *c, const char *rel)
 {
-    _cleanup_close_ int fd = openat(c->ctx->sysfs_fd, rel,
-                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                        O_CLOEXEC);
+    _cleanup_close_ int fd = openat(
+        c->ctx->sysfs_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     char **names = NULL;
     unsigned n = 0;
     int r;
@@ -313,11 +310,10 @@ static int walk_class(struct capture *c, const char *rel)
 
 /* One link of a class directory, and its target when outside the PCI
  * trees (its attributes only). */
-static int walk_class_link(struct capture *c, const char *dir,
-                           const char *name)
+static int walk_class_link(struct capture *c, const char *dir, const char *name)
 {
-    _cleanup_close_ int fd = openat(c->ctx->sysfs_fd, dir,
-                                    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int fd =
+        openat(c->ctx->sysfs_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     _cleanup_free_ char *tpath = NULL, *dest = NULL;
     char target[4096];
     ssize_t len;
@@ -370,8 +366,8 @@ static int capture_proc(struct capture *c)
     if (!buf)
         return -ENOMEM;
     for (size_t i = 0; i < ARRAY_SIZE(proc_files) && r == 0; i++) {
-        _cleanup_close_ int fd = openat(c->ctx->proc_fd, proc_files[i],
-                                        O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd =
+            openat(c->ctx->proc_fd, proc_files[i], O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *tpath = NULL;
         size_t got = 0;
         ssize_t n;
@@ -399,8 +395,8 @@ int xpci_capture(xpci_ctx *ctx, int fd, unsigned flags, char **why_r)
     int r;
 
     *why_r = NULL;
-    devfd = openat(ctx->sysfs_fd, "devices",
-                   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    devfd =
+        openat(ctx->sysfs_fd, "devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (devfd < 0 || sorted_entries(devfd, &names, &n) < 0) {
         *why_r = xpci__sprintf("cannot read %s/devices: %s", ctx->sysfs_root,
                                strerror(errno));

@@ -70,8 +70,7 @@ static int set(struct xpci__finding *f, const char *id, enum xpci_level level,
 /* "16 GiB", "272.5 MiB", "4 KiB": one decimal when not whole. */
 static void size_str(uint64_t n, char *buf, size_t len)
 {
-    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB",
-                                        "TiB"};
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
     unsigned u = 0;
     uint64_t div = 1;
 
@@ -80,16 +79,14 @@ static void size_str(uint64_t n, char *buf, size_t len)
         u++;
     }
     if (n % div == 0)
-        snprintf(buf, len, "%llu %s", (unsigned long long)(n / div),
-                 units[u]);
+        snprintf(buf, len, "%llu %s", (unsigned long long)(n / div), units[u]);
     else
         snprintf(buf, len, "%.1f %s", (double)n / (double)div, units[u]);
 }
 
 static bool is_mem(const struct xpci_bar *b)
 {
-    return b->size &&
-           (b->type == XPCI_BAR_MEM32 || b->type == XPCI_BAR_MEM64);
+    return b->size && (b->type == XPCI_BAR_MEM32 || b->type == XPCI_BAR_MEM64);
 }
 
 /* The mmio_hole (MiB) that holds `bars` bytes of BARs whose largest is
@@ -109,8 +106,7 @@ static uint64_t hole_for(uint64_t bars, uint64_t largest)
     return mb <= MMIO_HOLE_MAX_MB ? mb : 0;
 }
 
-int xpci__check_mmio_hole(const struct xpci_device *d,
-                          struct xpci__finding *f)
+int xpci__check_mmio_hole(const struct xpci_device *d, struct xpci__finding *f)
 {
     uint64_t total = 0, largest = 0, low = 0, low_largest = 0;
     unsigned big = 0;
@@ -237,22 +233,18 @@ static const struct reset_quirk reset_quirks[] = {
     {0x1022, 0x149c, 0xffff, 0,
      "AMD Matisse USB 3.0 controller: FLR hangs the device",
      "Linux drivers/pci/quirks.c quirk_no_flr (AMD 0x149c)"},
-    {0x1022, 0x7901, 0xffff, 0,
-     "AMD FCH SATA (AHCI): FLR leaves it unusable",
+    {0x1022, 0x7901, 0xffff, 0, "AMD FCH SATA (AHCI): FLR leaves it unusable",
      "Linux drivers/pci/quirks.c quirk_no_flr (AMD 0x7901)"},
-    {0x8086, 0x1502, 0xffff, 0,
-     "Intel 82579LM: FLR may hang the device",
+    {0x8086, 0x1502, 0xffff, 0, "Intel 82579LM: FLR may hang the device",
      "Linux drivers/pci/quirks.c quirk_no_flr (Intel 0x1502)"},
-    {0x8086, 0x1503, 0xffff, 0,
-     "Intel 82579V: FLR may hang the device",
+    {0x8086, 0x1503, 0xffff, 0, "Intel 82579V: FLR may hang the device",
      "Linux drivers/pci/quirks.c quirk_no_flr (Intel 0x1503)"},
     {0x8086, 0x15bc, 0xffff, 0,
      "Intel I219-V: erratum, the Advanced Features capability (its FLR) "
      "is missing from the capability list, so the kernel finds no FLR",
      "QubesOS/qubes-linux-kernel pull request 1380 (I219 AF FLR quirk, "
      "not in mainline Linux)"},
-    {0x10de, 0x2340, 0xffc0, 0,
-     "NVIDIA GPU: a secondary bus reset breaks it",
+    {0x10de, 0x2340, 0xffc0, 0, "NVIDIA GPU: a secondary bus reset breaks it",
      "Linux drivers/pci/quirks.c quirk_nvidia_no_bus_reset "
      "((device & 0xffc0) == 0x2340)"},
     {0x168c, 0x0030, 0xffff, 0, "Atheros Wi-Fi: bus reset breaks it",
@@ -265,8 +257,7 @@ static const struct reset_quirk reset_quirks[] = {
      "Linux drivers/pci/quirks.c quirk_no_bus_reset (Atheros 0x0034)"},
     {0x168c, 0x003c, 0xffff, 0, "Atheros Wi-Fi: bus reset breaks it",
      "Linux drivers/pci/quirks.c quirk_no_bus_reset (Atheros 0x003c)"},
-    {0x177d, 0xa100, 0xffff, 0,
-     "Cavium ThunderX: bus reset does not work",
+    {0x177d, 0xa100, 0xffff, 0, "Cavium ThunderX: bus reset does not work",
      "Linux drivers/pci/quirks.c quirk_no_bus_reset (Cavium 0xa100)"},
     {0x1b21, 0x1164, 0xffff, 0,
      "ASMedia ASM1164 SATA: after a bus reset the link fails to retrain",
@@ -299,8 +290,7 @@ int xpci__check_reset_quirk(const struct xpci_device *d,
 
     if (!what)
         return set(f, "reset.quirk", XPCI_LEVEL_PASS, NULL,
-                   "no known reset quirk for %04x:%04x", d->vendor,
-                   d->device);
+                   "no known reset quirk for %04x:%04x", d->vendor, d->device);
     remedy = xpci__sprintf("give it to one trusted guest and reboot the "
                            "host before giving it to another (source: %s)",
                            source);

@@ -15,8 +15,8 @@
 
 #define BLOCK 512
 /* Bounds of an archive we extract. */
-#define MAX_MEMBER (16U << 20)     /* one file */
-#define MAX_TOTAL (1ULL << 30)     /* all files */
+#define MAX_MEMBER (16U << 20) /* one file */
+#define MAX_TOTAL (1ULL << 30) /* all files */
 #define MAX_MEMBERS 2000000U
 #define MAX_PATH 4096
 #define MAX_DEPTH 64
@@ -105,8 +105,7 @@ static int header(struct xpci__tar *t, const char *name, char type,
 }
 
 /* A pax record "LEN key=value\n", LEN counting itself. */
-static int pax_record(char **buf, size_t *len, const char *key,
-                      const char *val)
+static int pax_record(char **buf, size_t *len, const char *key, const char *val)
 {
     size_t body = strlen(key) + strlen(val) + 3; /* ' ', '=', '\n' */
     size_t n = body + 1, digits;
@@ -128,8 +127,7 @@ static int pax_record(char **buf, size_t *len, const char *key,
 }
 
 static int member(struct xpci__tar *t, const char *path, char type,
-                  unsigned mode, const void *data, size_t len,
-                  const char *link)
+                  unsigned mode, const void *data, size_t len, const char *link)
 {
     if (t->err)
         return t->err;
@@ -169,8 +167,7 @@ int xpci__tar_file(struct xpci__tar *t, const char *path, unsigned mode,
     return member(t, path, '0', mode, data, len, NULL);
 }
 
-int xpci__tar_symlink(struct xpci__tar *t, const char *path,
-                      const char *target)
+int xpci__tar_symlink(struct xpci__tar *t, const char *path, const char *target)
 {
     return member(t, path, '2', 0777, NULL, 0, target);
 }
@@ -405,8 +402,8 @@ int xpci__tar_extract(int fd, const char *dir, char **why_r)
         int pfd;
 
         if ((r = read_full(fd, &h, sizeof(h))) < 0) {
-            *why_r = xpci__sprintf("archive truncated after %u members",
-                                   members);
+            *why_r =
+                xpci__sprintf("archive truncated after %u members", members);
             return r;
         }
         if (!h.name[0] && !memcmp(&h, (char[BLOCK]){0}, BLOCK))
@@ -462,8 +459,8 @@ int xpci__tar_extract(int fd, const char *dir, char **why_r)
             return -EPERM;
         }
         if (h.typeflag != '0' && h.typeflag != '\0' && size) {
-            *why_r = xpci__sprintf("%.200s: a link or directory with data",
-                                   path);
+            *why_r =
+                xpci__sprintf("%.200s: a link or directory with data", path);
             return -EPROTO;
         }
         if (size > MAX_MEMBER || (total += size) > MAX_TOTAL) {
@@ -482,10 +479,9 @@ int xpci__tar_extract(int fd, const char *dir, char **why_r)
         } else if (h.typeflag == '2') {
             r = symlinkat(link, pfd, base) < 0 ? -errno : 0;
         } else {
-            int ffd = openat(pfd, base,
-                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-                                 O_CLOEXEC,
-                             ((unsigned)mode & 0777) | 0200);
+            int ffd = openat(
+                pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                ((unsigned)mode & 0777) | 0200);
             size_t padded = (size_t)((size + BLOCK - 1) / BLOCK * BLOCK);
             char *nd;
 
