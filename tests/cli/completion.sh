@@ -123,6 +123,8 @@ offers "xpci assig" "commands by prefix" assignable-add assignable-remove \
     assignable-list
 refuses "xpci assig" "only matching commands" list check
 offers "xpci -" "global options" --root -v --help --version
+offers "xpci capture --" "capture's options" --output --with-mac
+offers "xpci cap" "the capture command" capture
 offers "xpci $R ch" "a command after --root DIR" check
 offers "xpci check --j" "a command's options" --json
 offers "xpci check --" "check's options" --json --all --match --expect --root
