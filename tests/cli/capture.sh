@@ -94,6 +94,23 @@ for what in "check --all --json" "list --json"; do
             sed 's/^/#   /'
     fi
 done
+# pciback's states come from sysfs, the command line and modprobe.d
+mkdir "$work/states"
+"$MKTREE" pciback_states "$work/states" || not_ok "mktree pciback_states"
+"${XPCI[@]}" --root "$work/states" capture -o "$work/states.tar" ||
+    not_ok "capture of the pciback states tree"
+"${XPCI[@]}" --root "$work/states" check --all --json >"$work/tree.json" \
+    2>/dev/null
+"${XPCI[@]}" --root "$work/states.tar" check --all --json \
+    >"$work/replay.json" 2>/dev/null
+if cmp -s "$work/tree.json" "$work/replay.json" &&
+    tar tf "$work/states.tar" | grep -q '^etc/modprobe.d/.*\.conf$'; then
+    ok "boot-time hiding (cmdline, modprobe.d) replays from the capture"
+else
+    not_ok "boot-time hiding (cmdline, modprobe.d) replays from the capture"
+    diff -u "$work/tree.json" "$work/replay.json" | head -n 30 |
+        sed 's/^/#   /'
+fi
 "${XPCI[@]}" --root "$work/c1.tar" capture -o "$work/c2.tar" ||
     not_ok "capture of a replayed capture"
 if cmp -s "$work/c1.tar" "$work/c2.tar"; then

@@ -405,8 +405,9 @@ void xpci_host_free(struct xpci_host *host);
  * context's sysfs (the PCI device trees and what lives below them, the
  * bus/pci links and drivers, IOMMU groups, the class directories the
  * checks read and the virtual devices they point at, btrfs membership,
- * pciback's parameters) and its proc files of mounts, swap, routes and
- * command line, written to fd as a tar archive of sys/ and proc/ that
+ * pciback's parameters), its proc files of mounts, swap, routes and
+ * command line, and modprobe's configuration below the context's etc
+ * root, written to fd as a tar archive of sys/, proc/ and etc/ that
  * xpci_capture_extract (and so --root) reads back.  Links stay relative,
  * config space binary; BAR and ROM contents are never read, MAC addresses
  * left out unless XPCI_CAPTURE_WITH_MAC.  Bounded in depth, entries and
@@ -416,7 +417,8 @@ void xpci_host_free(struct xpci_host *host);
 int xpci_capture(xpci_ctx *ctx, int fd, unsigned flags, char **why_r);
 /*
  * Extract a capture read from fd into the empty directory dir, trusting
- * nothing in it: only directories, files and links under sys/ and proc/,
+ * nothing in it: only directories, files and links under sys/, proc/ and
+ * etc/modprobe.d/,
  * links that stay inside dir, nothing written through a link, bounded
  * sizes.  Returns 0 or -errno with a malloc'd reason in *why_r.
  */

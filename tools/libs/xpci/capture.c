@@ -6,7 +6,8 @@
  * drivers, IOMMU groups, the class directories the checks read and the
  * virtual devices they point to (bridges, bonds, device-mapper, md, NVMe
  * subsystems), btrfs membership, pciback's module parameters, and the
- * proc files of mounts, swap, routes and the kernel command line.
+ * proc files of mounts, swap, routes and the kernel command line, and
+ * modprobe's configuration (what xen-pciback hides at boot).
  * Nothing else: no MAC addresses unless asked, no BAR or ROM contents.
  * Everything read is bounded (depth, entries, bytes).
  */
@@ -386,6 +387,49 @@ static int capture_proc(struct capture *c)
     return r;
 }
 
+/* modprobe's configuration files (*.conf, regular files only), which say
+ * what xen-pciback hides at boot. */
+static int capture_modprobe(struct capture *c)
+{
+    _cleanup_close_ int etc = -1, fd = -1;
+    _cleanup_free_ char *buf = NULL;
+    char **names = NULL;
+    unsigned n = 0;
+    int r = 0;
+
+    if (!c->ctx->etc_root ||
+        (etc = open(c->ctx->etc_root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return 0;
+    fd = openat(etc, "modprobe.d",
+                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || sorted_entries(fd, &names, &n) < 0)
+        return 0;
+    if (!(buf = malloc(MAX_ATTR + 1))) {
+        xpci__strv_free(names, n);
+        return -ENOMEM;
+    }
+    for (unsigned i = 0; i < n && r == 0; i++) {
+        size_t len = strlen(names[i]);
+        _cleanup_free_ char *tpath = NULL;
+        struct stat st;
+        ssize_t got;
+
+        if (len < 6 || strcmp(names[i] + len - 5, ".conf") ||
+            fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        got = slurp(fd, names[i], buf, MAX_ATTR);
+        if (got < 0)
+            continue;
+        if (!(tpath = xpci__sprintf("etc/modprobe.d/%s", names[i])))
+            r = -ENOMEM;
+        else
+            r = xpci__tar_file(&c->tar, tpath, 0644, buf, (size_t)got);
+    }
+    xpci__strv_free(names, n);
+    return r;
+}
+
 int xpci_capture(xpci_ctx *ctx, int fd, unsigned flags, char **why_r)
 {
     struct capture c = {.ctx = ctx, .tar = {.fd = fd}, .flags = flags};
@@ -432,6 +476,8 @@ int xpci_capture(xpci_ctx *ctx, int fd, unsigned flags, char **why_r)
         r = walk_once(&c, "module/xen_pciback/parameters", 1);
     if (r == 0)
         r = capture_proc(&c);
+    if (r == 0)
+        r = capture_modprobe(&c);
     if (r == 0)
         r = xpci__tar_finish(&c.tar);
     if (r < 0 && !c.why)

@@ -4,7 +4,7 @@
  * headers for long names) of directories, regular files and symbolic
  * links, written deterministically (owner 0, time 0), and its extraction
  * into an empty directory, which trusts nothing in the archive: only
- * sys/ and proc/ paths, no "..", no absolute or escaping links, nothing
+ * sys/, proc/ and etc/modprobe.d/ paths, no "..", no absolute or escaping links, nothing
  * written through a link, bounded sizes and counts.
  */
 #include <fcntl.h>
@@ -246,7 +246,8 @@ static char *safe_path(char *p)
     if (!n || n >= MAX_PATH || p[0] == '/')
         return NULL;
     if (strcmp(p, "sys") && strcmp(p, "proc") && strncmp(p, "sys/", 4) &&
-        strncmp(p, "proc/", 5))
+        strncmp(p, "proc/", 5) && strcmp(p, "etc") &&
+        strcmp(p, "etc/modprobe.d") && strncmp(p, "etc/modprobe.d/", 15))
         return NULL;
     for (const char *c = p; *c;) {
         const char *e = strchrnul(c, '/');
@@ -440,8 +441,8 @@ int xpci__tar_extract(int fd, const char *dir, char **why_r)
         pax_path = pax_link = NULL;
 
         if (!(path = safe_path(name))) {
-            *why_r = xpci__sprintf("member %u: path '%.200s' outside sys/ "
-                                   "and proc/ or not plain",
+            *why_r = xpci__sprintf("member %u: path '%.200s' outside sys/, "
+                                   "proc/ and etc/modprobe.d/ or not plain",
                                    members, name);
             return -EPERM;
         }

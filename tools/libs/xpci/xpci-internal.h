@@ -386,7 +386,7 @@ int xpci__tar_symlink(struct xpci__tar *t, const char *path,
 /* The two zero blocks that end an archive. */
 int xpci__tar_finish(struct xpci__tar *t);
 /* Extract the archive read from fd into the empty directory dir: only
- * directories, files and links under sys/ and proc/, links that stay in
+ * directories, files and links under sys/, proc/ and etc/modprobe.d/, links that stay in
  * the tree, nothing written through a link, sizes bounded.  0 or -errno
  * with a malloc'd reason in *why_r. */
 int xpci__tar_extract(int fd, const char *dir, char **why_r);
