@@ -175,17 +175,14 @@ int xpci__op_scan(xpci_ctx *ctx, unsigned flags, struct xpci_result *res,
 #define JOURNAL_MAGIC "xpci-journal 1"
 #define JOURNAL_MAX_BYTES (16u << 20)
 
-static void put_escaped(FILE *f, const char *s)
+static int put_escaped(FILE *f, const char *s)
 {
     _cleanup_free_ char *e = xpci__escape(s);
 
-    /* NULL (ENOMEM) leaves a field ferror can't see: make it an error. */
-    if (!e) {
-        errno = ENOMEM;
-        fputc('\n', f);
-        return;
-    }
+    if (!e)
+        return -ENOMEM;
     fputs(e, f);
+    return 0;
 }
 
 struct journal {
@@ -242,20 +239,30 @@ static int journal_open(xpci_ctx *ctx, const char *op, struct journal *j)
     return journal_sync(j);
 }
 
-static void put_action(FILE *f, const struct xpci__action *a)
+static int put_action(FILE *f, const struct xpci__action *a)
 {
+    int r;
+
     fprintf(f, "\t%s\t", xpci__step_ops(a->kind)->name);
-    put_escaped(f, a->path);
+    if ((r = put_escaped(f, a->path)) < 0)
+        return r;
     fputc('\t', f);
-    put_escaped(f, a->val);
+    return put_escaped(f, a->val);
 }
 
 static int journal_intent(struct journal *j, unsigned i,
                           const struct xpci__step *st)
 {
+    int r;
+
     fprintf(j->f, "intent\t%u\t%s", i, st->dev);
-    put_action(j->f, &st->fwd);
-    put_action(j->f, &st->undo);
+    /* A record left without its newline is a cut one: recover refuses
+     * it rather than guess. */
+    if ((r = put_action(j->f, &st->fwd)) < 0 ||
+        (r = put_action(j->f, &st->undo)) < 0) {
+        fflush(j->f);
+        return r;
+    }
     fputc('\n', j->f);
     return journal_sync(j);
 }

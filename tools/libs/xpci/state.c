@@ -230,12 +230,17 @@ int xpci__entry_parse(const char *line, struct xpci__entry *e)
             (r = xpci__unescape(f[4], &e->ident)) < 0)
             goto fail;
     } else if (nf == 4) {
-        /* the first format: "-" for an absent field, no identity */
+        /* the first format: "-" for an absent field, no identity; a name
+         * it allowed that is no longer valid is dropped */
         if ((r = old_field(f[0], &bdf)) < 0 ||
             (r = old_field(f[1], &e->location)) < 0 ||
             (r = old_field(f[2], &e->driver)) < 0 ||
             (r = old_field(f[3], &e->name)) < 0)
             goto fail;
+        if (e->name && !xpci_name_valid(e->name)) {
+            free(e->name);
+            e->name = NULL;
+        }
     } else {
         return -EBADMSG;
     }
