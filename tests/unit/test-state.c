@@ -373,6 +373,7 @@ static void test_reconcile_skips_a_moved_card(void **state)
     xpci_result_free(res);
     assert_string_equal(driver_of(f, f->nic), "e1000e");
     assert_true(fake_hv_owner(f->hv, f->nic) < 0);
+    assert_non_null(strstr(slurp(f->audit), "skipped=another-card"));
     /* the entry stays, for the card when it comes back */
     assert_non_null(strstr(state_text(f), NIC_IDENT));
 }
@@ -411,6 +412,7 @@ static void test_reconcile_never_hides_what_dom0_uses(void **state)
         assert_int_equal(reconcile(f, &res), 0);
         assert_true(has_note(res, "refused by check dom0.block"));
         xpci_result_free(res);
+        assert_non_null(strstr(slurp(f->audit), "skipped=refused"));
         assert_string_equal(driver_of(f, NVME), "nvme");
         assert_true(fake_hv_owner(f->hv, NVME) < 0);
         /* an old entry is not adopted either */

@@ -936,6 +936,10 @@ static int reconcile_entry(struct op *op, const struct xpci__entry *e,
         xpci__result_note(op->res, "%s (%s): another card is there now "
                                    "(recorded %s, found %s); not hidden",
                           d->bdf_str, where, e->ident, ident);
+        if (!op->opts->dry_run)
+            xpci__audit(op->ctx, "op=reconcile dev=%s location=%s "
+                                 "skipped=another-card recorded=%s found=%s",
+                        d->bdf_str, where, e->ident, ident);
         return 0;
     }
     if (!is_hidden(d)) {
@@ -945,6 +949,10 @@ static int reconcile_entry(struct op *op, const struct xpci__entry *e,
         xpci_report_free(rep);
         if (r == -EPERM) {
             xpci__result_note(op->res, "%s; not hidden at boot", why);
+            if (!op->opts->dry_run)
+                xpci__audit(op->ctx, "op=reconcile dev=%s location=%s "
+                                     "skipped=refused reason=\"%s\"",
+                            d->bdf_str, where, why);
             return 0;
         }
         if (r < 0)

@@ -166,14 +166,15 @@ int xpci__op_scan(xpci_ctx *ctx, unsigned flags, struct xpci_result *res,
 /*
  * The journal is a text file in the state directory: a header line, then
  * per step an intent record written before the step runs, and a done
- * record after it.  Fields are tab-separated; tabs, newlines and '%' in
- * values are %-escaped.  Each record reaches the kernel before the step
- * runs, so it outlives xpci being killed; it is not forced to the disk,
- * as what it describes (driver bindings, the hypervisor's assignments,
- * xenstore) does not outlive the host either.
+ * record after it.  Fields are tab-separated and escaped as the
+ * persistent set's are (xpci__escape).  Each record reaches the kernel
+ * before the step runs, so it outlives xpci being killed; it is not
+ * forced to the disk, as what it describes (driver bindings, the
+ * hypervisor's assignments, xenstore) does not outlive the host either.
+ * It is read back strictly (see journal_load): recover replays nothing
+ * from a journal it can't fully account for.
  */
 #define JOURNAL_MAGIC "xpci-journal 1"
-#define JOURNAL_MAX_BYTES (16u << 20)
 
 static int put_escaped(FILE *f, const char *s)
 {

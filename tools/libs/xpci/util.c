@@ -226,7 +226,8 @@ int xpci__open_beneath(int dirfd, const char *path, int flags, mode_t mode)
         .mode = (flags & O_CREAT) ? mode : 0,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
-    long fd;
+    static bool no_openat2; /* learnt once; a race only costs a retry */
+    long fd = -1;
 
     /* The process's own view (hv_xenctrl's absolute /proc paths). */
     if (dirfd == AT_FDCWD) {
@@ -234,14 +235,20 @@ int xpci__open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 
         return r < 0 ? -errno : r;
     }
-    if (!getenv("XPCI_TEST_NO_OPENAT2")) {
-        do
+    if (!no_openat2 && !getenv("XPCI_TEST_NO_OPENAT2")) {
+        /* EAGAIN: a rename raced the lookup of ".." (fs/namei.c) */
+        for (int tries = 0; tries < 16; tries++) {
             fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-        while (fd < 0 && errno == EAGAIN);
+            if (fd >= 0 || errno != EAGAIN)
+                break;
+        }
         if (fd >= 0)
             return (int)fd;
+        /* ENOSYS: before Linux 5.6; EPERM: a seccomp filter's answer */
         if (errno != ENOSYS && errno != EPERM)
             return -errno;
+        if (errno == ENOSYS)
+            no_openat2 = true;
     }
     return open_beneath_fallback(dirfd, path, flags, mode);
 }
