@@ -99,13 +99,31 @@ static int open_private_dir(const char *path, mode_t mode, bool create)
 
 int xpci__state_dirfd(xpci_ctx *ctx, bool create)
 {
+    struct stat st;
     int fd;
 
-    if (ctx->state_fd >= 0)
-        return ctx->state_fd;
+    /* Still the directory opened before?  A caller may have closed every
+     * fd an interrupted operation left (as the kernel does for a killed
+     * process), and the number may now be another file's: then it is not
+     * ours to use or close. */
+    if (ctx->state_fd >= 0) {
+        if (fstat(ctx->state_fd, &st) == 0 &&
+            st.st_dev == ctx->state_dev && st.st_ino == ctx->state_ino)
+            return ctx->state_fd;
+        ctx->state_fd = -1;
+    }
     fd = open_private_dir(ctx->state_dir, 0700, create);
-    if (fd >= 0)
-        ctx->state_fd = fd;
+    if (fd < 0)
+        return fd;
+    if (fstat(fd, &st) < 0) {
+        int r = -errno;
+
+        close(fd);
+        return r;
+    }
+    ctx->state_fd = fd;
+    ctx->state_dev = st.st_dev;
+    ctx->state_ino = st.st_ino;
     return fd;
 }
 

@@ -75,6 +75,8 @@ struct xpci_ctx {
 
     char *state_dir;   /* persistent set, journal, lock */
     int state_fd;      /* state_dir once opened (state.c), or -1 */
+    dev_t state_dev;   /* ... and what it is */
+    ino_t state_ino;
     char *audit_log;
     char *run_dir;     /* device model QMP sockets */
     /* The running attach/detach: how long the guest gets, and what the
