@@ -3,7 +3,9 @@
  * xpci-pciback.c - the privileged boot helper: "reconcile" re-hides and
  * re-quarantines the persistent set at boot (run by xpci-pciback.service
  * before udev loads device drivers), and "match" tells the udev rule
- * whether a function that just appeared belongs to guests.
+ * whether a function that just appeared belongs to guests.  Both honour
+ * an entry only for the card recorded in it (ids, class, serial number)
+ * and only when dom0's checks let the function go.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,9 +22,12 @@ static void usage(FILE *f)
     fprintf(f, "Usage: xpci-pciback reconcile [--dry-run]\n"
                "       xpci-pciback match BDF\n\n"
                "reconcile  hide and quarantine every function of xpci's\n"
-               "           persistent set, found by location path\n"
+               "           persistent set, found by location path, that is\n"
+               "           still the card recorded there and that dom0's\n"
+               "           checks let go; print a note for each one skipped\n"
                "match      print \"pciback\" and exit 0 when BDF belongs to\n"
-               "           the persistent set (for udev), else exit 1\n");
+               "           the persistent set by the same rules (for udev),\n"
+               "           else exit 1\n");
 }
 
 static int reconcile(int argc, char **argv)

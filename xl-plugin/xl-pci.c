@@ -117,7 +117,9 @@ static int cmd_getopt(const struct xlpci_cmd *cmd, int argc, char **argv,
     return -1;
 }
 
-static xpci_ctx *open_ctx(void)
+/* Open the library (XPCI_ROOT honoured).  op: the command, when it
+ * changes things (a tree then gets a warning on stderr), else NULL. */
+static xpci_ctx *open_ctx(const char *op)
 {
     const char *root = getenv("XPCI_ROOT");
     struct xpci_params params = {0};
@@ -140,6 +142,12 @@ static xpci_ctx *open_ctx(void)
         params.flags =
             XPCI_CTX_NO_HYPERVISOR | XPCI_CTX_NO_XENSTORE | XPCI_CTX_NO_SYSLOG;
         params.no_hv_reason = "reading a host tree (XPCI_ROOT)";
+        if (op)
+            fprintf(stderr,
+                    "xl-pci %s: WARNING: acting on the tree %s (XPCI_ROOT), "
+                    "not on this host: its sys/ and var/lib/xpci are "
+                    "changed, the hypervisor and xenstore are not\n",
+                    op, root);
     }
     r = xpci_ctx_new(&ctx, &params);
     free(sys);
@@ -231,7 +239,7 @@ static int pci_list(int argc, char **argv)
 
     while (cmd_getopt(self, argc, argv, "+h", NULL) != -1)
         ;
-    ctx = open_ctx();
+    ctx = open_ctx(NULL);
     find_domain(ctx, argv[optind], domid, sizeof(domid));
     r = xpci_attached_list(ctx, domid, &list, &n);
     /* xl says nothing when the domain has no backend, and exits 0 even
@@ -272,7 +280,7 @@ static int pci_move(int argc, char **argv, bool detach)
            -1)
         if (c == 'f')
             opts.force = true;
-    ctx = open_ctx();
+    ctx = open_ctx(self->name);
     find_domain(ctx, argv[optind], domid, sizeof(domid));
     spec_str = argv[optind + 1];
     if (xpci_spec_parse(spec_str, &spec, &why) < 0) {
@@ -324,7 +332,7 @@ static int pci_assignable_list(int argc, char **argv)
     while ((c = cmd_getopt(self, argc, argv, "+hn", longopts)) != -1)
         if (c == 'n')
             names = true;
-    ctx = open_ctx();
+    ctx = open_ctx(NULL);
     r = xpci_assignable_list(ctx, &list, &n);
     if (r < 0) {
         fprintf(stderr, "xl-pci pci-assignable-list: %s\n", strerror(-r));
@@ -365,7 +373,13 @@ static int pci_assignable_add(int argc, char **argv)
                 argv[optind]);
         return EXIT_USAGE;
     }
-    ctx = open_ctx();
+    if (opts.name && !xpci_name_valid(opts.name)) {
+        fprintf(stderr, "xl-pci pci-assignable-add: invalid name: a name is "
+                        "1 to %d of A-Z a-z 0-9 . _ : + -\n",
+                XPCI_NAME_MAX);
+        return EXIT_USAGE;
+    }
+    ctx = open_ctx(self->name);
     r = xpci_assignable_add(ctx, &dev, 1, &opts, &res);
     r = report(self->name, r, res);
     xpci_result_free(res);
@@ -389,7 +403,7 @@ static int pci_assignable_remove(int argc, char **argv)
         if (c == 'r')
             opts.rebind = true;
     ident = argv[optind];
-    ctx = open_ctx();
+    ctx = open_ctx(self->name);
     /* a name first, then a BDF, as xl */
     if (xpci_assignable_list(ctx, &list, &n) == 0) {
         for (size_t i = 0; i < n && !*bdf; i++)

@@ -950,6 +950,12 @@ static void build_config(struct fdev *d, const struct fake_pci *p, unsigned bus,
         put32(cfg, c + 0x20, 0x1);   /* system page size: 4 KiB */
         d->sriov_cap = c;
     }
+    if (p->has_dsn) {
+        size_t c = add_ext_cap(cfg, &ext_at, &ext_prev, 0x0003, 1, 12);
+
+        put32(cfg, c + 4, (uint32_t)p->dsn);
+        put32(cfg, c + 8, (uint32_t)(p->dsn >> 32));
+    }
     if (p->acs) {
         size_t c = add_ext_cap(cfg, &ext_at, &ext_prev, 0x000d, 1, ACS_CAP_LEN);
 

@@ -65,6 +65,8 @@ struct fake_pci {
     int boot_vga;                          /* -1: no boot_vga file */
     const char *driver_override;           /* NULL: "(null)" */
     size_t config_size;                    /* 0: 4096 if PCIe else 256 */
+    bool has_dsn;                          /* Device Serial Number ext cap */
+    uint64_t dsn;
 };
 
 /* A fake_pci with every field at its neutral value (iommu_group = -1,

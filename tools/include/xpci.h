@@ -517,8 +517,19 @@ void xpci_report_free(struct xpci_report *report);
 /* Hiding functions from dom0 and giving them back                     */
 /* ------------------------------------------------------------------ */
 
+/* The longest name of an assignable function. */
+#define XPCI_NAME_MAX 64
+/*
+ * Is name acceptable for an assignable function: 1 to XPCI_NAME_MAX
+ * characters from A-Z a-z 0-9 . _ : + - ?  Nothing else is accepted (a
+ * name lands in the persistent set, xenstore and the audit trail).
+ */
+bool xpci_name_valid(const char *name);
+
 struct xpci_op_opts {
-    const char *name;  /* assignable-add: a name for the (single) device */
+    /* assignable-add: a name for the (single) device; see
+     * xpci_name_valid */
+    const char *name;
     bool force;        /* proceed over warn-level dom0-use findings */
     bool rebind;       /* assignable-remove: rebind the original driver */
     bool dry_run;      /* plan only: change nothing */

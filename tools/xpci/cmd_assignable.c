@@ -80,11 +80,19 @@ static int run_mutation(const char *op, int argc, char **argv, bool add)
         cli_select_free(&sel);
         return EXIT_USAGE;
     }
+    if (opts.name && !xpci_name_valid(opts.name)) {
+        fprintf(stderr, "xpci %s: invalid name: a name is 1 to %d of "
+                        "A-Z a-z 0-9 . _ : + -\n",
+                op, XPCI_NAME_MAX);
+        cli_select_free(&sel);
+        return EXIT_USAGE;
+    }
     r = cli_select_devs(op, &sel, argv + optind, (unsigned)(argc - optind),
                         &devs, &n);
     cli_select_free(&sel);
     if (r)
         return r;
+    cli_warn_tree(op);
     if (cli_open_ctx(&ctx)) {
         cli_devs_free(devs);
         return EXIT_FAILED;
@@ -207,6 +215,7 @@ int cmd_recover(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
+    cli_warn_tree("recover");
     if (cli_open_ctx(&ctx))
         return EXIT_FAILED;
     r = xpci_recover(ctx, &res);

@@ -187,6 +187,7 @@ static int run_move(const char *op, int argc, char **argv, bool detach)
     cli_select_free(&a.sel);
     if (rc >= 0)
         return rc;
+    cli_warn_tree(detach ? "detach" : "attach");
     if (cli_open_ctx(&ctx)) {
         cli_devs_free(devs);
         return EXIT_FAILED;

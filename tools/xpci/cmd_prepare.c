@@ -429,6 +429,7 @@ int cmd_prepare(int argc, char **argv)
                     strerror(r));
         return EXIT_FAILED;
     }
+    cli_warn_tree("prepare");
     if (cli_open_host(&ctx, 0, &host))
         return EXIT_FAILED;
     r = xpci_assignable_list(ctx, &al, &an);

@@ -44,6 +44,9 @@ int cli_open_ctx(xpci_ctx **ctx_r);
 /* The same, then scan the host. */
 int cli_open_host(xpci_ctx **ctx_r, unsigned scan_flags,
                   struct xpci_host **host_r);
+/* Before a command that changes things: under --root / XPCI_ROOT, say on
+ * stderr that it acts on the tree, not on this host. */
+void cli_warn_tree(const char *op);
 /* Common option parsing: "-h/--help", "--json", "--all" (all_r NULL: not
  * taken), --root and, when sel is non-NULL, --match/--expect; options and
  * operands in any order ("--" ends the options).  Returns the index of the

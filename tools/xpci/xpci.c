@@ -146,6 +146,17 @@ int cli_open_ctx(xpci_ctx **ctx_r)
     return r < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+void cli_warn_tree(const char *op)
+{
+    if (!opt_root)
+        return;
+    fprintf(stderr,
+            "xpci %s: WARNING: acting on the tree %s (--root or XPCI_ROOT), "
+            "not on this host: its sys/ and var/lib/xpci are changed, the "
+            "hypervisor and xenstore are not\n",
+            op, opt_root);
+}
+
 int cli_open_host(xpci_ctx **ctx_r, unsigned scan_flags,
                   struct xpci_host **host_r)
 {

@@ -38,12 +38,17 @@ struct op {
     bool *chosen;        /* per host device */
     struct xpci__entry *state;
     size_t n_state;
+    char **relines;      /* reconcile: per host device, the entry's line
+                            rewritten (BDF, identity), or NULL */
     int lock;            /* the state directory's lock, or -1 */
 };
 
 static void op_dispose(struct op *op)
 {
     xpci__plan_dispose(&op->plan);
+    for (size_t i = 0; op->relines && i < op->host->n; i++)
+        free(op->relines[i]);
+    free(op->relines);
     free(op->chosen);
     xpci__state_free(op->state, op->n_state);
     xpci_host_free(op->host);
@@ -51,11 +56,13 @@ static void op_dispose(struct op *op)
         close(op->lock);
 }
 
+/* The persistent entry of d: by location path, which survives bus
+ * renumbering, else by BDF. */
 static const struct xpci__entry *state_entry(const struct op *op,
-                                             const char *bdf)
+                                             const struct xpci_device *d)
 {
     for (size_t i = 0; i < op->n_state; i++)
-        if (!strcmp(op->state[i].bdf, bdf))
+        if (xpci__entry_is(&op->state[i], d->bdf_str, d->location))
             return &op->state[i];
     return NULL;
 }
@@ -97,7 +104,9 @@ static int op_begin(struct op *op, xpci_ctx *ctx,
     if (r < 0)
         xpci__result_error(op->res, "cannot read the persistent set in %s: "
                                     "%s",
-                           ctx->state_dir, strerror(-r));
+                           ctx->state_dir,
+                           r == -EBADMSG ? "a line is not a record"
+                                         : xpci__state_dir_why(r));
     return r;
 }
 
@@ -112,7 +121,7 @@ static int resolve(struct op *op, const char *id, ssize_t *idx_r)
             const struct xpci__entry *e;
 
             d = &op->host->devs[i];
-            e = state_entry(op, d->bdf_str);
+            e = state_entry(op, d);
             if ((d->libxl_name && !strcmp(d->libxl_name, id)) ||
                 (e && e->name && !strcmp(e->name, id))) {
                 *idx_r = (ssize_t)i;
@@ -140,46 +149,64 @@ static bool is_hidden(const struct xpci_device *d)
 
 /* ------------------------------------------------------------ add */
 
-/* Refuse what the checks refuse.  Returns 0 or -EPERM with res->error. */
-static int vet(struct op *op, const struct xpci_report *rep)
+/*
+ * Would assignable-add refuse rep's function (force: with --force)?  A
+ * failing check or Xen without an IOMMU always refuses; dom0's own use of
+ * the function (a dom0.* warning), or use the checks could not rule out
+ * (a dom0.* unknown), refuses unless forced.  Returns 0, or
+ * -EPERM with the reason in *why_r (caller frees).  Warnings that do not
+ * refuse go to notes when notes is given.
+ */
+static int refusal(const struct xpci_report *rep, bool force,
+                   struct xpci_result *notes, char **why_r)
 {
     const char *dev = rep->dev->bdf_str;
 
+    *why_r = NULL;
     for (unsigned i = 0; i < rep->n_checks; i++) {
         const struct xpci_check *c = &rep->checks[i];
         bool dom0 = !strncmp(c->id, "dom0.", 5);
+        bool no_iommu =
+            !strcmp(c->id, "xen.iommu") && c->level != XPCI_LEVEL_PASS;
+        bool failed = c->level == XPCI_LEVEL_FAIL;
+        bool maybe_used = c->level == XPCI_LEVEL_UNKNOWN && dom0 && !force;
+        bool in_use = c->level == XPCI_LEVEL_WARN && dom0 && !force;
 
-        if (!strcmp(c->id, "xen.iommu") && c->level != XPCI_LEVEL_PASS) {
-            xpci__result_error(op->res, "%s: refused by check xen.iommu: %s",
-                               dev, c->reason);
-            return -EPERM;
+        if (!no_iommu && !failed && !maybe_used && !in_use) {
+            if (c->level == XPCI_LEVEL_WARN && notes)
+                xpci__result_note(notes, "%s: %s: %s", dev, c->id, c->reason);
+            continue;
         }
-        if (c->level == XPCI_LEVEL_FAIL) {
-            xpci__result_error(op->res, "%s: refused by check %s: %s%s%s%s",
-                               dev, c->id, c->reason,
-                               c->remedy ? " (" : "",
-                               c->remedy ? c->remedy : "",
-                               c->remedy ? ")" : "");
-            return -EPERM;
-        }
-        if (c->level == XPCI_LEVEL_UNKNOWN && dom0 && !op->force) {
-            xpci__result_error(op->res,
-                               "%s: refused by check %s: %s (use --force if "
-                               "dom0 does not need it)",
-                               dev, c->id, c->reason);
-            return -EPERM;
-        }
-        if (c->level == XPCI_LEVEL_WARN && dom0 && !op->force) {
-            xpci__result_error(op->res,
-                               "%s: refused by check %s: %s (use --force to "
-                               "take it from dom0 anyway)",
-                               dev, c->id, c->reason);
-            return -EPERM;
-        }
-        if (c->level == XPCI_LEVEL_WARN)
-            xpci__result_note(op->res, "%s: %s: %s", dev, c->id, c->reason);
+        if (no_iommu)
+            *why_r = xpci__sprintf("%s: refused by check xen.iommu: %s", dev,
+                                   c->reason);
+        else if (failed)
+            *why_r = xpci__sprintf("%s: refused by check %s: %s%s%s%s", dev,
+                                   c->id, c->reason, c->remedy ? " (" : "",
+                                   c->remedy ? c->remedy : "",
+                                   c->remedy ? ")" : "");
+        else if (maybe_used)
+            *why_r = xpci__sprintf("%s: refused by check %s: %s (use "
+                                   "--force if dom0 does not need it)",
+                                   dev, c->id, c->reason);
+        else
+            *why_r = xpci__sprintf("%s: refused by check %s: %s (use "
+                                   "--force to take it from dom0 anyway)",
+                                   dev, c->id, c->reason);
+        return *why_r ? -EPERM : -ENOMEM;
     }
     return 0;
+}
+
+/* Refuse what the checks refuse.  Returns 0 or -EPERM with res->error. */
+static int vet(struct op *op, const struct xpci_report *rep)
+{
+    _cleanup_free_ char *why = NULL;
+    int r = refusal(rep, op->force, op->res, &why);
+
+    if (r == -EPERM)
+        xpci__result_error(op->res, "%s", why);
+    return r;
 }
 
 /*
@@ -303,22 +330,43 @@ static int plan_hide(struct op *op, const struct xpci_device *d,
         }
     }
     if (phase == PHASE_STATE && persist) {
-        const struct xpci__entry *old = state_entry(op, dev);
-        const char *orig = to_pciback ? d->driver
-                           : old      ? old->driver
-                                      : NULL;
-        _cleanup_free_ char *line =
-            xpci__state_line(dev, d->location, orig, name);
-        _cleanup_free_ char *oldline =
-            old ? xpci__state_line(dev, old->location, old->driver, old->name)
-                : NULL;
+        const struct xpci__entry *old = state_entry(op, d);
+        struct xpci__entry e = {
+            .location = d->location,
+            .driver = to_pciback ? d->driver : old ? old->driver : NULL,
+            .name = (char *)name,
+        };
+        _cleanup_free_ char *ident = NULL, *line = NULL, *oldline = NULL;
 
+        /* What the function is, so that the boot never hides another
+         * card found in its slot. */
+        r = xpci__identity_read(op->ctx, dev, &ident);
+        if (r < 0) {
+            xpci__result_error(op->res, "%s: cannot read its identity "
+                                        "(ids, class) to record it: %s",
+                               dev, strerror(-r));
+            return r;
+        }
+        memcpy(e.bdf, dev, sizeof(e.bdf));
+        e.ident = ident;
+        line = xpci__state_line(&e);
+        oldline = old ? xpci__state_line(old) : NULL;
         if (!line || (old && !oldline))
             return -ENOMEM;
         if (!oldline || strcmp(oldline, line))
             ADD(dev, XPCI__STEP_STATE_ADD, NULL, line,
-                oldline ? XPCI__STEP_STATE_ADD : XPCI__STEP_STATE_DEL, NULL,
-                oldline);
+                oldline ? XPCI__STEP_STATE_ADD : XPCI__STEP_STATE_DEL,
+                oldline ? NULL : d->location, oldline);
+    }
+    if (phase == PHASE_STATE && !persist && op->relines &&
+        op->relines[d - op->host->devs]) {
+        const struct xpci__entry *old = state_entry(op, d);
+        _cleanup_free_ char *oldline = old ? xpci__state_line(old) : NULL;
+
+        if (!oldline)
+            return -ENOMEM;
+        ADD(dev, XPCI__STEP_STATE_ADD, NULL, op->relines[d - op->host->devs],
+            XPCI__STEP_STATE_ADD, NULL, oldline);
     }
     return 0;
 }
@@ -396,9 +444,9 @@ static int hide_chosen(struct op *op, const char *name, bool persist,
             continue;
         /* After a reboot Xen has forgotten the quarantine: redo it. */
         if (!at_boot && is_hidden(d) &&
-            (d->libxl_assignable || state_entry(op, d->bdf_str))) {
+            (d->libxl_assignable || state_entry(op, d))) {
             xpci__result_note(op->res, "%s: already assignable", d->bdf_str);
-            if (!persist || state_entry(op, d->bdf_str))
+            if (!persist || state_entry(op, d))
                 continue;
         }
         if (!any && (r = plan_pciback_module(op, d->bdf_str)) < 0)
@@ -439,6 +487,13 @@ int xpci_assignable_add(xpci_ctx *ctx, const char *const *devs, unsigned n,
     r = op_begin(&op, ctx, opts, res_r, "assignable-add");
     if (r < 0)
         goto out;
+    if (opts->name && !xpci_name_valid(opts->name)) {
+        xpci__result_error(op.res, "invalid name: a name is 1 to %d of "
+                                   "A-Z a-z 0-9 . _ : + -",
+                           XPCI_NAME_MAX);
+        r = -EINVAL;
+        goto out;
+    }
     if (opts->name && n != 1) {
         xpci__result_error(op.res, "a name (-n) names one function; %u given",
                            n);
@@ -467,7 +522,7 @@ static const char *original_driver(const struct op *op,
                                    const struct xpci_device *d, char *buf,
                                    size_t len)
 {
-    const struct xpci__entry *e = state_entry(op, d->bdf_str);
+    const struct xpci__entry *e = state_entry(op, d);
     const char *base;
 
     if (e && e->driver)
@@ -482,7 +537,7 @@ static const char *original_driver(const struct op *op,
 
 static int plan_give_back(struct op *op, const struct xpci_device *d)
 {
-    const struct xpci__entry *e = state_entry(op, d->bdf_str);
+    const struct xpci__entry *e = state_entry(op, d);
     const char *dev = d->bdf_str;
     char p1[256], p2[256], xs[64], drvbuf[128];
     const char *orig = original_driver(op, d, drvbuf, sizeof(drvbuf));
@@ -523,13 +578,13 @@ static int plan_give_back(struct op *op, const struct xpci_device *d)
             path, d->libxl_driver_path);
     }
     if (e) {
-        _cleanup_free_ char *line =
-            xpci__state_line(dev, e->location, e->driver, e->name);
+        _cleanup_free_ char *line = xpci__state_line(e);
 
+        /* Removed by location: the entry may carry an older BDF. */
         if (!line)
             return -ENOMEM;
-        ADD(dev, XPCI__STEP_STATE_DEL, NULL, NULL, XPCI__STEP_STATE_ADD, NULL,
-            line);
+        ADD(dev, XPCI__STEP_STATE_DEL, e->location, NULL,
+            XPCI__STEP_STATE_ADD, NULL, line);
     }
     return 0;
 }
@@ -661,7 +716,7 @@ int xpci_assignable_remove(xpci_ctx *ctx, const char *const *devs,
             goto out;
         if (!(d->driver && !strcmp(d->driver, PCIBACK)) &&
             !d->in_pciback_slots && !d->libxl_assignable &&
-            !state_entry(&op, d->bdf_str) && !d->driver_override) {
+            !state_entry(&op, d) && !d->driver_override) {
             xpci__result_note(op.res, "%s: not assignable: nothing to do",
                               d->bdf_str);
             continue;
@@ -718,7 +773,7 @@ int xpci_assignable_list(xpci_ctx *ctx, struct xpci_assignable **list_r,
         const char *base;
 
         for (size_t k = 0; k < n_ents; k++)
-            if (!strcmp(ents[k].bdf, d->bdf_str))
+            if (xpci__entry_is(&ents[k], d->bdf_str, d->location))
                 e = &ents[k];
         a->in_pciback = d->driver && !strcmp(d->driver, PCIBACK);
         if (!a->in_pciback && !d->in_pciback_slots && !d->libxl_assignable &&
@@ -752,7 +807,11 @@ int xpci_assignable_list(xpci_ctx *ctx, struct xpci_assignable **list_r,
     for (size_t k = 0; k < n_ents; k++) {
         struct xpci_assignable *a = &list[n];
 
-        if (xpci__host_index(host, ents[k].bdf) >= 0)
+        const struct xpci_device *d;
+
+        if (ents[k].location
+                ? xpci_host_find(host, ents[k].location, &d) == 0
+                : xpci__host_index(host, ents[k].bdf) >= 0)
             continue;
         n++;
         memcpy(a->bdf, ents[k].bdf, sizeof(a->bdf));
@@ -785,21 +844,136 @@ void xpci_assignable_list_free(struct xpci_assignable *list, size_t n)
 
 /* ------------------------------------------------------------ reconcile */
 
+/*
+ * A brief comment about the boot: the persistent set says which slots
+ * belong to guests, but a slot may hold another card by now (moved,
+ * replaced, or the bus renumbered under it).  An entry is honoured only
+ * when the function at its location is still the one recorded (ids,
+ * class, serial number) and assignable-add would take it without --force
+ * today.  An entry written before identities were recorded is adopted on
+ * its first reconcile when those checks pass, and its identity recorded
+ * then; until then the udev rule leaves it alone.
+ */
+
+/* Would the boot hide the function the udev event names (bdf)? */
 int xpci_persistent_match(xpci_ctx *ctx, const char *bdf)
 {
     struct xpci__entry *ents = NULL;
-    _cleanup_free_ char *loc = NULL;
+    _cleanup_free_ char *loc = NULL, *ident = NULL;
+    const struct xpci__entry *e = NULL;
+    struct xpci_host *host = NULL;
+    const struct xpci_device *d;
+    struct xpci_bdf b;
     size_t n = 0;
-    int r, match = 0;
+    int r;
 
+    if (xpci_bdf_parse(bdf, &b) < 0)
+        return -EINVAL;
     if ((r = xpci__location_of(ctx, bdf, &loc)) < 0 ||
         (r = xpci__state_load(ctx, &ents, &n)) < 0)
         return r;
-    for (size_t i = 0; i < n && !match; i++)
-        match = ents[i].location ? !strcmp(ents[i].location, loc)
-                                 : !strcmp(ents[i].bdf, bdf);
+    for (size_t i = 0; i < n && !e; i++)
+        if (xpci__entry_is(&ents[i], bdf, loc))
+            e = &ents[i];
+    r = 0;
+    if (!e || !e->ident)
+        goto out;
+    if (xpci__identity_read(ctx, bdf, &ident) < 0 || strcmp(ident, e->ident))
+        goto out;
+    /* dom0's use of it: what the checks say (the hypervisor is not asked
+     * here, only the boot's reconcile asks it). */
+    if ((r = xpci_host_scan(ctx, &host)) < 0)
+        goto out;
+    r = 1;
+    if (xpci_host_find(host, bdf, &d) < 0) {
+        r = 0;
+    } else {
+        struct xpci_report *rep = NULL;
+
+        if ((r = xpci_check_device(host, d, &rep)) < 0)
+            goto out;
+        r = 1;
+        for (unsigned i = 0; i < rep->n_checks; i++)
+            if (!strncmp(rep->checks[i].id, "dom0.", 5) &&
+                rep->checks[i].level != XPCI_LEVEL_PASS)
+                r = 0;
+        xpci_report_free(rep);
+    }
+out:
+    xpci_host_free(host);
     xpci__state_free(ents, n);
-    return match;
+    return r;
+}
+
+/* Decide whether entry e is honoured at boot; on yes, *d_r is its
+ * function and *reline_r, when the entry must change (a new BDF, an
+ * identity to record), its new line. */
+static int reconcile_entry(struct op *op, const struct xpci__entry *e,
+                           const struct xpci_device **d_r, char **reline_r)
+{
+    _cleanup_free_ char *ident = NULL, *why = NULL;
+    const char *where = e->location ? e->location : e->bdf;
+    const struct xpci_device *d = NULL;
+    struct xpci_report *rep = NULL;
+    int r;
+
+    *reline_r = NULL;
+    /* The location names the slot whatever the bus numbers are now; a
+     * BDF alone could name another function after renumbering. */
+    if (xpci_host_find(op->host, where, &d) < 0) {
+        xpci__result_note(op->res, "%s (%s): not present; skipped", e->bdf,
+                          where);
+        return 0;
+    }
+    r = xpci__identity_read(op->ctx, d->bdf_str, &ident);
+    if (r < 0) {
+        xpci__result_note(op->res, "%s (%s): cannot read its identity: %s; "
+                                   "not hidden",
+                          d->bdf_str, where, strerror(-r));
+        return 0;
+    }
+    if (e->ident && strcmp(e->ident, ident)) {
+        xpci__result_note(op->res, "%s (%s): another card is there now "
+                                   "(recorded %s, found %s); not hidden",
+                          d->bdf_str, where, e->ident, ident);
+        if (!op->opts->dry_run)
+            xpci__audit(op->ctx, "op=reconcile dev=%s location=%s "
+                                 "skipped=another-card recorded=%s found=%s",
+                        d->bdf_str, where, e->ident, ident);
+        return 0;
+    }
+    if (!is_hidden(d)) {
+        if ((r = xpci_check_device(op->host, d, &rep)) < 0)
+            return r;
+        r = refusal(rep, false, NULL, &why);
+        xpci_report_free(rep);
+        if (r == -EPERM) {
+            xpci__result_note(op->res, "%s; not hidden at boot", why);
+            if (!op->opts->dry_run)
+                xpci__audit(op->ctx, "op=reconcile dev=%s location=%s "
+                                     "skipped=refused reason=\"%s\"",
+                            d->bdf_str, where, why);
+            return 0;
+        }
+        if (r < 0)
+            return r;
+    }
+    if (strcmp(d->bdf_str, e->bdf))
+        xpci__result_note(op->res, "%s is now %s (bus renumbered)", e->bdf,
+                          d->bdf_str);
+    if (!e->ident)
+        xpci__result_note(op->res, "%s: identity recorded (%s)", d->bdf_str,
+                          ident);
+    if (!e->ident || strcmp(d->bdf_str, e->bdf)) {
+        struct xpci__entry ne = *e;
+
+        memcpy(ne.bdf, d->bdf_str, sizeof(ne.bdf));
+        ne.ident = ident;
+        if (!(*reline_r = xpci__state_line(&ne)))
+            return -ENOMEM;
+    }
+    *d_r = d;
+    return 1;
 }
 
 int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
@@ -813,26 +987,25 @@ int xpci_reconcile(xpci_ctx *ctx, const struct xpci_op_opts *opts,
     r = op_begin(&op, ctx, opts, res_r, "reconcile");
     if (r < 0)
         goto out;
+    op.relines = calloc(op.host->n ? op.host->n : 1, sizeof(*op.relines));
+    if (!op.relines) {
+        r = -ENOMEM;
+        goto out;
+    }
     for (size_t k = 0; k < op.n_state; k++) {
-        const struct xpci__entry *e = &op.state[k];
         const struct xpci_device *d = NULL;
+        char *reline = NULL;
+        size_t i;
 
-        /* The location names the slot whatever the bus numbers are now;
-         * a BDF alone could name another function after renumbering. */
-        if (e->location) {
-            if (xpci_host_find(op.host, e->location, &d) < 0) {
-                xpci__result_note(op.res, "%s (%s): not present; skipped",
-                                  e->bdf, e->location);
-                continue;
-            }
-        } else if (xpci_host_find(op.host, e->bdf, &d) < 0) {
-            xpci__result_note(op.res, "%s: not present; skipped", e->bdf);
+        r = reconcile_entry(&op, &op.state[k], &d, &reline);
+        if (r < 0)
+            goto out;
+        if (r == 0)
             continue;
-        }
-        if (strcmp(d->bdf_str, e->bdf))
-            xpci__result_note(op.res, "%s is now %s (bus renumbered)", e->bdf,
-                              d->bdf_str);
-        op.chosen[d - op.host->devs] = true;
+        i = (size_t)(d - op.host->devs);
+        op.chosen[i] = true;
+        free(op.relines[i]);
+        op.relines[i] = reline;
     }
     r = hide_chosen(&op, NULL, false, true, "reconcile");
 out:

@@ -36,7 +36,7 @@ int xpci_ctx_new(xpci_ctx **ctx_r, const struct xpci_params *params)
     ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return -ENOMEM;
-    ctx->sysfs_fd = ctx->proc_fd = -1;
+    ctx->sysfs_fd = ctx->proc_fd = ctx->state_fd = -1;
     ctx->sysfs_root = strdup(p->sysfs_root ? p->sysfs_root : "/sys");
     ctx->proc_root = strdup(p->proc_root ? p->proc_root : "/proc");
     if (!ctx->sysfs_root || !ctx->proc_root) {
@@ -129,6 +129,7 @@ void xpci_ctx_free(xpci_ctx *ctx)
         ctx->xs->close(ctx->xs_priv);
     xpci__closep(&ctx->sysfs_fd);
     xpci__closep(&ctx->proc_fd);
+    xpci__closep(&ctx->state_fd);
     free(ctx->sysfs_root);
     free(ctx->proc_root);
     free(ctx->hv_why);

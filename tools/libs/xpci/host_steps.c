@@ -97,6 +97,9 @@ static int run_modprobe(xpci_ctx *ctx, const char *module)
 
     if (ctx->sysfs->modprobe)
         return ctx->sysfs->modprobe(ctx->sysfs_priv, module);
+    /* modprobe(8) loads into the running kernel: not for a tree. */
+    if (strcmp(ctx->sysfs_root, "/sys"))
+        return -EPERM;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY,
                                      0);
@@ -222,9 +225,9 @@ static int act_state_add(xpci_ctx *ctx, const char *dev,
 static int act_state_del(xpci_ctx *ctx, const char *dev,
                          const struct xpci__action *a)
 {
-    int r = xpci__state_del(ctx, dev);
+    /* path: the entry's location, which outlives a renumbered BDF */
+    int r = xpci__state_del(ctx, dev, a->path);
 
-    (void)a;
     return r < 0 ? r : 1;
 }
 

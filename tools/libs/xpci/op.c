@@ -141,8 +141,10 @@ int xpci__op_lock(xpci_ctx *ctx, struct xpci_result *res)
 
     if (fd < 0)
         xpci__result_error(res, "cannot lock %s: %s", ctx->state_dir,
-                           fd == -EBUSY ? "another xpci is running"
-                                        : strerror(-fd));
+                           fd == -EBUSY   ? "another xpci is running"
+                           : fd == -EINVAL ? "its lock is not a regular "
+                                             "file: refused"
+                                           : xpci__state_dir_why(fd));
     return fd;
 }
 
@@ -164,52 +166,24 @@ int xpci__op_scan(xpci_ctx *ctx, unsigned flags, struct xpci_result *res,
 /*
  * The journal is a text file in the state directory: a header line, then
  * per step an intent record written before the step runs, and a done
- * record after it.  Fields are tab-separated; tabs, newlines and '%' in
- * values are %-escaped.  Each record reaches the kernel before the step
- * runs, so it outlives xpci being killed; it is not forced to the disk,
- * as what it describes (driver bindings, the hypervisor's assignments,
- * xenstore) does not outlive the host either.
+ * record after it.  Fields are tab-separated and escaped as the
+ * persistent set's are (xpci__escape).  Each record reaches the kernel
+ * before the step runs, so it outlives xpci being killed; it is not
+ * forced to the disk, as what it describes (driver bindings, the
+ * hypervisor's assignments, xenstore) does not outlive the host either.
+ * It is read back strictly (see journal_load): recover replays nothing
+ * from a journal it can't fully account for.
  */
 #define JOURNAL_MAGIC "xpci-journal 1"
 
-static void put_escaped(FILE *f, const char *s)
+static int put_escaped(FILE *f, const char *s)
 {
-    /* Fields are split on tabs, so neither NULL nor "" may be empty. */
-    if (!s || !*s) {
-        fputs(s ? "%." : "%-", f);
-        return;
-    }
-    for (; *s; s++) {
-        if (*s == '\t' || *s == '\n' || *s == '%')
-            fprintf(f, "%%%02x", (unsigned char)*s);
-        else
-            fputc(*s, f);
-    }
-}
+    _cleanup_free_ char *e = xpci__escape(s);
 
-static char *get_escaped(const char *s)
-{
-    char *out, *w;
-
-    if (!strcmp(s, "%-"))
-        return NULL;
-    if (!strcmp(s, "%."))
-        return strdup("");
-    out = w = malloc(strlen(s) + 1);
-    if (!out)
-        return NULL;
-    for (; *s; s++) {
-        unsigned v;
-
-        if (s[0] == '%' && sscanf(s + 1, "%2x", &v) == 1) {
-            *w++ = (char)v;
-            s += 2;
-        } else {
-            *w++ = *s;
-        }
-    }
-    *w = '\0';
-    return out;
+    if (!e)
+        return -ENOMEM;
+    fputs(e, f);
+    return 0;
 }
 
 struct journal {
@@ -221,8 +195,8 @@ struct journal {
 
 static int journal_sync(struct journal *j)
 {
-    if (fflush(j->f))
-        return -errno;
+    if (ferror(j->f) || fflush(j->f))
+        return errno ? -errno : -EIO;
     /* Test hook (XPCI_TEST_CRASH_AFTER=N): die like a kill -9 after the
      * Nth journal record, to exercise xpci_recover(). */
     if (j->crash_after > 0 && ++j->records == j->crash_after) {
@@ -245,38 +219,51 @@ static int journal_open(xpci_ctx *ctx, const char *op, struct journal *j)
     j->path = xpci__sprintf("%s/" XPCI_JOURNAL_FILE, ctx->state_dir);
     if (!j->path)
         return -ENOMEM;
-    fd = open(j->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* O_EXCL: a journal already there (or anything planted under its
+     * name, a symlink included) is a pending operation. */
+    fd = xpci__state_open(ctx, XPCI_JOURNAL_FILE,
+                          O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
-        int r = errno == EEXIST ? -EALREADY : -errno;
-
         free(j->path);
-        return r;
+        j->path = NULL;
+        return fd == -EEXIST ? -EALREADY : fd;
     }
     j->f = fdopen(fd, "w");
     if (!j->f) {
         close(fd);
-        unlink(j->path);
+        xpci__state_unlink(ctx, XPCI_JOURNAL_FILE);
         free(j->path);
+        j->path = NULL;
         return -ENOMEM;
     }
     fprintf(j->f, JOURNAL_MAGIC "\t%s\t%ld\n", op, (long)getpid());
     return journal_sync(j);
 }
 
-static void put_action(FILE *f, const struct xpci__action *a)
+static int put_action(FILE *f, const struct xpci__action *a)
 {
+    int r;
+
     fprintf(f, "\t%s\t", xpci__step_ops(a->kind)->name);
-    put_escaped(f, a->path);
+    if ((r = put_escaped(f, a->path)) < 0)
+        return r;
     fputc('\t', f);
-    put_escaped(f, a->val);
+    return put_escaped(f, a->val);
 }
 
 static int journal_intent(struct journal *j, unsigned i,
                           const struct xpci__step *st)
 {
+    int r;
+
     fprintf(j->f, "intent\t%u\t%s", i, st->dev);
-    put_action(j->f, &st->fwd);
-    put_action(j->f, &st->undo);
+    /* A record left without its newline is a cut one: recover refuses
+     * it rather than guess. */
+    if ((r = put_action(j->f, &st->fwd)) < 0 ||
+        (r = put_action(j->f, &st->undo)) < 0) {
+        fflush(j->f);
+        return r;
+    }
     fputc('\n', j->f);
     return journal_sync(j);
 }
@@ -287,57 +274,199 @@ static int journal_done(struct journal *j, unsigned i, int applied)
     return journal_sync(j);
 }
 
-static void journal_close(struct journal *j, bool remove)
+static void journal_close(xpci_ctx *ctx, struct journal *j, bool remove)
 {
     if (j->f)
         fclose(j->f);
     if (remove && j->path)
-        unlink(j->path);
+        xpci__state_unlink(ctx, XPCI_JOURNAL_FILE);
     free(j->path);
     memset(j, 0, sizeof(*j));
 }
 
-static enum xpci__step_kind kind_by_name(const char *s)
+static int kind_by_name(const char *s, enum xpci__step_kind *kind_r)
 {
-    return xpci__step_kind_by_name(s);
+    enum xpci__step_kind k = xpci__step_kind_by_name(s);
+
+    /* The table answers "none" for a name it does not know. */
+    if (k == XPCI__STEP_NONE && strcmp(s, xpci__step_ops(k)->name))
+        return -EBADMSG;
+    *kind_r = k;
+    return 0;
 }
 
-/* Rebuild the plan a journal records; steps never marked done are
- * applied == -1 (may or may not have happened). */
-static int journal_load(const char *path, struct xpci__plan *plan,
-                        char **op_r)
+static bool all_of(const char *s, const char *set)
 {
-    _cleanup_free_ char *buf = NULL;
-    char *line, *save = NULL;
-    ssize_t len = xpci__read_file(AT_FDCWD, path, &buf);
+    return s && *s && s[strspn(s, set)] == '\0';
+}
+
+#define DIGITS "0123456789"
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" DIGITS
+
+/*
+ * Is a recorded action one xpci could have planned?  A journal is read
+ * back from disk, possibly from a tree someone else made: a sysfs write
+ * goes below bus/pci/ of the root and nowhere else, a module is a module
+ * name, xenstore paths are libxl's or a domain's, a state entry parses.
+ */
+static bool action_valid(const struct xpci__action *a)
+{
+    struct xpci__entry e;
+
+    switch (a->kind) {
+    case XPCI__STEP_NONE:
+        return true; /* does nothing; a planner may leave fields in it */
+    case XPCI__STEP_WRITE:
+    case XPCI__STEP_RESET:
+        return a->path && !xpci__path_escapes(a->path) &&
+               !strncmp(a->path, "bus/pci/", 8);
+    case XPCI__STEP_MODPROBE:
+        return all_of(a->path, ALNUM "_-");
+    case XPCI__STEP_QUARANTINE:
+    case XPCI__STEP_UNQUARANTINE:
+        return !a->path && !a->val;
+    case XPCI__STEP_XS_WRITE:
+    case XPCI__STEP_XS_RM:
+        return a->path && !strstr(a->path, "/../") &&
+               (!strncmp(a->path, XPCI__XS_LIBXL_PCI "/", 11) ||
+                !strncmp(a->path, "/local/domain/", 14));
+    case XPCI__STEP_STATE_ADD:
+        if (!a->val || xpci__entry_parse(a->val, &e) < 0)
+            return false;
+        xpci__entry_dispose(&e);
+        return true;
+    case XPCI__STEP_STATE_DEL:
+        return !a->path || !xpci__path_escapes(a->path);
+    default:
+        /* attach.c's steps: the path is a domain id */
+        return !a->path || all_of(a->path, DIGITS);
+    }
+}
+
+/* Parse one intent record's action (kind, path, val fields). */
+static int parse_action(char **f, struct xpci__action *a)
+{
     int r;
 
-    if (len < 0)
-        return (int)len;
-    line = strtok_r(buf, "\n", &save);
-    if (!line || strncmp(line, JOURNAL_MAGIC "\t", strlen(JOURNAL_MAGIC) + 1))
+    memset(a, 0, sizeof(*a));
+    if ((r = kind_by_name(f[0], &a->kind)) < 0 ||
+        (r = xpci__unescape(f[1], &a->path)) < 0 ||
+        (r = xpci__unescape(f[2], &a->val)) < 0)
+        return r;
+    return action_valid(a) ? 0 : -EBADMSG;
+}
+
+/* Split a record on tabs into at most max fields; the count, or -1 when
+ * there are more. */
+static int split_tabs(char *line, char **f, int max)
+{
+    int n = 0;
+
+    for (char *p = line;; p++) {
+        char *tab = strchr(p, '\t');
+
+        if (n == max)
+            return -1;
+        f[n++] = p;
+        if (!tab)
+            return n;
+        *tab = '\0';
+        p = tab;
+    }
+}
+
+static int journal_record(char *line, struct xpci__plan *plan)
+{
+    char *f[10], *end;
+    int nf = split_tabs(line, f, 10), r;
+    struct xpci__action fwd = {0}, undo = {0};
+    struct xpci_bdf b;
+    char canon[XPCI_BDF_STRLEN];
+    unsigned long idx;
+    long applied;
+
+    if (nf < 3 || !all_of(f[1], DIGITS))
         return -EBADMSG;
-    *op_r = strndup(line + strlen(JOURNAL_MAGIC) + 1,
-                    strcspn(line + strlen(JOURNAL_MAGIC) + 1, "\t"));
-    while ((line = strtok_r(NULL, "\n", &save))) {
-        char *f[10], *s2 = NULL;
-        unsigned nf = 0, idx;
+    errno = 0;
+    idx = strtoul(f[1], &end, 10);
+    if (errno || *end)
+        return -EBADMSG;
+    if (nf == 9 && !strcmp(f[0], "intent")) {
+        if (idx != plan->n || xpci_bdf_parse(f[2], &b) < 0)
+            return -EBADMSG;
+        xpci_bdf_format(&b, canon);
+        if (strcmp(canon, f[2]))
+            return -EBADMSG;
+        r = parse_action(f + 3, &fwd);
+        if (r == 0)
+            r = parse_action(f + 6, &undo);
+        if (r == 0)
+            r = xpci__plan_add(plan, canon, fwd.kind, fwd.path, fwd.val,
+                               undo.kind, undo.path, undo.val);
+        free(fwd.path);
+        free(fwd.val);
+        free(undo.path);
+        free(undo.val);
+        if (r < 0)
+            return r;
+        plan->steps[plan->n - 1].applied = -1;
+        return 0;
+    }
+    if (nf == 3 && !strcmp(f[0], "done") && idx < plan->n) {
+        errno = 0;
+        applied = strtol(f[2], &end, 10);
+        if (errno || *end || end == f[2] || applied < -1 || applied > 1)
+            return -EBADMSG;
+        plan->steps[idx].applied = (int)applied;
+        return 0;
+    }
+    return -EBADMSG;
+}
 
-        for (char *tok = strtok_r(line, "\t", &s2); tok && nf < 10;
-             tok = strtok_r(NULL, "\t", &s2))
-            f[nf++] = tok;
-        if (nf == 9 && !strcmp(f[0], "intent")) {
-            _cleanup_free_ char *p1 = get_escaped(f[4]), *v1 = get_escaped(f[5]);
-            _cleanup_free_ char *p2 = get_escaped(f[7]), *v2 = get_escaped(f[8]);
+/*
+ * Rebuild the plan a journal records; steps never marked done are
+ * applied == -1 (may or may not have happened).  Strict: any record that
+ * xpci could not have written (a cut one included) is -EBADMSG, with its
+ * line number in *bad_r; nothing is replayed from such a journal.
+ */
+static int journal_load(xpci_ctx *ctx, struct xpci__plan *plan, char **op_r,
+                        unsigned *bad_r)
+{
+    _cleanup_free_ char *buf = NULL;
+    char *line, *nl, *op;
+    unsigned lineno = 1;
+    int r;
 
-            r = xpci__plan_add(plan, f[2], kind_by_name(f[3]), p1, v1,
-                               kind_by_name(f[6]), p2, v2);
-            if (r < 0)
-                return r;
-            plan->steps[plan->n - 1].applied = -1;
-        } else if (nf == 3 && !strcmp(f[0], "done") &&
-                   sscanf(f[1], "%u", &idx) == 1 && idx < plan->n) {
-            plan->steps[idx].applied = atoi(f[2]);
+    *bad_r = 0;
+    r = xpci__state_read(ctx, XPCI_JOURNAL_FILE, &buf);
+    if (r < 0)
+        return r;
+    line = buf;
+    nl = strchr(line, '\n');
+    if (!nl || strncmp(line, JOURNAL_MAGIC "\t", strlen(JOURNAL_MAGIC) + 1)) {
+        *bad_r = 1;
+        return -EBADMSG;
+    }
+    *nl = '\0';
+    op = line + strlen(JOURNAL_MAGIC) + 1;
+    *op_r = strndup(op, strcspn(op, "\t"));
+    if (!*op_r)
+        return -ENOMEM;
+    if (!all_of(*op_r, "abcdefghijklmnopqrstuvwxyz-")) {
+        *bad_r = 1;
+        return -EBADMSG;
+    }
+    for (line = nl + 1; *line; line = nl + 1) {
+        lineno++;
+        /* A record without its newline was cut short. */
+        if (!(nl = strchr(line, '\n'))) {
+            *bad_r = lineno;
+            return -EBADMSG;
+        }
+        *nl = '\0';
+        if ((r = journal_record(line, plan)) < 0) {
+            *bad_r = lineno;
+            return r;
         }
     }
     return 0;
@@ -500,7 +629,7 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
     }
     if (r < 0) {
         xpci__result_error(res, "cannot write the journal in %s: %s",
-                           ctx->state_dir, strerror(-r));
+                           ctx->state_dir, xpci__state_dir_why(r));
         return r;
     }
     for (unsigned i = 0; i < plan->n; i++) {
@@ -542,14 +671,14 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
             /* The failed step may have half-happened: undo it too. */
             res->n_done = i;
             res->rolled_back = undo_steps(ctx, plan, i + 1, res) == 0;
-            journal_close(&j, res->rolled_back);
+            journal_close(ctx, &j, res->rolled_back);
             return r;
         }
         st->applied = r;
         journal_done(&j, i, r);
     }
     res->n_done = plan->n;
-    journal_close(&j, true);
+    journal_close(ctx, &j, true);
     return 0;
 }
 
@@ -558,6 +687,7 @@ int xpci_recover(xpci_ctx *ctx, struct xpci_result **res_r)
     struct xpci__plan plan = {0};
     struct xpci_result *res = calloc(1, sizeof(*res));
     _cleanup_free_ char *path = NULL, *op = NULL;
+    unsigned bad = 0;
     int lock, r;
 
     if (!res)
@@ -569,15 +699,24 @@ int xpci_recover(xpci_ctx *ctx, struct xpci_result **res_r)
     lock = xpci__op_lock(ctx, res);
     if (lock < 0)
         return lock;
-    r = journal_load(path, &plan, &op);
+    r = journal_load(ctx, &plan, &op, &bad);
     if (r == -ENOENT) {
         xpci__result_note(res, "no interrupted operation");
         r = 0;
         goto out;
     }
+    if (r == -EBADMSG) {
+        xpci__result_error(res, "journal %s: record %u is malformed or cut "
+                                "short: nothing replayed (inspect the file, "
+                                "put things right by hand, then remove it)",
+                           path, bad);
+        goto out;
+    }
     if (r < 0) {
         xpci__result_error(res, "journal %s unreadable: %s", path,
-                           strerror(-r));
+                           r == -ELOOP || r == -EINVAL
+                               ? "not a regular file: refused"
+                               : xpci__state_dir_why(r));
         goto out;
     }
     for (unsigned i = 0; i < plan.n; i++) {
@@ -596,7 +735,7 @@ int xpci_recover(xpci_ctx *ctx, struct xpci_result **res_r)
         goto out;
     }
     res->rolled_back = true;
-    unlink(path);
+    xpci__state_unlink(ctx, XPCI_JOURNAL_FILE);
     xpci__result_note(res, "undid the interrupted %s (%u step(s) recorded)",
                       op ? op : "operation", plan.n);
     xpci__audit(ctx, "op=recover undid=%s steps=%u", op ? op : "?", plan.n);

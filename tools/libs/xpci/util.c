@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * util.c - small helpers shared by the library: string vectors and readers
- * of sysfs/procfs attributes relative to a directory fd.  Helpers never
- * log; they return -errno.
+ * util.c - small helpers shared by the library: string vectors, the
+ * field escaping of the journal and the persistent set, opening a path
+ * beneath a root directory, and readers of sysfs/procfs attributes
+ * relative to a directory fd.  Helpers never log; they return -errno.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "xpci-internal.h"
 
@@ -67,13 +71,231 @@ bool xpci__strv_contains(char *const *strv, unsigned n, const char *s)
     return false;
 }
 
+/* ------------------------------------------------------------ escaping */
+
+char *xpci__escape(const char *s)
+{
+    char *out, *w;
+
+    /* Fields are split on blanks, so neither NULL nor "" may be empty. */
+    if (!s)
+        return strdup("%-");
+    if (!*s)
+        return strdup("%.");
+    out = w = malloc(3 * strlen(s) + 1);
+    if (!out)
+        return NULL;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c <= ' ' || c >= 0x7f || c == '%')
+            w += sprintf(w, "%%%02x", c);
+        else
+            *w++ = (char)c;
+    }
+    *w = '\0';
+    return out;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int xpci__unescape(const char *s, char **out_r)
+{
+    char *out, *w;
+
+    if (!strcmp(s, "%-")) {
+        *out_r = NULL;
+        return 0;
+    }
+    if (!strcmp(s, "%.")) {
+        *out_r = strdup("");
+        return *out_r ? 0 : -ENOMEM;
+    }
+    out = malloc(strlen(s) + 1);
+    if (!out)
+        return -ENOMEM;
+    for (w = out; *s; s++) {
+        int hi, lo;
+
+        if (*s != '%') {
+            if ((unsigned char)*s < ' ' || (unsigned char)*s == 0x7f)
+                goto bad;
+            *w++ = *s;
+            continue;
+        }
+        /* Exactly two hex digits, and never a NUL: a record cut inside
+         * an escape ends here, not past the string. */
+        if ((hi = hexval(s[1])) < 0 || (lo = hexval(s[2])) < 0 ||
+            (hi == 0 && lo == 0))
+            goto bad;
+        *w++ = (char)(hi << 4 | lo);
+        s += 2;
+    }
+    *w = '\0';
+    *out_r = out;
+    return 0;
+bad:
+    free(out);
+    return -EBADMSG;
+}
+
+/* ------------------------------------------------------------ beneath */
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+/* The canonical path of an open fd, from /proc/self/fd. */
+static int fd_path(int fd, char *buf, size_t len)
+{
+    char link[64];
+    ssize_t r;
+
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    r = readlink(link, buf, len - 1);
+    if (r < 0)
+        return -errno;
+    if ((size_t)r >= len - 1)
+        return -ENAMETOOLONG;
+    buf[r] = '\0';
+    return 0;
+}
+
+/*
+ * Without openat2 (Linux < 5.6, or a filter that hides it): refuse what
+ * names its way out, open, then check that what was opened lies below
+ * the root.  A symlink swapped in between can race this; openat2 can't
+ * be raced.
+ */
+static int open_beneath_fallback(int dirfd, const char *path, int flags,
+                                 mode_t mode)
+{
+    char root[PATH_MAX], got[PATH_MAX];
+    size_t rl;
+    int fd, r;
+
+    if (xpci__path_escapes(path))
+        return -EXDEV;
+    fd = openat(dirfd, path, flags | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -errno;
+    if ((r = fd_path(dirfd, root, sizeof(root))) < 0 ||
+        (r = fd_path(fd, got, sizeof(got))) < 0) {
+        close(fd);
+        return r;
+    }
+    rl = strlen(root);
+    if (!(rl == 1 && root[0] == '/') &&
+        (strncmp(got, root, rl) || (got[rl] != '/' && got[rl] != '\0'))) {
+        close(fd);
+        return -EXDEV;
+    }
+    return fd;
+}
+
+bool xpci__path_escapes(const char *path)
+{
+    const char *p = path;
+
+    if (!path || path[0] == '/')
+        return true;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return true;
+        p += n;
+        p += strspn(p, "/");
+    }
+    return false;
+}
+
+int xpci__open_beneath(int dirfd, const char *path, int flags, mode_t mode)
+{
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .mode = (flags & O_CREAT) ? mode : 0,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+    };
+    static bool no_openat2; /* learnt once; a race only costs a retry */
+    long fd = -1;
+
+    /* The process's own view (hv_xenctrl's absolute /proc paths). */
+    if (dirfd == AT_FDCWD) {
+        int r = openat(dirfd, path, flags | O_CLOEXEC, mode);
+
+        return r < 0 ? -errno : r;
+    }
+    if (!no_openat2 && !getenv("XPCI_TEST_NO_OPENAT2")) {
+        /* EAGAIN: a rename raced the lookup of ".." (fs/namei.c) */
+        for (int tries = 0; tries < 16; tries++) {
+            fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+            if (fd >= 0 || errno != EAGAIN)
+                break;
+        }
+        if (fd >= 0)
+            return (int)fd;
+        /* ENOSYS: before Linux 5.6; EPERM: a seccomp filter's answer */
+        if (errno != ENOSYS && errno != EPERM)
+            return -errno;
+        if (errno == ENOSYS)
+            no_openat2 = true;
+    }
+    return open_beneath_fallback(dirfd, path, flags, mode);
+}
+
+/* Split path at its last '/': the parent opened beneath dirfd (O_PATH),
+ * and the last component. */
+static int open_parent(int dirfd, const char *path, const char **base_r)
+{
+    const char *slash = strrchr(path, '/');
+    _cleanup_free_ char *dir = NULL;
+
+    if (!slash || dirfd == AT_FDCWD) {
+        *base_r = path;
+        return -ENOENT; /* no parent to open: use dirfd itself */
+    }
+    dir = strndup(path, (size_t)(slash - path));
+    if (!dir)
+        return -ENOMEM;
+    *base_r = slash + 1;
+    return xpci__open_beneath(dirfd, *dir ? dir : "/", O_PATH | O_DIRECTORY,
+                              0);
+}
+
+static ssize_t readlink_beneath(int dirfd, const char *path, char *buf,
+                                size_t len)
+{
+    const char *base;
+    int pfd = open_parent(dirfd, path, &base);
+    ssize_t r;
+
+    if (pfd < 0 && pfd != -ENOENT)
+        return pfd;
+    r = readlinkat(pfd >= 0 ? pfd : dirfd, base, buf, len);
+    if (r < 0)
+        r = -errno;
+    if (pfd >= 0)
+        close(pfd);
+    return r;
+}
+
 ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size)
 {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = xpci__open_beneath(dirfd, path, O_RDONLY, 0);
     size_t got = 0;
 
     if (fd < 0)
-        return -errno;
+        return fd;
     /* sysfs hands out a whole attribute per read; binary files such as
      * "config" may come in pieces, so loop until EOF. */
     while (got < size) {
@@ -165,11 +387,11 @@ void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
 
 ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size)
 {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = xpci__open_beneath(dirfd, path, O_RDONLY, 0);
     ssize_t r;
 
     if (fd < 0)
-        return -errno;
+        return fd;
     do
         r = read(fd, buf, size);
     while (r < 0 && errno == EINTR);
@@ -185,12 +407,18 @@ ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size)
 
 ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r)
 {
-    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = xpci__open_beneath(dirfd, path, O_RDONLY, 0);
+
+    if (fd < 0)
+        return fd;
+    return xpci__read_fd(fd, SIZE_MAX / 2, buf_r);
+}
+
+ssize_t xpci__read_fd(int fd, size_t max, char **buf_r)
+{
     _cleanup_free_ char *buf = NULL;
     size_t len = 0, alloc = 0;
 
-    if (fd < 0)
-        return -errno;
     for (;;) {
         ssize_t r;
 
@@ -212,6 +440,8 @@ ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r)
         if (r == 0)
             break;
         len += (size_t)r;
+        if (len > max)
+            return -EFBIG;
     }
     if (!buf) {
         buf = strdup("");
@@ -242,11 +472,11 @@ int xpci__read_long(int dirfd, const char *path, long *val_r)
 int xpci__readlink(int dirfd, const char *path, char **target_r)
 {
     char buf[4096];
-    ssize_t r = readlinkat(dirfd, path, buf, sizeof(buf) - 1);
+    ssize_t r = readlink_beneath(dirfd, path, buf, sizeof(buf) - 1);
     char *s;
 
     if (r < 0)
-        return -errno;
+        return (int)r;
     buf[r] = '\0';
     s = strdup(buf);
     if (!s)
@@ -258,12 +488,12 @@ int xpci__readlink(int dirfd, const char *path, char **target_r)
 int xpci__readlink_base(int dirfd, const char *path, char **name_r)
 {
     char buf[4096];
-    ssize_t r = readlinkat(dirfd, path, buf, sizeof(buf) - 1);
+    ssize_t r = readlink_beneath(dirfd, path, buf, sizeof(buf) - 1);
     const char *base;
     char *s;
 
     if (r < 0)
-        return -errno;
+        return (int)r;
     buf[r] = '\0';
     base = strrchr(buf, '/');
     base = base ? base + 1 : buf;
@@ -279,11 +509,16 @@ int xpci__readlink_base(int dirfd, const char *path, char **name_r)
 int xpci__sysfs_plain_write(void *priv, int rootfd, const char *path,
                             const char *val, size_t len)
 {
-    _cleanup_close_ int fd = openat(rootfd, path, O_WRONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = -1;
     ssize_t r;
 
+    (void)priv;
+    /* Never outside the root, whatever a journal or a tree says. */
+    if (xpci__path_escapes(path))
+        return -EXDEV;
+    fd = xpci__open_beneath(rootfd, path, O_WRONLY, 0);
     if (fd < 0)
-        return -errno;
+        return fd;
     /* One write(2): the kernel acts on the whole buffer at once. */
     r = write(fd, val, len);
     if (r < 0)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "xpci.h"
@@ -73,6 +74,9 @@ struct xpci_ctx {
     void *sysfs_priv;
 
     char *state_dir;   /* persistent set, journal, lock */
+    int state_fd;      /* state_dir once opened (state.c), or -1 */
+    dev_t state_dev;   /* ... and what it is */
+    ino_t state_ino;
     char *audit_log;
     char *run_dir;     /* device model QMP sockets */
     /* The running attach/detach: how long the guest gets, and what the
@@ -180,18 +184,51 @@ extern const struct xpci__step_ops xpci__hvm_steps[];
 
 /* ---- persistent set, lock, audit (state.c) ---- */
 struct xpci__entry {
-    char bdf[XPCI_BDF_STRLEN];
+    char bdf[XPCI_BDF_STRLEN]; /* where it was last seen */
     char *location;
     char *driver; /* NULL: none / unknown */
     char *name;   /* NULL: none */
+    char *ident;  /* xpci__identity_read's answer; NULL: not recorded */
 };
 int xpci__state_load(xpci_ctx *ctx, struct xpci__entry **ents_r, size_t *n_r);
 void xpci__state_free(struct xpci__entry *ents, size_t n);
-/* "BDF LOCATION DRIVER NAME", "-" for absent fields; caller frees. */
-char *xpci__state_line(const char *bdf, const char *location,
-                       const char *driver, const char *name);
+void xpci__entry_dispose(struct xpci__entry *e);
+/* Does entry e stand for the function at (bdf, location)?  By location
+ * when both have one, else by BDF. */
+bool xpci__entry_is(const struct xpci__entry *e, const char *bdf,
+                    const char *location);
+/* One line of the set (escaped fields); caller frees; NULL on ENOMEM. */
+char *xpci__state_line(const struct xpci__entry *e);
+/* Parse a line of either format, strictly; -EBADMSG. */
+int xpci__entry_parse(const char *line, struct xpci__entry *e);
+/* Add the entry of line, replacing the one of the same function. */
 int xpci__state_put(xpci_ctx *ctx, const char *line);
-int xpci__state_del(xpci_ctx *ctx, const char *bdf);
+/* Remove the entry of the function at (bdf, location). */
+int xpci__state_del(xpci_ctx *ctx, const char *bdf, const char *location);
+/*
+ * The state directory, opened once per context (O_NOFOLLOW) and refused
+ * (-EPERM) unless owned by the effective user and not writable by group
+ * or others; created first when create.  The fd stays the context's.
+ */
+int xpci__state_dirfd(xpci_ctx *ctx, bool create);
+/* Why xpci__state_dirfd or xpci__state_open failed, for a message. */
+const char *xpci__state_dir_why(int r);
+/* Open a regular file of the state directory, never through a symlink;
+ * O_CREAT creates the directory too.  Returns an fd or -errno. */
+int xpci__state_open(xpci_ctx *ctx, const char *name, int flags, mode_t mode);
+/* Read a file of the state directory whole (bounded); *buf_r malloc'd. */
+int xpci__state_read(xpci_ctx *ctx, const char *name, char **buf_r);
+int xpci__state_unlink(xpci_ctx *ctx, const char *name);
+
+/* ---- a function's identity (identity.c) ---- */
+/*
+ * What the function at bdf is, as one string: vendor:device, subsystem
+ * vendor:device, class, and the PCIe Device Serial Number when it has
+ * one ("8086:10d3/8086:a01f/020000" + "/dsn=0123456789abcdef").  Returns
+ * 0 or -errno (the function can't be identified).  Caller frees.
+ */
+int xpci__identity_read(xpci_ctx *ctx, const char *bdf, char **ident_r);
+
 /* Exclusive lock on the state directory, waited for with a deadline;
  * returns an fd or -errno (-EBUSY when it stays held). */
 int xpci__lock(xpci_ctx *ctx);
@@ -396,6 +433,15 @@ void xpci__config_parse(struct xpci_device *dev, const uint8_t *cfg,
                         size_t len);
 
 /* ---- small string helpers (util.c) ---- */
+/*
+ * One field of the journal or the persistent set: every byte outside
+ * '!'..'~', and '%', as %XX; NULL as "%-" and "" as "%.".  Caller frees;
+ * NULL on ENOMEM.
+ */
+char *xpci__escape(const char *s);
+/* Its strict inverse: -EBADMSG for anything xpci__escape can't produce
+ * (a cut or invalid escape, %00, a raw control byte). */
+int xpci__unescape(const char *s, char **out_r);
 /* asprintf that returns NULL on failure. */
 char *xpci__sprintf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -435,6 +481,19 @@ void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
 void xpci__close_fds(const int *fds, size_t n);
 /* Read a whole file of any size; *buf_r malloc'd, NUL-terminated. */
 ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r);
+/* The same from an open fd, refusing more than max bytes (-EFBIG). */
+ssize_t xpci__read_fd(int fd, size_t max, char **buf_r);
+/*
+ * Open path beneath the directory dirfd and never outside it: no
+ * absolute path, no ".." above it, no symlink leading out, no /proc magic
+ * link (openat2 RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS; checked after the
+ * fact where the kernel lacks openat2).  O_CLOEXEC is added.  AT_FDCWD
+ * opens as openat(2) does.  Returns an fd or -errno (-EXDEV for a way
+ * out).
+ */
+int xpci__open_beneath(int dirfd, const char *path, int flags, mode_t mode);
+/* Is path absolute, or does any component of it say ".."? */
+bool xpci__path_escapes(const char *path);
 /* Read binary up to size bytes; returns the count or -errno. */
 ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size);
 /* Attribute parsed as an integer (base 0: "0x" prefixes accepted). */
