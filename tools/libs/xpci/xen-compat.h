@@ -10,9 +10,9 @@
  *             xenstored calls), xc_domain_getinfolist() for the rest.
  *   Xen 4.18  xc_dominfo_t and xc_domain_getinfo() removed; one domain
  *             is xc_domain_getinfo_single() with the domctl's own
- *             xc_domaininfo_t.
- *   Xen 4.20  xenstored asks libxenmanage (the stable get_domain_state
- *             domctl) instead of libxenctrl.
+ *             xc_domaininfo_t (what 4.20's xenstored calls; it answers
+ *             -1/ESRCH for a domain that does not exist).
+ * xc_domain_getinfolist() and xc_version() are the same in all of them.
  */
 #ifndef XPCI_XEN_COMPAT_H
 #define XPCI_XEN_COMPAT_H
@@ -32,12 +32,6 @@
 #define XPCI_XEN_HAS_GETINFO_SINGLE 1
 #else
 #define XPCI_XEN_HAS_GETINFO_SINGLE 0
-#endif
-
-#ifdef HAVE_XENMANAGE_H
-#define XPCI_XEN_HAS_XENMANAGE 1
-#else
-#define XPCI_XEN_HAS_XENMANAGE 0
 #endif
 
 #endif
