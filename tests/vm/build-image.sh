@@ -60,6 +60,8 @@ mkdir -p "$out" "$db_cache"
 log "unpacking $(basename "$xen_deb") and $(basename "$kernel_deb")"
 dpkg -x "$xen_deb" "$work/xen"
 dpkg -x "$kernel_deb" "$work/kernel"
+# Debian 13's kernel package ships its modules in /usr/lib/modules.
+[ -d "$work/kernel/lib/modules" ] || ln -s usr/lib "$work/kernel/lib"
 xen_gz=$(find "$work/xen/boot" -name 'xen-*-amd64.gz' | head -n1)
 [ -n "$xen_gz" ] || { log "no xen-*.gz in $xen_deb"; exit 1; }
 zcat "$xen_gz" > "$out/xen"
