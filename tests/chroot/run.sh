@@ -33,6 +33,7 @@ case "$codename" in *[!a-z]* | '') echo "chroot: bad release name '$codename'" >
 cache=${XPCI_CHROOT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xpci-chroot}
 root=$cache/$codename
 mirror=${XPCI_VM_MIRROR:-http://deb.debian.org/debian}
+security=${XPCI_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 if [ "$mode" = --root ]; then
     echo "$root"
     exit 0
@@ -41,7 +42,7 @@ fi
 
 say() { echo "chroot[$codename]: $*"; }
 pkgs=$("$top/run.sh" packages "$codename")
-key=$( { cat "$0"; echo "$codename $pkgs $mirror"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0"; echo "$codename $pkgs $mirror $security"; } | sha256sum | cut -c1-16)
 
 mkdir -p "$cache"
 exec 8> "$cache/$codename.lock"
@@ -93,10 +94,26 @@ build_root() {
         say "debootstrap failed (log: $cache/$codename-debootstrap.log)"
         return 1
     fi
+    # The release as a machine of it has it: with its updates and security
+    # fixes (the VM image's dom0 is upgraded the same way).
     cat > "$new/etc/apt/sources.list" << EOF
 deb $mirror $codename main
 deb $mirror $codename-updates main
+deb $security $codename-security main
 EOF
+    cp /etc/resolv.conf "$new/etc/resolv.conf" 2> /dev/null || true
+    mount -t proc proc "$new/proc"
+    if ! { chroot "$new" apt-get -q update &&
+        DEBIAN_FRONTEND=noninteractive chroot "$new" apt-get -q -y \
+            -o Dpkg::Options::=--force-confold upgrade; } \
+            > "$cache/$codename-upgrade.log" 2>&1; then
+        umount "$new/proc"
+        tail -n 20 "$cache/$codename-upgrade.log"
+        rm -rf "$new"
+        say "upgrading the root failed (log: $cache/$codename-upgrade.log)"
+        return 1
+    fi
+    umount "$new/proc"
     echo "$key" > "$new/.xpci-key"
     rm -rf "$root"
     mv "$new" "$root"
@@ -128,7 +145,7 @@ if ! root_is_current; then
     in_root apt-get update -q > "$cache/$codename-apt.log" 2>&1 || true
 fi
 say "root $root ready after $((SECONDS - t0)) s:"
-installed_versions | grep -E '^(libxen-dev|xen-utils|qemu-system-x86|libcmocka-dev) ' |
+installed_versions | grep -E '^(libxen-dev|xen-utils-[0-9.]+|qemu-system-x86|libcmocka-dev) ' |
     sed 's/^/  /'
 
 bind /proc "$root/proc"
