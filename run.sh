@@ -194,7 +194,7 @@ test)
     exit $rc
     ;;
 *)
-    sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -26,7 +26,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-[ $# -ge 1 ] || { sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] || { sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 codename=$1
 mode=${2:-check}
 case "$codename" in *[!a-z]* | '') echo "chroot: bad release name '$codename'" >&2; exit 2 ;; esac

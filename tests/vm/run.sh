@@ -52,7 +52,7 @@ APT_ROOT=${XPCI_VM_APT_ROOT:-}
 say() { echo "vm: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
 die() { say "ERROR: $*" >&2; exit 1; }
-usage() { sed -n '3,41p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 # ---------------------------------------------------------------- platform
 # A platform is a Debian release; it decides the Xen release of the dom0.
