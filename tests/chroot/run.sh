@@ -14,8 +14,8 @@
 # ${XDG_CACHE_HOME:-$HOME/.cache}/xpci-chroot) with the packages
 # `run.sh packages CODENAME` names.  Each run asks the root's apt for the
 # candidate versions of those packages; when any differs from what is
-# installed (a point release, a security update) or this script or the
-# package list changed, the root is built again.  After a passing check the
+# installed (a point release, a security update), or the package list or
+# the way the root is made changed, the root is built again.  After a passing check the
 # build is installed into ROOT/build/_stage (prefix /usr, /etc, /var), the
 # tree a VM image of that release gets.
 #
@@ -42,7 +42,9 @@ fi
 
 say() { echo "chroot[$codename]: $*"; }
 pkgs=$("$top/run.sh" packages "$codename")
-key=$( { cat "$0"; echo "$codename $pkgs $mirror $security"; } | sha256sum | cut -c1-16)
+# What the root is made of; ROOT_FORMAT changes when build_root does.
+ROOT_FORMAT=2
+key=$(echo "$ROOT_FORMAT $codename $pkgs $mirror $security" | sha256sum | cut -c1-16)
 
 mkdir -p "$cache"
 exec 8> "$cache/$codename.lock"
