@@ -1,15 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# run.sh - set up a Debian 12 machine for xpci, build it and run it.
+# run.sh - set up a Debian 12 or Debian 13 machine for xpci, build it and
+# run it.  The Debian release decides the Xen release xpci is built for:
+# Debian 12 (bookworm) ships Xen 4.17, Debian 13 (trixie) Xen 4.20.
 #
 #   ./run.sh          install what is missing, build, show `xpci check` on
-#                     this host, then boot a real Xen 4.17 in QEMU and run
-#                     the showcase there (XPCI_SHOWCASE_VM=0 skips the VM)
-#   ./run.sh test     install, build and run every test suite:
-#                     `make check` (unit + real xenstored) and
-#                     `make check-vm` (real Xen in QEMU)
+#                     this host, then boot this release's Xen in QEMU and
+#                     run the showcase there (XPCI_SHOWCASE_VM=0 skips it)
+#   ./run.sh test     install, build and run every test suite, for both
+#                     Xen releases: `make check` (unit + real xenstored)
+#                     here and, for the other release, in a cached Debian
+#                     root (tests/chroot/run.sh); `make check-vm` (real Xen
+#                     in QEMU) on both releases' dom0 images
+#   ./run.sh check    install, build and `make check` (no VM)
 #   ./run.sh build    install and build only
+#   ./run.sh packages [CODENAME]   the packages a build needs there
 #
 # Runs as root or through sudo.
 set -euo pipefail
@@ -18,9 +24,42 @@ cd "$(dirname "$(readlink -f "$0")")"
 SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
-BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
-    libxen-dev libyajl-dev libcmocka-dev xen-utils-4.17 pciutils time
-    qemu-system-x86)
+# Supported Debian releases and the Xen release each ships.
+SUPPORTED="bookworm trixie"
+xen_release_of() {
+    case "$1" in
+    bookworm) echo 4.17 ;;
+    trixie) echo 4.20 ;;
+    *) return 1 ;;
+    esac
+}
+
+# The supported releases other than this machine's.
+other_releases() {
+    local r
+    for r in $SUPPORTED; do [ "$r" = "$CODENAME" ] || echo "$r"; done
+}
+
+# This machine's release (VERSION_CODENAME of /etc/os-release).
+host_codename() {
+    (. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-unknown}")
+}
+
+# BUILD_DEPS for a Debian release.  --no-install-recommends keeps the
+# hypervisor and Xen's device model off a build machine: xen-utils is
+# wanted for its libraries and xenstored only.  Plain qemu-system-x86 is
+# wanted: `make check` talks QMP to it (tests/integration/test-qmp-qemu.c).
+set_platform() {
+    CODENAME=$1
+    XEN_RELEASE=$(xen_release_of "$CODENAME") || {
+        echo "run.sh: Debian '$CODENAME' is not supported; supported:" \
+            "Debian 12 (bookworm, Xen 4.17), Debian 13 (trixie, Xen 4.20)" >&2
+        exit 1
+    }
+    BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
+        libxen-dev libyajl-dev libcmocka-dev "xen-utils-$XEN_RELEASE"
+        pciutils time qemu-system-x86)
+}
 
 install_deps() {
     local missing=()
@@ -31,10 +70,6 @@ install_deps() {
     [ ${#missing[@]} -eq 0 ] && return 0
     echo "run.sh: installing ${missing[*]}"
     $SUDO apt-get update -q
-    # --no-install-recommends keeps the hypervisor and Xen's device model
-    # off a build machine: xen-utils is wanted for its libraries and
-    # xenstored only.  Plain qemu-system-x86 is wanted: `make check` talks
-    # QMP to it (tests/integration/test-qmp-qemu.c).
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
         --no-install-recommends "${missing[@]}"
 }
@@ -42,6 +77,14 @@ install_deps() {
 build() {
     [ -x configure ] || { mkdir -p m4 && autoreconf -fi; }
     [ -f Makefile ] || ./configure --sysconfdir=/etc --localstatedir=/var
+    # A tree configured for another Xen release (libxen-dev changed under
+    # it) is configured again.
+    if ! grep -q "^XEN_RELEASE = $XEN_RELEASE\$" Makefile; then
+        echo "run.sh: the build was configured for another Xen release;" \
+            "configuring for Xen $XEN_RELEASE"
+        ./configure --sysconfdir=/etc --localstatedir=/var
+        make clean
+    fi
     make -j"$(nproc)"
 }
 
@@ -68,7 +111,15 @@ report_tests() {
 TOTAL_PASSED=0
 TOTAL_FAILED=0
 
-case "${1:-demo}" in
+cmd=${1:-demo}
+if [ "$cmd" = packages ]; then
+    set_platform "${2:-$(host_codename)}"
+    echo "${BUILD_DEPS[@]}"
+    exit 0
+fi
+set_platform "$(host_codename)"
+
+case "$cmd" in
 build)
     install_deps
     build
@@ -83,25 +134,67 @@ demo)
     echo "== xpci check --all (this host)"
     ./tools/xpci/xpci check --all || true
     if [ "${XPCI_SHOWCASE_VM:-1}" != 0 ] && [ -x tests/vm/run.sh ]; then
-        echo "== the same on a real Xen 4.17 dom0 booted in QEMU"
+        echo "== the same on a real Xen $XEN_RELEASE dom0 booted in QEMU"
         make check-vm VM_SCENARIOS="${XPCI_SHOWCASE_SCENARIOS:-20 40}"
     fi
     ;;
-test)
+check)
     install_deps
     build
     rc=0
     make -j"$(nproc)" check || rc=$?
     report_tests
-    vm_rc=0
-    make check-vm || vm_rc=$?
-    [ $rc -ne 0 ] || rc=$vm_rc
     echo
-    echo "unit+integration: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed (see above); VM suite exit ${vm_rc}"
+    echo "unit+integration (Xen $XEN_RELEASE, Debian $CODENAME):" \
+        "${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed (see above)"
+    exit $rc
+    ;;
+test)
+    install_deps
+    build
+    results=()
+    rc=0
+    t0=$SECONDS
+    make -j"$(nproc)" check || rc=$?
+    report_tests
+    results+=("unit+integration, Xen $XEN_RELEASE (Debian $CODENAME, this host): ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed, exit $rc, $((SECONDS - t0)) s")
+    # The other releases: built and checked in a Debian root of their own,
+    # which also yields the install tree their VM images get.
+    declare -A stage=() aptroot=()
+    for other in $(other_releases); do
+        t0=$SECONDS
+        crc=0
+        tests/chroot/run.sh "$other" || crc=$?
+        [ $rc -ne 0 ] || rc=$crc
+        results+=("unit+integration, Xen $(xen_release_of "$other") (Debian $other, chroot): exit $crc, $((SECONDS - t0)) s (totals above)")
+        if [ $crc -eq 0 ]; then
+            stage[$other]=$(tests/chroot/run.sh "$other" --root)/build/_stage
+            aptroot[$other]=$(tests/chroot/run.sh "$other" --root)
+        fi
+    done
+    for p in $CODENAME $(other_releases); do
+        [ "$p" = "$CODENAME" ] || [ -n "${stage[$p]:-}" ] || {
+            results+=("VM suite, Xen $(xen_release_of "$p") (Debian $p): not run, its build failed")
+            continue
+        }
+        t0=$SECONDS
+        vrc=0
+        if [ "$p" = "$CODENAME" ]; then
+            make check-vm || vrc=$?
+        else
+            XPCI_VM_PLATFORM=$p XPCI_VM_APT_ROOT=${aptroot[$p]} \
+                XPCI_STAGE=${stage[$p]} tests/vm/run.sh || vrc=$?
+            [ $vrc -ne 77 ] || vrc=0
+        fi
+        [ $rc -ne 0 ] || rc=$vrc
+        results+=("VM suite, Xen $(xen_release_of "$p") (Debian $p dom0): exit $vrc, $((SECONDS - t0)) s")
+    done
+    echo
+    for l in "${results[@]}"; do echo "run.sh: $l"; done
     exit $rc
     ;;
 *)
-    sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -39,11 +39,16 @@ expect_exit() {
     fi
 }
 
-# golden NAME CMD...: stdout must equal tests/data/golden/NAME.json
+# golden NAME CMD...: stdout must equal tests/data/golden/NAME.json.  The
+# Xen release xpci is built for (4.17, 4.20) reads as X.Y, so the same
+# files serve every build.
 golden() {
     local name=$1
     shift
-    "$@" >"$work/$name.json" 2>"$work/err"
+    "$@" 2>"$work/err" |
+        sed -e 's/"built_for": "[0-9]*\.[0-9]*"/"built_for": "X.Y"/' \
+            -e 's/built for Xen [0-9]*\.[0-9]*/built for Xen X.Y/' \
+            >"$work/$name.json"
     if [ "${XPCI_UPDATE_GOLDEN:-0}" = 1 ]; then
         cp "$work/$name.json" "$GOLDEN/$name.json"
         ok "$name rewritten"

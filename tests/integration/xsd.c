@@ -5,10 +5,12 @@
  * over a shared ring (xsd_dom_*).  See xsd.h for the conventions shared
  * with xsshim.so.
  *
- * Readiness without polling: with -P the daemon prints its pid once its
- * socket listens and dom0 is introduced, so xsd_start waits (poll with a
- * deadline) for that line on a pipe.  -N keeps it in the foreground, so
- * its pid is ours to kill and to reap.
+ * Readiness: xsd_start connects to the daemon's socket until it accepts
+ * (every 5 ms, with a deadline): the daemon serves what the socket took
+ * once its loop runs, after dom0 is introduced.  4.17's -P (print the pid
+ * when ready) would spare the polling, but 4.20 no longer has it.  -N
+ * keeps the daemon in the foreground, so its pid is ours to kill and to
+ * reap.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -26,7 +28,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -228,36 +232,34 @@ static char **daemon_env(const struct xsd *xsd, const char *shim,
     return envp;
 }
 
-/* Wait for the pid line -P prints when the daemon is ready. */
-static int wait_ready(int fd)
+/*
+ * Wait until the daemon accepts connections on its socket.  (4.17's -P,
+ * "print the pid when ready", is gone in 4.20; a connection that the
+ * listening socket takes is served once the daemon's loop runs, in either.)
+ */
+static int wait_ready(const char *socket_path, pid_t pid)
 {
     int64_t deadline = now_ms() + READY_TIMEOUT_MS;
-    char buf[64];
-    size_t used = 0;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
+    if (strlen(socket_path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
     for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        ssize_t n;
-        int r = poll(&pfd, 1, left_ms(deadline));
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int r;
 
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
+        if (fd < 0)
             return -errno;
+        r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+        close(fd);
         if (r == 0)
-            return -ETIMEDOUT;
-        n = read(fd, buf + used, sizeof(buf) - 1 - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            return -ECHILD; /* exited before it was ready */
-        used += (size_t)n;
-        if (memchr(buf, '\n', used))
             return 0;
-        if (used == sizeof(buf) - 1)
-            return -EPROTO;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -ECHILD; /* exited before it was ready */
+        if (left_ms(deadline) <= 0)
+            return -ETIMEDOUT;
+        usleep(5000);
     }
 }
 
@@ -271,7 +273,7 @@ int xsd_start(struct xsd **xsd_r, const char *domains)
     char *argv[8];
     char **envp;
     struct xsd *xsd;
-    int out[2], logfd, r, argc = 0;
+    int logfd, r, argc = 0;
     pid_t pid;
 
     if (access(daemon, X_OK) < 0 || !shim)
@@ -294,7 +296,6 @@ int xsd_start(struct xsd **xsd_r, const char *domains)
 
     argv[argc++] = (char *)daemon;
     argv[argc++] = "-N"; /* no fork */
-    argv[argc++] = "-P"; /* print the pid when ready */
     if (getenv("XPCI_XSD_TRACE")) {
         argv[argc++] = "-T";
         argv[argc++] = trace;
@@ -306,36 +307,30 @@ int xsd_start(struct xsd **xsd_r, const char *domains)
         r = -ENOMEM;
         goto fail_dir;
     }
-    if (pipe2(out, O_CLOEXEC) < 0) {
-        r = -errno;
-        goto fail_env;
-    }
     logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (logfd < 0) {
         r = -errno;
-        close(out[0]);
-        close(out[1]);
         goto fail_env;
     }
 
     pid = fork();
     if (pid == 0) {
         /* Only async-signal-safe calls until execve. */
-        dup2(out[1], STDOUT_FILENO);
+        dup2(logfd, STDOUT_FILENO);
         dup2(logfd, STDERR_FILENO);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         execve(daemon, argv, envp);
         _exit(127);
     }
     r = pid < 0 ? -errno : 0;
-    close(out[1]);
     close(logfd);
     free(envp);
     if (r == 0) {
         xsd->pid = pid;
-        r = wait_ready(out[0]);
+        r = wait_ready(xsd->socket, pid);
+        if (r == -ECHILD)
+            xsd->pid = 0; /* reaped */
     }
-    close(out[0]);
     if (r < 0) {
         if (xsd->pid > 0) {
             kill(xsd->pid, SIGKILL);

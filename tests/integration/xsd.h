@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * xsd.h - the integration harness: Xen 4.17's own C xenstored, started
- * per test on a private socket in a temp dir with the xsshim.so preload
- * answering its few hypervisor calls, and a client that speaks to it over
- * a shared ring as a guest domain would.  Also the conventions shared by
+ * xsd.h - the integration harness: Xen's own C xenstored (of the release
+ * xpci is built for), started per test on a private socket in a temp dir
+ * with the xsshim.so preload answering its few hypervisor calls, and a
+ * client that speaks to it over a shared ring as a guest domain would.  Also the conventions shared by
  * the harness and the shim (environment, file names, event channel
  * ports).
  */
@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "xen-compat.h"
 
 /* ---- conventions between the harness and xsshim.so ---- */
 
@@ -26,7 +28,9 @@
 #define XSD_ENV_SHIM "XPCI_SHIM"
 /* Explicit path of the daemon. */
 #define XSD_ENV_DAEMON "XPCI_XENSTORED"
-#define XSD_DEFAULT_DAEMON "/usr/lib/xen-4.17/bin/xenstored"
+/* Default: the xenstored of the release xpci is built for (configure's
+ * XEN_LIBEXECDIR, /usr/lib/xen-4.20/bin on Debian 13). */
+#define XSD_DEFAULT_DAEMON XPCI_XEN_LIBEXECDIR "/xenstored"
 
 /* In XSD_ENV_DIR: the daemon's event channel (a FIFO carrying 32-bit
  * port numbers, one per event), the notifications of domain N (a FIFO,

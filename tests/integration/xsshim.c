@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-only */
 /*
- * xsshim.c - an LD_PRELOAD object that lets Xen 4.17's C xenstored run
- * without a hypervisor, and lets libxl open a context in a test process.
- * It answers only the calls the daemon makes to Xen; the store,
+ * xsshim.c - an LD_PRELOAD object that lets Xen's C xenstored (4.17 or
+ * 4.20) run without a hypervisor, and lets libxl open a context in a test
+ * process.  It answers only the calls the daemon makes to Xen; the store,
  * permissions, transactions, watches and quotas stay the daemon's own.
  *
- * What xenstored 4.17 asks of Xen (tools/xenstore/xenstored_domain.c,
- * xenstored_posix.c at RELEASE-4.17.x), and what it gets here:
- *   - xc_interface_open/close: a dummy handle.  xc_domain_getinfo (the
- *     daemon) and xc_domain_getinfolist (other tools): the domain ids
- *     listed in XPCI_SHIM_DOMAINS exist, no other.  The daemon asks this
- *     whenever a permission names a domain: a node cannot be given to a
- *     domain that does not exist, and entries for such domains are ignored.
+ * What xenstored asks of Xen (tools/xenstore/xenstored_domain.c,
+ * xenstored_posix.c at RELEASE-4.17.x; tools/xenstored/domain.c at
+ * RELEASE-4.20.x), and what it gets here:
+ *   - xc_interface_open/close: a dummy handle.  The daemon asks whether a
+ *     domain exists with xc_domain_getinfo (4.17) or
+ *     xc_domain_getinfo_single (4.18 on; see xen-compat.h), other tools
+ *     with xc_domain_getinfolist: the domain ids listed in
+ *     XPCI_SHIM_DOMAINS exist, no other.  The daemon asks whenever a
+ *     permission names a domain: a node cannot be given to a domain that
+ *     does not exist, and entries for such domains are ignored.
  *   - xenevtchn_*: the daemon polls xenevtchn_fd() in its main loop.
  *     With XPCI_SHIM_DIR set that fd is a FIFO in that directory, so a
  *     client can wake the daemon by writing a port number; the port bound
@@ -131,7 +134,34 @@ int xc_interface_close(xc_interface *xch)
     return 0;
 }
 
-/* Domains from first_domid upwards, like the hypercall. */
+/* The domctl's record of a running domain. */
+static void fill_domaininfo(xc_domaininfo_t *info, uint32_t domid)
+{
+    memset(info, 0, sizeof(*info));
+    info->domain = (domid_t)domid;
+    info->flags = XEN_DOMINF_running;
+}
+
+#if XPCI_XEN_HAS_GETINFO_SINGLE
+/* One domain, as Xen 4.18 and later ask: -1/ESRCH when it does not exist. */
+int xc_domain_getinfo_single(xc_interface *xch, uint32_t domid,
+                             xc_domaininfo_t *info)
+{
+    (void)xch;
+    read_domains();
+    for (unsigned i = 0; i < n_domains; i++) {
+        if (domains[i] == domid) {
+            fill_domaininfo(info, domid);
+            return 0;
+        }
+    }
+    errno = ESRCH;
+    return -1;
+}
+#endif
+
+#if XPCI_XEN_HAS_DOMINFO_T
+/* Domains from first_domid upwards, like the hypercall (Xen 4.17). */
 int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
                       unsigned int max_doms, xc_dominfo_t *info)
 {
@@ -150,6 +180,7 @@ int xc_domain_getinfo(xc_interface *xch, uint32_t first_domid,
     }
     return (int)n;
 }
+#endif
 
 int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
                           unsigned int max_domains, xc_domaininfo_t *info)
@@ -161,9 +192,7 @@ int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
     for (unsigned i = 0; i < n_domains && n < max_domains; i++) {
         if (domains[i] < first_domain)
             continue;
-        memset(&info[n], 0, sizeof(info[n]));
-        info[n].domain = (domid_t)domains[i];
-        info[n].flags = XEN_DOMINF_running;
+        fill_domaininfo(&info[n], domains[i]);
         n++;
     }
     return (int)n;

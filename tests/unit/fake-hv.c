@@ -52,6 +52,7 @@ struct hv_fail {
 
 struct fake_hv {
     bool iommu;
+    char version[32]; /* "" until set: a backend that cannot tell */
     struct hv_dev *devs;
     size_t n_devs;
     struct hv_domain *doms;
@@ -314,6 +315,11 @@ void fake_hv_set_iommu(struct fake_hv *hv, bool enabled)
     hv->iommu = enabled;
 }
 
+void fake_hv_set_version(struct fake_hv *hv, const char *version)
+{
+    snprintf(hv->version, sizeof(hv->version), "%s", version);
+}
+
 void fake_hv_set_group(struct fake_hv *hv, const char *const *bdfs, unsigned n)
 {
     int g = hv->next_group++;
@@ -455,6 +461,7 @@ static int hv_physinfo(void *priv, struct xpci_hv_info *info_r)
     info_r->iommu_enabled = hv->iommu;
     info_r->hvm = true;
     info_r->max_domid_hint = 0;
+    memcpy(info_r->version, hv->version, sizeof(info_r->version));
     for (size_t i = 0; i < hv->n_doms; i++)
         if (hv->doms[i].domid > info_r->max_domid_hint)
             info_r->max_domid_hint = hv->doms[i].domid;

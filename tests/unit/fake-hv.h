@@ -24,6 +24,8 @@ void fake_hv_free(struct fake_hv *hv);
 extern const struct xpci_hv_ops fake_hv_ops;
 
 void fake_hv_set_iommu(struct fake_hv *hv, bool enabled);
+/* What physinfo reports as the hypervisor's version ("4.20.4"). */
+void fake_hv_set_version(struct fake_hv *hv, const char *version);
 /* Put sbdfs[0..n) into one Xen device group. */
 void fake_hv_set_group(struct fake_hv *hv, const char *const *bdfs,
                        unsigned n);

@@ -400,6 +400,45 @@ static void test_malformed_sysfs_gives_per_device_error(void **state)
     assert_int_equal(r->verdict, XPCI_LEVEL_PASS);
 }
 
+static void test_host_info_names_the_xen_it_talks_to(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_host_info info;
+    const char *why = NULL;
+    const char *const *noop = xpci_spec_noop_options(&why);
+
+    fake_hv_set_version(f->hv, "4.20.4");
+    topo_nic(f->t);
+    scan(f, true);
+    xpci_host_get_info(f->host, &info);
+    assert_string_equal(info.xen_version, "4.20.4");
+    assert_non_null(info.built_for);
+    assert_non_null(strchr(info.built_for, '.'));
+    assert_string_equal(noop[0], "msitranslate");
+    assert_string_equal(noop[1], "power_mgmt");
+    assert_null(noop[2]);
+    assert_non_null(strstr(why, "qemu-xen"));
+}
+
+static void test_host_info_version_unknown_is_null(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_host_info info;
+
+    /* a hypervisor that does not say (the fake's default), and none */
+    topo_nic(f->t);
+    scan(f, true);
+    xpci_host_get_info(f->host, &info);
+    assert_null(info.xen_version);
+    xpci_host_free(f->host);
+    xpci_ctx_free(f->ctx);
+    f->host = NULL;
+    f->ctx = NULL;
+    scan(f, false);
+    xpci_host_get_info(f->host, &info);
+    assert_null(info.xen_version);
+}
+
 static void test_without_xen_hypervisor_facts_are_unknown(void **state)
 {
     struct fixture *f = *state;
@@ -1063,6 +1102,8 @@ int main(void)
         T(test_device_already_in_pciback_passes),
         T(test_pciback_bound_but_not_in_slots_warns),
         T(test_malformed_sysfs_gives_per_device_error),
+        T(test_host_info_names_the_xen_it_talks_to),
+        T(test_host_info_version_unknown_is_null),
         T(test_without_xen_hypervisor_facts_are_unknown),
         T(test_xen_without_iommu_fails),
         T(test_xen_device_group_members_go_together),

@@ -5,7 +5,9 @@
 #
 #   xen             the hypervisor (multiboot ELF, gunzipped)
 #   vmlinuz         the Linux kernel, used for dom0 and for the PV guest
-#   dom0.cpio.zst   dom0's initramfs: a trimmed Debian 12 with Xen's tools,
+#   dom0.cpio.zst   dom0's initramfs: a trimmed Debian (12 with Xen 4.17's
+#                   tools, or 13 with Xen 4.20's: XPCI_VM_SUITE and
+#                   XPCI_VM_XEN, default bookworm and 4.17),
 #                   the kernel modules dom0 needs, image/dom0-init as /init
 #                   and the guest's kernel and initramfs under /opt/xpci-vm
 #   versions        what went in
@@ -24,12 +26,13 @@ db_cache=$4
 here=$(cd "$(dirname "$0")" && pwd)
 mirror=${XPCI_VM_MIRROR:-http://deb.debian.org/debian}
 security=${XPCI_VM_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-suite=bookworm
+suite=${XPCI_VM_SUITE:-bookworm}
+xen_rel=${XPCI_VM_XEN:-4.17}
 
 # Packages of the dom0 root.  xen-utils brings xl, xenstored, xenconsoled
 # and libxenctrl; jq validates JSON in the scenarios (dom0 has no python
 # worth relying on); nvme-cli manages the NVMe SR-IOV secondary controllers.
-dom0_pkgs=xen-utils-4.17,xenstore-utils,pciutils,kmod,busybox,procps
+dom0_pkgs=xen-utils-$xen_rel,xenstore-utils,pciutils,kmod,busybox,procps
 dom0_pkgs=$dom0_pkgs,libyajl2,jq,nvme-cli,iproute2
 
 # Kernel modules, each with its dependencies.  Everything Xen needs in a
@@ -57,6 +60,8 @@ mkdir -p "$out" "$db_cache"
 log "unpacking $(basename "$xen_deb") and $(basename "$kernel_deb")"
 dpkg -x "$xen_deb" "$work/xen"
 dpkg -x "$kernel_deb" "$work/kernel"
+# Debian 13's kernel package ships its modules in /usr/lib/modules.
+[ -d "$work/kernel/lib/modules" ] || ln -s usr/lib "$work/kernel/lib"
 xen_gz=$(find "$work/xen/boot" -name 'xen-*-amd64.gz' | head -n1)
 [ -n "$xen_gz" ] || { log "no xen-*.gz in $xen_deb"; exit 1; }
 zcat "$xen_gz" > "$out/xen"
@@ -77,18 +82,25 @@ module_files()
 }
 
 # Copy modules into a root (lib/modules/KVER/...), keeping their paths.
+# Debian 13's modules are xz-compressed (.ko.xz): they are stored plain,
+# since the guest's busybox insmod reads only plain ones.
 copy_modules()
 {
-    local root=$1 f
+    local root=$1 f d
     shift
-    mkdir -p "$root/lib/modules/$kver"
+    d=$root/lib/modules/$kver
+    mkdir -p "$d"
     cp "$work/kernel/lib/modules/$kver/modules.order" \
        "$work/kernel/lib/modules/$kver/modules.builtin" \
        "$work/kernel/lib/modules/$kver/modules.builtin.modinfo" \
-       "$root/lib/modules/$kver/"
+       "$d/"
     for f in $(module_files "$@"); do
-        mkdir -p "$root/lib/modules/$kver/$(dirname "$f")"
-        cp "$work/kernel/lib/modules/$kver/$f" "$root/lib/modules/$kver/$f"
+        mkdir -p "$d/$(dirname "$f")"
+        case "$f" in
+        *.ko.xz) xz -dc "$work/kernel/lib/modules/$kver/$f" > "$d/${f%.xz}" ;;
+        *.ko.zst) zstd -qdc "$work/kernel/lib/modules/$kver/$f" > "$d/${f%.zst}" ;;
+        *) cp "$work/kernel/lib/modules/$kver/$f" "$d/$f" ;;
+        esac
     done
     depmod -b "$root" "$kver"
 }
@@ -103,7 +115,7 @@ mkdir -p "$g/bin" "$g/proc" "$g/sys" "$g/dev" "$g/tmp"
 cp /bin/busybox "$g/bin/busybox"
 copy_modules "$g" $guest_mods
 # Load order for busybox insmod (no modprobe needed in the guest).
-module_files $guest_mods > "$g/modules.load"
+module_files $guest_mods | sed 's/\.ko\.\(xz\|zst\)$/.ko/' > "$g/modules.load"
 cp "$here/image/guest-init" "$g/init"
 chmod 755 "$g/init"
 (cd "$g" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) |
@@ -137,7 +149,7 @@ chroot "$r" apt-get -q update > "$work/apt.log" 2>&1 &&
 }
 umount "$r/proc"
 chroot "$r" dpkg-query -W -f='${Package} ${Version}\n' \
-    xen-utils-4.17 libxenmisc4.17 jq nvme-cli > "$work/dom0-versions"
+    xen-utils-$xen_rel libxenmisc$xen_rel jq nvme-cli > "$work/dom0-versions"
 
 # Trim what a dom0 that lives for a few minutes never reads.
 log "trimming"
@@ -145,7 +157,7 @@ rm -rf "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* \
     "$r"/usr/share/locale/* "$r"/usr/share/lintian "$r"/usr/share/zoneinfo \
     "$r"/var/cache/apt/* "$r"/var/lib/apt/lists/* "$r"/var/cache/debconf/*-old \
     "$r"/usr/lib/udev/hwdb.bin "$r"/usr/lib/udev/hwdb.d \
-    "$r"/usr/lib/python3* "$r"/usr/lib/xen-4.17/lib/python* \
+    "$r"/usr/lib/python3* "$r"/usr/lib/xen-$xen_rel/lib/python* \
     "$r"/var/log/* "$r"/debootstrap
 rm -f "$r/etc/resolv.conf"
 

@@ -14,7 +14,8 @@
 S=/mnt/share
 IN=$S/in
 OUT=$S/out
-XEN_BIN=/usr/lib/xen-4.17/bin
+# The image has one Xen release's tools: /usr/lib/xen-4.17 or xen-4.20.
+XEN_BIN=$(ls -d /usr/lib/xen-4.*/bin 2>/dev/null | head -n1)
 mkdir -p "$OUT/console"
 
 log()
@@ -77,6 +78,12 @@ if [ -d "$IN/stage" ]; then
     log "xpci: $(command -v xpci || echo missing)"
 fi
 log "toolstack up after $(cut -d' ' -f1 /proc/uptime) s"
+# Which Xen this boot runs, for the host's report.
+echo "xen_version $(xl info 2>/dev/null | sed -n 's/^xen_version *: //p')" \
+    "dom0 Linux $(uname -r)," \
+    "Debian $(. /etc/os-release && echo "$VERSION_CODENAME"), tools $XEN_BIN" \
+    > "$OUT/xen-version"
+log "$(cat "$OUT/xen-version")"
 
 status=0
 while read -r name; do

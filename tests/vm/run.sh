@@ -1,17 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# run.sh - the VM suite: boots a real Xen 4.17 (Debian's) in QEMU with an
-# emulated IOMMU and PCI devices, one boot per scenario, runs the scenario
-# in dom0 and reports its TAP output.
+# run.sh - the VM suite: boots a real Xen (Debian's: 4.17 on Debian 12,
+# 4.20 on Debian 13) in QEMU with an emulated IOMMU and PCI devices, one
+# boot per scenario, runs the scenario in dom0 and reports its TAP output.
 #
 # Usage: tests/vm/run.sh [SCENARIO...]
 #   SCENARIO: a file of tests/vm/scenarios, or a unique prefix of one (10);
 #   default: all of them, in name order.
 #
 # Environment:
+#   XPCI_VM_PLATFORM   the dom0's Debian release: bookworm (Xen 4.17,
+#                      Linux 6.1) or trixie (Xen 4.20, Linux 6.12); default
+#                      this host's release, else bookworm
+#   XPCI_VM_APT_ROOT   a root of that release whose apt finds its packages,
+#                      when this host's apt does not (tests/chroot/run.sh
+#                      makes one); default: this host's apt
 #   XPCI_STAGE         an installed xpci tree (DESTDIR of `make install`
-#                      with prefix=/usr); unset: scenarios needing xpci skip
+#                      with prefix=/usr), built for the platform's Xen;
+#                      unset: scenarios needing xpci skip
 #   XPCI_VM_CACHE      images, packages, results
 #                      (default ${XDG_CACHE_HOME:-$HOME/.cache}/xpci-vm)
 #   XPCI_VM_RESULTS    results directory (default $XPCI_VM_CACHE/results/<time>)
@@ -39,13 +46,29 @@ ACCEL=${XPCI_VM_ACCEL:-tcg}
 TCG_THREAD=${XPCI_VM_TCG_THREAD:-single}
 BOOT_TIMEOUT=${XPCI_VM_TIMEOUT:-600}
 SUITE_TIMEOUT=${XPCI_VM_SUITE_TIMEOUT:-1500}
-XEN_PKG=xen-hypervisor-4.17-amd64
-HOST_PKGS=(qemu-system-x86 debootstrap zstd cpio busybox-static kmod)
+HOST_PKGS=(qemu-system-x86 debootstrap zstd cpio busybox-static kmod xz-utils)
+APT_ROOT=${XPCI_VM_APT_ROOT:-}
 
 say() { echo "vm: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
 die() { say "ERROR: $*" >&2; exit 1; }
-usage() { sed -n '3,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+
+# ---------------------------------------------------------------- platform
+# A platform is a Debian release; it decides the Xen release of the dom0.
+PLATFORM=${XPCI_VM_PLATFORM:-$( (. /etc/os-release 2> /dev/null &&
+    echo "${VERSION_CODENAME:-}") )}
+case "$PLATFORM" in
+bookworm | '') PLATFORM=bookworm XEN_REL=4.17 ;;
+trixie) XEN_REL=4.20 ;;
+*) die "XPCI_VM_PLATFORM must be bookworm or trixie, not '$PLATFORM'" ;;
+esac
+XEN_PKG=xen-hypervisor-$XEN_REL-amd64
+if [ -n "$APT_ROOT" ]; then
+    [ -x "$APT_ROOT/usr/bin/apt-get" ] ||
+        die "XPCI_VM_APT_ROOT=$APT_ROOT has no usr/bin/apt-get"
+    APT_ROOT=$(cd "$APT_ROOT" && pwd)
+fi
 
 case "$IOMMU" in
 intel) SLOW=${XPCI_VM_SLOW:-1} ;;
@@ -129,15 +152,25 @@ mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
 
 # ---------------------------------------------------------------- images
+# apt of the platform: this host's, or the one in XPCI_VM_APT_ROOT.
+apt_run()
+{
+    if [ -n "$APT_ROOT" ]; then
+        as_root chroot "$APT_ROOT" "$@"
+    else
+        "$@"
+    fi
+}
+
 # Candidate version of a package, or nothing.
 candidate()
 {
-    apt-cache policy "$1" 2> /dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)' || true
+    apt_run apt-cache policy "$1" 2> /dev/null | sed -n 's/^ *Candidate: //p' | grep -v '(none)' || true
 }
 
 resolve_packages()
 {
-    KERNEL_PKG=${XPCI_VM_KERNEL_PKG:-$(apt-cache depends linux-image-amd64 2> /dev/null |
+    KERNEL_PKG=${XPCI_VM_KERNEL_PKG:-$(apt_run apt-cache depends linux-image-amd64 2> /dev/null |
         sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)}
     XEN_VER=$(candidate "$XEN_PKG")
     KERNEL_VER=
@@ -146,7 +179,7 @@ resolve_packages()
 }
 
 if ! resolve_packages; then
-    as_root apt-get update -q > /dev/null 2>&1 || true
+    apt_run apt-get update -q > /dev/null 2>&1 || true
     resolve_packages || true
 fi
 
@@ -154,12 +187,12 @@ IMG=
 if [ -n "$XEN_VER" ] && [ -n "$KERNEL_VER" ]; then
     key=$( {
         cat "$here/build-image.sh" "$here/image/dom0-init" "$here/image/guest-init"
-        echo "$XEN_PKG=$XEN_VER $KERNEL_PKG=$KERNEL_VER"
+        echo "$PLATFORM $XEN_PKG=$XEN_VER $KERNEL_PKG=$KERNEL_VER"
     } | sha256sum | cut -c1-16)
-    IMG=$CACHE/images/$key
+    IMG=$CACHE/images/$PLATFORM-$key
 else
     # No package lists (offline?): fall back to the newest image built.
-    IMG=$(ls -dt "$CACHE"/images/*/ 2> /dev/null | head -n1)
+    IMG=$(ls -dt "$CACHE"/images/"$PLATFORM"-*/ 2> /dev/null | head -n1)
     IMG=${IMG%/}
     [ -n "$IMG" ] && [ -f "$IMG/ok" ] ||
         skip "cannot resolve $XEN_PKG / the kernel package with apt-cache and no image is cached"
@@ -168,7 +201,7 @@ fi
 
 build_image()
 {
-    local debs=$CACHE/debs t0=$SECONDS
+    local debs=$CACHE/debs/$PLATFORM t0=$SECONDS
     [ "$SUDO" != none ] ||
         skip "building the VM image needs root (debootstrap); run as root once"
     for p in debootstrap zstd cpio busybox-static kmod; do
@@ -176,8 +209,8 @@ build_image()
     done
     say "building the image $IMG ($XEN_PKG $XEN_VER, $KERNEL_PKG $KERNEL_VER)"
     mkdir -p "$debs"
-    (cd "$debs" && as_root apt-get download -q "$XEN_PKG=$XEN_VER" \
-        "$KERNEL_PKG=$KERNEL_VER" > "$CACHE/download.log" 2>&1) || {
+    download "$debs" "$XEN_PKG=$XEN_VER" "$KERNEL_PKG=$KERNEL_VER" \
+        > "$CACHE/download.log" 2>&1 || {
         tail -n 20 "$CACHE/download.log"
         skip "could not download $XEN_PKG / $KERNEL_PKG; nothing was run"
     }
@@ -186,7 +219,8 @@ build_image()
     kernel_deb=$(ls "$debs/${KERNEL_PKG}_"*"${KERNEL_VER//:/%3a}"_amd64.deb | head -n1)
     rm -rf "$IMG.tmp"
     # A stuck mirror must not hang the suite: 15 minutes at most.
-    if ! as_root timeout 900 "$here/build-image.sh" "$IMG.tmp" "$xen_deb" \
+    if ! as_root env XPCI_VM_SUITE="$PLATFORM" XPCI_VM_XEN="$XEN_REL" \
+            timeout 900 "$here/build-image.sh" "$IMG.tmp" "$xen_deb" \
             "$kernel_deb" "$CACHE/debootstrap" > "$CACHE/build.log" 2>&1; then
         tail -n 40 "$CACHE/build.log"
         rm -rf "$IMG.tmp"
@@ -197,10 +231,29 @@ build_image()
     touch "$IMG.tmp/ok"
     rm -rf "$IMG"
     mv "$IMG.tmp" "$IMG"
-    # Keep only this image and the packages it came from.
-    find "$CACHE/images" -mindepth 1 -maxdepth 1 ! -path "$IMG" -exec rm -rf {} +
+    # Keep only this image of the platform and the packages it came from.
+    find "$CACHE/images" -mindepth 1 -maxdepth 1 -name "$PLATFORM-*" \
+        ! -path "$IMG" -exec rm -rf {} +
     find "$debs" -name '*.deb' ! -path "$xen_deb" ! -path "$kernel_deb" -delete
     say "image built in $((SECONDS - t0)) s: $(tail -n1 "$IMG/versions")"
+}
+
+# Download packages (NAME=VERSION...) into DIR with the platform's apt.
+download()
+{
+    local dir=$1 tmp
+    shift
+    if [ -z "$APT_ROOT" ]; then
+        (cd "$dir" && as_root apt-get download -q "$@")
+        return
+    fi
+    tmp=$(as_root mktemp -d "$APT_ROOT/tmp/xpci-debs.XXXXXX")
+    as_root chroot "$APT_ROOT" sh -c 'cd "$1" && shift && apt-get download -q "$@"' \
+        sh "${tmp#"$APT_ROOT"}" "$@" &&
+        as_root mv "$tmp"/*.deb "$dir/"
+    local rc=$?
+    as_root rm -rf "$tmp"
+    return $rc
 }
 
 mkdir -p "$CACHE/images"
@@ -314,7 +367,7 @@ EOF
 
     local how=$ACCEL
     [ "$ACCEL" = tcg ] && how="tcg $TCG_THREAD-threaded"
-    say "=== $name: booting Xen ($IOMMU IOMMU, $how, limit ${limit}s)"
+    say "=== $name: booting Xen $XEN_REL, Debian $PLATFORM dom0 ($IOMMU IOMMU, $how, limit ${limit}s)"
     t0=$SECONDS
     timeout -k 10 "$limit" "${QEMU[@]}" > "$dir/qemu.log" 2>&1 &
     QPID=$!
@@ -328,6 +381,8 @@ EOF
     QPID=
     show_new "$out/$name.tap"
     local secs=$((SECONDS - t0))
+    # What dom0 saw: `xl info`'s xen_version and its kernel.
+    [ -s "$out/xen-version" ] && say "$(cat "$out/xen-version")"
 
     rc=$(cat "$out/$name.rc" 2> /dev/null || echo none)
     p=0 f=0
@@ -351,7 +406,7 @@ EOF
     else
         verdict="FAIL (exit $rc)"
     fi
-    summary+=("$(printf '%-28s %-28s %4ss  %s passed, %s failed' "$name" "$verdict" "$secs" "$p" "$f")")
+    summary+=("$(printf '%-8s %-28s %-28s %4ss  %s passed, %s failed' "$PLATFORM" "$name" "$verdict" "$secs" "$p" "$f")")
     say "=== $name: $verdict after ${secs}s"
     case "$verdict" in
     PASS | SKIP) ;;
@@ -373,7 +428,7 @@ for s in "${scenarios[@]}"; do
     left=$((SUITE_TIMEOUT - (SECONDS - suite_start)))
     if [ "$left" -lt 120 ]; then
         say "=== $s: NOT RUN: the suite's time limit (${SUITE_TIMEOUT}s) is spent"
-        summary+=("$(printf '%-28s %-28s' "$s" "NOT RUN (suite time limit)")")
+        summary+=("$(printf '%-8s %-28s %-28s' "$PLATFORM" "$s" "NOT RUN (suite time limit)")")
         failures=$((failures + 1))
         continue
     fi
@@ -381,7 +436,8 @@ for s in "${scenarios[@]}"; do
     run_scenario "$s" "$left"
 done
 
-say "=== summary ($RESULTS)"
+say "=== summary: Debian $PLATFORM dom0, Xen $XEN_REL ($RESULTS)"
 for l in "${summary[@]}"; do say "$l"; done
-echo "$total_pass passed, $total_fail failed"
+xv=$(cat "$RESULTS"/*/share/out/xen-version 2> /dev/null | sed -n 's/^\(xen_version [^ ]*\).*/\1/p' | sort -u | tr '\n' ' ')
+echo "$PLATFORM: ${xv:-xen_version unknown }$total_pass passed, $total_fail failed"
 [ "$failures" -eq 0 ]

@@ -101,6 +101,9 @@ struct xpci_hv_info {
     bool iommu_enabled;     /* XEN_SYSCTL_PHYSCAP_directio */
     bool hvm;               /* HVM guests possible */
     uint32_t max_domid_hint;
+    /* The hypervisor's own version, "4.20.4" (XENVER_version and
+     * XENVER_extraversion), or "" when the backend cannot tell. */
+    char version[32];
 };
 
 struct xpci_rdm {
@@ -468,9 +471,19 @@ struct xpci_host_info {
     enum xpci_tristate iommu_enabled;
     const char *hv_unavailable; /* reason, or NULL */
     const char *xs_unavailable; /* reason, or NULL */
+    /* The running hypervisor's version ("4.20.4"), or NULL if unknown. */
+    const char *xen_version;
+    /* The Xen release whose libxenctrl this build uses ("4.20"). */
+    const char *built_for;
 };
 void xpci_host_get_info(const struct xpci_host *host,
                         struct xpci_host_info *info_r);
+
+/*
+ * PCI_SPEC_STRING options that this Xen release accepts and ignores: a
+ * NULL-terminated list of option names; *why_r (static) says why.
+ */
+const char *const *xpci_spec_noop_options(const char **why_r);
 
 /* ------------------------------------------------------------------ */
 /* Assignability checks                                                */

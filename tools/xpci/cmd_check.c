@@ -162,6 +162,8 @@ int cmd_check(int argc, char **argv)
         json_host_info(g, host);
         json_str(g, "devices");
         yajl_gen_array_open(g);
+    } else {
+        out_host_header(host);
     }
     for (size_t i = 0; i < n; i++) {
         struct xpci_report *rep = NULL;

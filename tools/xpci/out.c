@@ -292,15 +292,58 @@ void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n)
 void json_host_info(yajl_gen g, const struct xpci_host *host)
 {
     struct xpci_host_info info;
+    const char *why;
+    const char *const *noop = xpci_spec_noop_options(&why);
+    unsigned n_noop = 0;
 
     xpci_host_get_info(host, &info);
+    while (noop[n_noop])
+        n_noop++;
     json_str(g, "xen");
     yajl_gen_map_open(g);
     json_kv_tristate(g, "running", info.xen_running);
     json_kv_tristate(g, "iommu", info.iommu_enabled);
     json_kv_str(g, "unavailable", info.hv_unavailable);
     json_kv_str(g, "xenstore_unavailable", info.xs_unavailable);
+    json_kv_str(g, "version", info.xen_version);
+    json_kv_str(g, "built_for", info.built_for);
+    json_kv_strv(g, "noop_options", (char *const *)noop, n_noop);
+    json_kv_str(g, "noop_reason", why);
     yajl_gen_map_close(g);
+}
+
+/* "4.20.4" and "4.20" name the same release. */
+static bool same_release(const char *version, const char *release)
+{
+    size_t n = strlen(release);
+
+    return !strncmp(version, release, n) &&
+           (version[n] == '\0' || version[n] == '.' || version[n] == '-');
+}
+
+void out_host_header(const struct xpci_host *host)
+{
+    struct xpci_host_info info;
+    const char *why;
+    const char *const *noop = xpci_spec_noop_options(&why);
+
+    xpci_host_get_info(host, &info);
+    if (info.xen_version)
+        printf("Xen %s (xpci built for Xen %s)\n", info.xen_version,
+               info.built_for);
+    else if (info.xen_running == XPCI_NO)
+        printf("Xen not running (xpci built for Xen %s)\n", info.built_for);
+    else
+        printf("Xen version unknown: %s (xpci built for Xen %s)\n",
+               info.hv_unavailable ? info.hv_unavailable : "not reported",
+               info.built_for);
+    if (info.xen_version && !same_release(info.xen_version, info.built_for))
+        printf("  mismatch: libxenctrl's interface changes with every "
+               "release; build xpci for Xen %s\n", info.xen_version);
+    printf("  options with no effect:");
+    for (unsigned i = 0; noop[i]; i++)
+        printf("%s %s", i ? "," : "", noop[i]);
+    printf(" (%s)\n\n", why);
 }
 
 void json_checks(yajl_gen g, const struct xpci_report *rep)

@@ -147,6 +147,9 @@ void json_kv_bool(yajl_gen g, const char *k, bool v);
 void json_kv_tristate(yajl_gen g, const char *k, enum xpci_tristate v);
 void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n);
 void json_host_info(yajl_gen g, const struct xpci_host *host);
+/* The text header of a report: which Xen, which release xpci is built
+ * for, which spec options do nothing there. */
+void out_host_header(const struct xpci_host *host);
 void json_checks(yajl_gen g, const struct xpci_report *rep);
 
 /* The outcome of a mutating command: its plan (--dry-run), notes and

@@ -18,6 +18,11 @@ J_LIST_HAS='[.. | objects | select(.bdf? == $bdf)] | length >= 1'
 J_SCHEMA='.schema == "xpci-check/1"'
 J_XEN_RUNNING='.xen.running == true'
 J_XEN_IOMMU='.xen.iommu == true'
+# $bdf carries the expected value here: xl info's xen_version, then the
+# release of the tools in this dom0 ("4.20" of /usr/lib/xen-4.20).
+J_XEN_VERSION='.xen.version == $bdf'
+J_XEN_BUILT_FOR='.xen.built_for == $bdf'
+J_NOOP='.xen.noop_options == ["msitranslate", "power_mgmt"]'
 J_DEV='.devices[] | select(.bdf == $bdf)'
 J_HAS_DEV="[$J_DEV] | length == 1"
 J_IOMMU_PASS="[$J_DEV | .checks[] | select(.id == \"xen.iommu\")] | length >= 1 and all(.level == \"pass\")"
@@ -99,6 +104,17 @@ json_assert "schema is xpci-check/1" "$o/xpci-check.json" "" "$J_SCHEMA"
 json_assert "every check has an id and a known level" "$o/xpci-check.json" "" "$J_CHECK_SHAPE"
 json_assert "xen.running is true" "$o/xpci-check.json" "" "$J_XEN_RUNNING"
 json_assert "xen.iommu is true (IOMMU on)" "$o/xpci-check.json" "" "$J_XEN_IOMMU"
+xen_version=$(xl info | sed -n 's/^xen_version *: //p')
+tools_release=$(ls -d /usr/lib/xen-4.* | sed -n 's|^/usr/lib/xen-||p' | head -n1)
+diag "xl info: xen_version $xen_version; tools $tools_release"
+json_assert "xen.version is xl info's ($xen_version)" "$o/xpci-check.json" \
+    "$xen_version" "$J_XEN_VERSION"
+json_assert "xen.built_for is this dom0's Xen release ($tools_release)" \
+    "$o/xpci-check.json" "$tools_release" "$J_XEN_BUILT_FOR"
+json_assert "xen.noop_options: msitranslate, power_mgmt" "$o/xpci-check.json" \
+    "" "$J_NOOP"
+tap_check "xpci check's header names Xen $xen_version" \
+    sh -c "xpci check $HOST_BRIDGE | head -n1 | grep -qF 'Xen $xen_version (xpci built for Xen $tools_release)'"
 json_assert "the e1000e $bdf is reported" "$o/xpci-check.json" "$bdf" "$J_HAS_DEV"
 json_assert "$bdf: check xen.iommu is pass" "$o/xpci-check.json" "$bdf" "$J_IOMMU_PASS"
 json_assert "$bdf: verdict is not fail" "$o/xpci-check.json" "$bdf" "$J_NOT_FAIL"

@@ -84,7 +84,8 @@ int xpci_domain_resolve(xpci_ctx *ctx, const char *domain, uint32_t *domid_r,
     return r;
 }
 
-/* PV or HVM; PVH is refused (no passthrough for PVH guests in 4.17).
+/* PV or HVM; PVH is refused (libxl 4.17 and 4.20 both say "passthrough
+ * not yet supported for x86 PVH guests").
  * libxl records the type at /libxl/<domid>/type; the hypervisor's flag
  * is the fallback. */
 int xpci__domain_type(xpci_ctx *ctx, uint32_t domid, char **why_r)
@@ -98,9 +99,9 @@ int xpci__domain_type(xpci_ctx *ctx, uint32_t domid, char **why_r)
             return XPCI_DOMAIN_PV;
         if (!strcmp(type, "hvm"))
             return XPCI_DOMAIN_HVM;
-        *why_r = xpci__sprintf("domain %u is a %s guest: Xen 4.17 passes "
-                               "PCI devices through to PV and HVM guests "
-                               "only", domid, type);
+        *why_r = xpci__sprintf("domain %u is a %s guest: Xen passes PCI "
+                               "devices through to PV and HVM guests only",
+                               domid, type);
         return -EOPNOTSUPP;
     }
     if (ctx->hv && ctx->hv->domain_type)

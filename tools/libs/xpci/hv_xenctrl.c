@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <xenctrl.h>
@@ -59,6 +60,23 @@ static void hv_close(void *priv)
     free(hv);
 }
 
+/* "4.20.4": XENVER_version is major << 16 | minor, the extra version
+ * carries the rest (".4", or "-rc" on a development build). */
+static void hv_version(struct hv_xc *hv, char *buf, size_t size)
+{
+    xen_extraversion_t extra;
+    int v = xc_version(hv->xch, XENVER_version, NULL);
+
+    buf[0] = '\0';
+    if (v < 0)
+        return;
+    memset(extra, 0, sizeof(extra));
+    if (xc_version(hv->xch, XENVER_extraversion, &extra) < 0)
+        extra[0] = '\0';
+    extra[sizeof(extra) - 1] = '\0';
+    snprintf(buf, size, "%d.%d%s", v >> 16, v & 0xffff, extra);
+}
+
 static int hv_physinfo(void *priv, struct xpci_hv_info *info_r)
 {
     struct hv_xc *hv = priv;
@@ -69,6 +87,7 @@ static int hv_physinfo(void *priv, struct xpci_hv_info *info_r)
     info_r->iommu_enabled = !!(info.capabilities & XEN_SYSCTL_PHYSCAP_directio);
     info_r->hvm = !!(info.capabilities & XEN_SYSCTL_PHYSCAP_hvm);
     info_r->max_domid_hint = 0;
+    hv_version(hv, info_r->version, sizeof(info_r->version));
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "xen-compat.h"
 #include "xpci-internal.h"
 
 #define SYSFS_PCI_DEVICES "bus/pci/devices"
@@ -1055,10 +1056,18 @@ static void read_hypervisor(struct xpci_host *host)
                              : ctx->xen_absent ? XPCI_NO
                                                : XPCI_UNKNOWN;
     host->info.iommu_enabled = XPCI_UNKNOWN;
+    host->info.xen_version = NULL;
+    host->info.built_for = XPCI_XEN_BUILT_FOR;
     if (!ctx->hv)
         return;
-    if (ctx->hv->physinfo && ctx->hv->physinfo(ctx->hv_priv, &info) == 0)
+    memset(&info, 0, sizeof(info));
+    if (ctx->hv->physinfo && ctx->hv->physinfo(ctx->hv_priv, &info) == 0) {
         host->info.iommu_enabled = info.iommu_enabled ? XPCI_YES : XPCI_NO;
+        info.version[sizeof(info.version) - 1] = '\0';
+        memcpy(host->xen_version, info.version, sizeof(host->xen_version));
+        if (host->xen_version[0])
+            host->info.xen_version = host->xen_version;
+    }
     if (!ctx->hv->test_assign)
         return;
     /*

@@ -423,3 +423,21 @@ int xpci_spec_parse(const char *s, struct xpci_spec *spec_r, char **err_r)
     spec_r->name = TAKE_PTR(sp.name);
     return 0;
 }
+
+/*
+ * A brief comment about options that do nothing.  msitranslate and
+ * power_mgmt are settings of qemu-xen-traditional's passthrough: libxl
+ * hands them to that device model only.  qemu-xen (the device model
+ * Debian ships with Xen 4.17 and 4.20, and the only one there) has no
+ * such settings, and pciback does not read them from the backend's
+ * opts-N either, so libxl records them and nothing acts on them.
+ */
+const char *const *xpci_spec_noop_options(const char **why_r)
+{
+    static const char *const noop[] = {"msitranslate", "power_mgmt", NULL};
+
+    if (why_r)
+        *why_r = "recorded, but only qemu-xen-traditional acted on them; "
+                 "qemu-xen and pciback ignore them";
+    return noop;
+}

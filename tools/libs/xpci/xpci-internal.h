@@ -304,6 +304,7 @@ struct xpci_host {
                             sorted by group */
     size_t n_by_group;
     struct xpci_host_info info;
+    char xen_version[32]; /* info.xen_version points here */
 
     bool proc_known;     /* mounts, swaps and routes could be read */
     struct xpci__mount *mounts;
