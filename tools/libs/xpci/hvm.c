@@ -2,8 +2,8 @@
 /*
  * hvm.c - an HVM guest's functions go through its device model: QMP
  * device_add of a xen-pci-passthrough device on the socket libxl's QEMU
- * listens on, device_del (waited for until DEVICE_DELETED) to take it
- * back.  As libxl does, the function is also listed in the guest's PCI
+ * listens on, device_del (waited for until DEVICE_DELETED, or until
+ * query-pci no longer lists it) to take it back.  As libxl does, the function is also listed in the guest's PCI
  * backend (pv.c), with the guest address the device model chose.
  */
 #include <stdio.h>
@@ -90,6 +90,13 @@ static int qmp_del(xpci_ctx *ctx, uint32_t domid, const char *dev, bool force)
         r = xpci__qmp_pt_del(q, &bdf, xpci__guest_timeout(ctx), &err);
         xpci__qmp_close(q);
     }
+    /*
+     * -EINPROGRESS: the guest was asked and has not ejected the function
+     * yet.  Like libxl (pci_remove_timeout), fail unless forced, and never
+     * plug it back: a device_add racing the guest's eject is what the
+     * guest must not see.  The function stays assigned and granted until
+     * a later detach finds it gone from the device model.
+     */
     if (r < 0 && !force) {
         qmp_detail(ctx, "QMP device_del", err);
         return r;
@@ -135,8 +142,8 @@ static char *describe(const char *dev, const struct xpci__action *a)
                              d, e.opts);
     if (a->kind == XPCI__STEP_QMP_DEL)
         return xpci__sprintf("%s: QMP device_del from d%s's device model, "
-                             "wait for DEVICE_DELETED%s", dev, d,
-                             atoi(v) ? "; forced" : "");
+                             "wait for DEVICE_DELETED or query-pci without "
+                             "it%s", dev, d, atoi(v) ? "; forced" : "");
     return xpci__sprintf("%s: %s (malformed step)", dev, v);
 }
 
