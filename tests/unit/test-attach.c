@@ -1288,6 +1288,50 @@ static void test_hvm_undo_after_the_domain_is_gone(void **state)
     dm_stop(&dm);
 }
 
+/*
+ * xpci attached for an HVM guest: the guest address is where the device
+ * model has the function (query-pci), not pciback's vdev-N, and the state
+ * is the model's view, not the backend's never-connected state-N.
+ */
+static void test_hvm_attached_shows_the_device_model_view(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC};
+    struct xpci_result *res = NULL;
+    struct xpci_attached *l = NULL;
+    size_t n = 0;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res), 0);
+    xpci_result_free(res);
+    /* what pciback writes when it sees the backend */
+    fake_xs_set(f->xs, HBE "/vdev-0", "0000:00:00.00");
+    assert_int_equal(xpci_attached_list(f->ctx, "other", &l, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(l[0].hvm);
+    assert_int_equal(l[0].vdevfn, 4 << 3);
+    assert_string_equal(l[0].vdev, "0000:00:04.0");
+    assert_int_equal(l[0].state, -1);
+    assert_int_equal(l[0].dm_present, 1);
+    xpci_attached_list_free(l, n);
+
+    /* the model no longer has it (the guest ejected it on its own) */
+    dm.ids[0][0] = '\0';
+    assert_int_equal(xpci_attached_list(f->ctx, "other", &l, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(l[0].dm_present, 0);
+    assert_string_equal(l[0].vdev, "0000:00:04.0"); /* libxl's record */
+    xpci_attached_list_free(l, n);
+
+    /* no model to ask */
+    dm_stop(&dm);
+    assert_int_equal(xpci_attached_list(f->ctx, "other", &l, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(l[0].dm_present, -1);
+    xpci_attached_list_free(l, n);
+}
+
 /* msitranslate and power_mgmt mean nothing to qemu-xen: said, not
  * refused. */
 static void test_hvm_notes_msitranslate_and_power_mgmt(void **state)
@@ -1678,6 +1722,8 @@ int main(void)
             test_hvm_notes_msitranslate_and_power_mgmt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_irq_255_is_not_connected, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hvm_attached_shows_the_device_model_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hvm_undo_after_the_domain_is_gone,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_pvh_refused, setup, teardown),

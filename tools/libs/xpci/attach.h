@@ -90,6 +90,10 @@ int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
 int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
                             bool wait, bool force);
 
+/* ---- the device model (hvm.c) ---- */
+int xpci__hvm_where(xpci_ctx *ctx, uint32_t domid, const struct xpci_bdf *bdfs,
+                    size_t n, int *vdevfn);
+
 /* ---- an attach or detach under way (attach.c) ---- */
 struct xpci__att {
     xpci_ctx *ctx;

@@ -13,6 +13,19 @@
 
 #define QMP_SOCKET_FMT "%s/qmp-libxl-%u"
 
+#define HVM_LIST_TIMEOUT_MS 3000
+
+static int xpci__qmp_open_at(xpci_ctx *ctx, uint32_t domid, int timeout_ms,
+                             struct xpci__qmp **q_r)
+{
+    _cleanup_free_ char *path = NULL;
+
+    path = xpci__sprintf(QMP_SOCKET_FMT, ctx->run_dir, domid);
+    if (!path)
+        return -ENOMEM;
+    return xpci__qmp_open(path, timeout_ms, q_r, NULL);
+}
+
 static int qmp_connect(xpci_ctx *ctx, uint32_t domid, struct xpci__qmp **q_r)
 {
     _cleanup_free_ char *path = NULL, *err = NULL;
@@ -104,6 +117,30 @@ static int qmp_del(xpci_ctx *ctx, uint32_t domid, const char *dev, bool force)
     free(err);
     r = xpci__pv_backend_remove(ctx, domid, dev, false, true);
     return r < 0 ? r : 1;
+}
+
+/* Where domid's device model has each function (query-pci): vdevfn[i]
+ * its guest devfn, -1 when the model does not have it.  -errno when the
+ * model cannot be asked. */
+int xpci__hvm_where(xpci_ctx *ctx, uint32_t domid, const struct xpci_bdf *bdfs,
+                    size_t n, int *vdevfn)
+{
+    struct xpci__qmp *q = NULL;
+    int tmo = xpci__guest_timeout(ctx), r = 0;
+
+    /* a listing should not hang on a stuck model for long */
+    if (tmo > HVM_LIST_TIMEOUT_MS)
+        tmo = HVM_LIST_TIMEOUT_MS;
+    if (xpci__qmp_open_at(ctx, domid, tmo, &q) < 0)
+        return -ENOTCONN;
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        vdevfn[i] = -1;
+        r = xpci__qmp_pt_find(q, &bdfs[i], tmo, &vdevfn[i], NULL);
+        if (r == 0)
+            vdevfn[i] = -1;
+    }
+    xpci__qmp_close(q);
+    return r < 0 ? r : 0;
 }
 
 /* ------------------------------------------------------------ steps */

@@ -847,15 +847,11 @@ static int pt_del(struct xpci__qmp *q, const struct xpci_bdf *bdf,
                         left < 0 || left > PT_DEL_POLL_MS ? PT_DEL_POLL_MS
                                                           : left,
                         err_r);
-        if (rc != -ETIMEDOUT)
+        if (rc != -ETIMEDOUT || remaining_ms(deadline) == 0)
             break;
         rc = pt_find(q, id, deadline, &vdevfn, err_r);
         if (rc <= 0)
             break;
-        if (remaining_ms(deadline) == 0) {
-            rc = -ETIMEDOUT;
-            break;
-        }
     }
     if (rc == 0)
         return 0;
