@@ -340,6 +340,11 @@ struct xpci_device {
     /* From config space capabilities. */
     bool config_full;      /* more than the 64-byte header was readable */
     bool has_msi, has_msix, has_pm, has_sriov, has_af;
+    /* MSI-X: table and PBA as BAR index (BIR) and offset, the table's
+     * size in vectors; msix_table_bar -1 without MSI-X. */
+    int msix_table_bar, msix_pba_bar;
+    uint32_t msix_table_offset, msix_pba_offset;
+    unsigned msix_vectors;
     enum xpci_pcie_type pcie_type;
     bool flr;              /* PCIe DevCap FLR or AF FLR */
     bool pm_no_soft_reset; /* PM NoSoftReset: D3->D0 resets nothing */
