@@ -464,7 +464,7 @@ hvm_boot()
     local name=$1
     _GUESTS="$_GUESTS $name"
     timed "xl create $name (HVM)" xl create "/tmp/$name.cfg" || return 1
-    wait_for 600 "the first PCI report of HVM guest $name" \
+    wait_for 900 "the first PCI report of HVM guest $name" \
         grep -q 'xpci-guest: pci-end' "$CONSOLE_DIR/hvm-$name.log"
 }
 

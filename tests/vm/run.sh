@@ -247,6 +247,8 @@ DOM0_ARGS="console=hvc0"
 # INTx, an I/O BAR).  QEMU 7.2's AMD IOMMU translates DMA from a device
 # behind a root port with the wrong device-table entry (the bus number is
 # read as 0 at startup), so with amd the e1000e sits on pcie.0 there.
+# Their option ROMs are left out (romfile=): the HVM guest's SeaBIOS
+# would run iPXE from a passed-through NIC, for many minutes under TCG.
 qemu_cmd()
 {
     local share=$1 serial=$2 cpu=$3 nic=rp1
@@ -269,7 +271,7 @@ qemu_cmd()
     if [ "$cpu" = svm ]; then
         [ "$IOMMU" = amd ] && nic=pcie.0
         QEMU+=(-netdev user,id=n0,restrict=on
-            -device "e1000e,bus=$nic,netdev=n0")
+            -device "e1000e,bus=$nic,netdev=n0,romfile=")
     else
         QEMU+=(-device e1000e,bus=rp1)
     fi
@@ -279,8 +281,8 @@ qemu_cmd()
         -device pcie-root-port,id=rp3,chassis=3,slot=3
         -device e1000,bus=rp3)
     [ "$cpu" = svm ] && QEMU+=(-device pcie-root-port,id=rp4,chassis=4,slot=4
-        -device e1000,bus=rp4,addr=00.0,multifunction=on,mac=52:54:00:12:34:41
-        -device e1000,bus=rp4,addr=00.1,mac=52:54:00:12:34:42)
+        -device e1000,bus=rp4,addr=00.0,multifunction=on,mac=52:54:00:12:34:41,romfile=
+        -device e1000,bus=rp4,addr=00.1,mac=52:54:00:12:34:42,romfile=)
     QEMU+=(-virtfs "local,path=$share,mount_tag=xpcishare,security_model=none"
         -kernel "$IMG/xen" -append "$XEN_ARGS"
         -initrd "$IMG/vmlinuz $DOM0_ARGS,$IMG/dom0.cpio.zst")
