@@ -25,6 +25,8 @@
 #   XPCI_VM_SUITE_TIMEOUT  limit for all boots together (default 2700);
 #                      scenarios left when it is spent count as failed
 #   XPCI_VM_SLOW       factor for the scenarios' deadlines (default 1, 2 for amd)
+#   XPCI_VM_HVM_CYCLES attach/detach cycles of 60-xpci-hvm with each tool
+#                      (default 1)
 #   XPCI_VM_KERNEL_PKG the kernel package (default: what linux-image-amd64
 #                      depends on)
 #   XPCI_VM_MIRROR, XPCI_VM_SECURITY_MIRROR   Debian mirrors for the image
@@ -50,7 +52,7 @@ HOST_PKGS=(qemu-system-x86 debootstrap zstd cpio busybox-static kmod)
 say() { echo "vm: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
 die() { say "ERROR: $*" >&2; exit 1; }
-usage() { sed -n '3,37p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 case "$IOMMU" in
 intel) SLOW=${XPCI_VM_SLOW:-1} ;;
@@ -353,6 +355,7 @@ run_scenario()
 export XPCI_VM_IN=/mnt/share/in XPCI_VM_OUT=/mnt/share/out
 export XPCI_VM_HAVE_XPCI=$have_xpci XPCI_VM_IOMMU=$IOMMU XPCI_VM_SLOW=$SLOW
 export XPCI_VM_SCENARIO_TIMEOUT=$((limit - 90)) XPCI_VM_CPU=$cpu
+export XPCI_VM_HVM_CYCLES=${XPCI_VM_HVM_CYCLES:-1}
 EOF
     qemu_cmd "$share" "$serial" "$cpu"
     printf '%q ' "${QEMU[@]}" > "$dir/qemu-cmdline"

@@ -17,7 +17,7 @@
 # and attachable.  Every TAP line starts with "HVM:".  Needs the xpci stage
 # and a boot with the SVM CPU (the line above).
 #
-# XPCI_VM_HVM_CYCLES (default 2): attach/detach cycles with each tool.
+# XPCI_VM_HVM_CYCLES (default 1): attach/detach cycles with each tool.
 # Every command's output is kept in $XPCI_VM_OUT/60-*.txt.
 . "$XPCI_VM_IN/lib.sh"
 
@@ -28,7 +28,7 @@ PLATFORM_ID=5853:0001
 H=xpci-hvm
 P=xpci-pv
 PERMS=/usr/libexec/xpci-vm/xen-perms
-CYCLES=${XPCI_VM_HVM_CYCLES:-2}
+CYCLES=${XPCI_VM_HVM_CYCLES:-1}
 trap 'kill -CONT $DM 2>/dev/null; guest_destroy_all' EXIT
 
 if [ "${XPCI_VM_HAVE_XPCI:-0}" != 1 ]; then
