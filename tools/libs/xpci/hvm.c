@@ -3,8 +3,10 @@
  * hvm.c - an HVM guest's functions go through its device model: QMP
  * device_add of a xen-pci-passthrough device on the socket libxl's QEMU
  * listens on, device_del (waited for until DEVICE_DELETED, or until
- * query-pci no longer lists it) to take it back.  As libxl does, the function is also listed in the guest's PCI
- * backend (pv.c), with the guest address the device model chose.
+ * query-pci no longer lists it) to take it back.  As libxl does, the
+ * function is also listed in the guest's PCI backend (pv.c), with the
+ * guest address the device model chose; xpci attached asks the model
+ * where each function is.
  */
 #include <stdio.h>
 
