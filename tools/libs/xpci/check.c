@@ -897,6 +897,8 @@ static void add_finding(struct checker *c,
     }
     add(c, f.id, f.level, f.remedy, "%s", f.reason);
     xpci__finding_dispose(&f);
+}
+
 /*
  * HVM guests and the function's interrupts.  Notes, not verdicts: what
  * matters depends on the Xen release and the guest, which the check cannot
