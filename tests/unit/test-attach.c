@@ -1127,7 +1127,7 @@ static void test_hvm_through_the_device_model(void **state)
     struct xpci_result *res = NULL;
 
     dm_start(f, &dm);
-    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res), 0);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
     xpci_result_free(res);
     /* libxl's device_add, exactly */
     assert_non_null(strstr(dm.log, "\"execute\":\"device_add\""));
@@ -1148,7 +1148,7 @@ static void test_hvm_through_the_device_model(void **state)
     {
         const char *devs[] = {NIC};
 
-        assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &quick, &res), 0);
+        assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &patient, &res), 0);
         xpci_result_free(res);
     }
     assert_non_null(strstr(dm.log, "\"execute\":\"device_del\""));
@@ -1158,7 +1158,7 @@ static void test_hvm_through_the_device_model(void **state)
 
     /* QEMU refuses: its words reach the error, and nothing stays */
     dm.refuse_add = true;
-    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res),
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res),
                      -EIO);
     assert_non_null(strstr(res->error, "no such host device"));
     assert_true(res->rolled_back);
