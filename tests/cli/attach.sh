@@ -232,6 +232,24 @@ lacks err "no e820_host warning for an HVM guest" "e820_host"
     >"$work/out" 2>"$work/err"
 lacks err "no e820_host warning without a VF" "e820_host"
 
+# msitranslate/power_mgmt: qemu-xen (HVM) ignores them, and prepare says
+# so; qemu-xen-traditional and PV configs get no such note.
+expect_exit 0 "prepare --dry-run of an HVM config with msitranslate=1" \
+    "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/hvm-msi.cfg"
+has out "prepare notes that qemu-xen ignores msitranslate and power_mgmt" \
+    "note: 0000:09:00.0: msitranslate=1 (pci[0]) has no effect: qemu-xen" \
+    "note: 0000:09:00.0: power_mgmt=1 (pci[0]) has no effect: qemu-xen"
+expect_exit 0 "prepare --dry-run --json of that config" \
+    "${XPCI[@]}" "${H[@]}" prepare --dry-run --json "$CFG/hvm-msi.cfg"
+has out "prepare --json lists them as no_effect" \
+    '"no_effect": [' '"msitranslate"' '"power_mgmt"'
+expect_exit 0 "prepare --dry-run of a qemu-xen-traditional config" \
+    "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/hvm-trad.cfg"
+lacks out "no note for qemu-xen-traditional, which reads them" "no effect"
+expect_exit 0 "prepare --dry-run of a PV config" \
+    "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/pciback.cfg"
+lacks out "no note for a PV guest" "no effect"
+
 # All or nothing: one function the checks refuse (without Xen: every
 # function not in pciback yet) and nothing is planned for the others.
 expect_exit 1 "prepare of a config with a function the checks refuse" \

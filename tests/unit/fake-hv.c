@@ -719,3 +719,25 @@ const struct xpci_hv_ops fake_hv_ops = {
     .domain_exists = hv_domain_exists,
     .domain_type = hv_domain_type,
 };
+
+/* What Xen does on domain destruction: the domain and its permissions go,
+ * the devices it held go to quarantine (pci_release_devices). */
+void fake_hv_destroy_domain(struct fake_hv *hv, uint32_t domid)
+{
+    for (size_t i = 0; i < hv->n_devs; i++)
+        if (hv->devs[i].owner == (long)domid)
+            hv->devs[i].owner = XPCI_DOMID_IO;
+    for (size_t i = 0; i < hv->n_grants;) {
+        if (hv->grants[i].domid == domid) {
+            free(hv->grants[i].what);
+            hv->grants[i] = hv->grants[--hv->n_grants];
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 0; i < hv->n_doms; i++)
+        if (hv->doms[i].domid == domid) {
+            hv->doms[i] = hv->doms[--hv->n_doms];
+            break;
+        }
+}

@@ -921,7 +921,7 @@ static void build_config(struct fdev *d, const struct fake_pci *p, unsigned bus,
                 break;
             }
         put16(cfg, c + 2, 0x0003); /* 4 vectors */
-        put32(cfg, c + 4, bir);
+        put32(cfg, c + 4, (p->msix_table_offset & ~7U) | bir);
         put32(cfg, c + 8, 0x800 | bir);
     }
     /* a bridge's subsystem ids live in an SSVID capability */

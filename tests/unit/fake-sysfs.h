@@ -54,6 +54,8 @@ struct fake_pci {
     struct fake_res res[7];                /* BAR0..5, ROM */
     /* capabilities in config space */
     bool msi, msix, pm, pm_no_soft_reset, acs, af_flr;
+    uint32_t msix_table_offset;            /* in the first memory BAR; 0
+                                              default, the PBA at 0x800 */
     int pcie_type;                         /* -1: no PCIe cap, else the
                                               Device/Port Type (0 endpoint,
                                               4 root port, 7 PCIe-to-PCI) */

@@ -307,6 +307,9 @@ static int teardown(void **state)
 }
 
 static const struct xpci_attach_opts quick = {.timeout_ms = 50};
+/* For a fake device model, a thread that a busy machine may be slow to
+ * run. */
+static const struct xpci_attach_opts patient = {.timeout_ms = 1000};
 
 static int attach1(struct fixture *f, const char *spec,
                    struct xpci_result **res_r)
@@ -916,17 +919,24 @@ struct fake_dm {
     int lfd;
     pthread_t thread;
     bool refuse_add;
+    bool hold_del;         /* device_del answered; the guest never ejects */
+    char die_on_del[32];   /* device_del of this id: the domain is destroyed
+                              (and its device model with it) */
+    struct fake_hv *hv;
+    size_t hv_calls_at_del; /* hypervisor calls made before device_del */
     char ids[4][32];
     int slots[4];
     unsigned n;
     char log[4096];
 };
 
+/* A client that gave up has closed its end: no SIGPIPE for that. */
 static void dm_send(int fd, const char *s)
 {
     size_t len = strlen(s);
+    ssize_t r = send(fd, s, len, MSG_NOSIGNAL);
 
-    assert_true(write(fd, s, len) == (ssize_t)len);
+    assert_true(r == (ssize_t)len || (r < 0 && errno == EPIPE));
 }
 
 static void dm_json_str(const char *line, const char *key, char *out,
@@ -992,8 +1002,28 @@ static void dm_serve(struct fake_dm *dm, int fd)
             } else if (!strcmp(cmd, "device_del")) {
                 char did[32];
                 const char *args = strstr(buf, "\"arguments\"");
+                const char *const *c = fake_hv_calls(dm->hv);
 
                 dm_json_str(args ? args : buf, "id", did, sizeof(did));
+                for (dm->hv_calls_at_del = 0; c[dm->hv_calls_at_del];)
+                    dm->hv_calls_at_del++;
+                if (dm->die_on_del[0] && !strcmp(did, dm->die_on_del)) {
+                    /* accepted, then QEMU goes with its domain */
+                    snprintf(reply, sizeof(reply),
+                             "{\"return\": {}, \"id\": %s}\n", id);
+                    dm_send(fd, reply);
+                    fake_hv_destroy_domain(dm->hv, OTHER);
+                    shutdown(dm->lfd, SHUT_RDWR);
+                    return;
+                }
+                if (dm->hold_del) {
+                    snprintf(reply, sizeof(reply),
+                             "{\"return\": {}, \"id\": %s}\n", id);
+                    dm_send(fd, reply);
+                    have -= (size_t)(nl + 1 - buf);
+                    memmove(buf, nl + 1, have + 1);
+                    continue;
+                }
                 for (unsigned i = 0; i < dm->n; i++)
                     if (!strcmp(dm->ids[i], did)) {
                         dm->ids[i][0] = '\0';
@@ -1064,6 +1094,7 @@ static void dm_start(struct fixture *f, struct fake_dm *dm)
         .flags = XPCI_CTX_NO_SYSLOG,
     };
 
+    dm->hv = f->hv;
     snprintf(dm->dir, sizeof(dm->dir), "%s/run", fake_sysfs_root(f->t));
     assert_int_equal(mkdir(dm->dir, 0700), 0);
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp-libxl-6", dm->dir);
@@ -1081,6 +1112,7 @@ static void dm_start(struct fixture *f, struct fake_dm *dm)
 static void dm_stop(struct fake_dm *dm)
 {
     shutdown(dm->lfd, SHUT_RDWR);
+    /* a model that died closed its socket: accept fails either way */
     close(dm->lfd);
     pthread_join(dm->thread, NULL);
 }
@@ -1095,7 +1127,7 @@ static void test_hvm_through_the_device_model(void **state)
     struct xpci_result *res = NULL;
 
     dm_start(f, &dm);
-    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res), 0);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
     xpci_result_free(res);
     /* libxl's device_add, exactly */
     assert_non_null(strstr(dm.log, "\"execute\":\"device_add\""));
@@ -1116,7 +1148,7 @@ static void test_hvm_through_the_device_model(void **state)
     {
         const char *devs[] = {NIC};
 
-        assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &quick, &res), 0);
+        assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &patient, &res), 0);
         xpci_result_free(res);
     }
     assert_non_null(strstr(dm.log, "\"execute\":\"device_del\""));
@@ -1126,7 +1158,7 @@ static void test_hvm_through_the_device_model(void **state)
 
     /* QEMU refuses: its words reach the error, and nothing stays */
     dm.refuse_add = true;
-    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &quick, &res),
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res),
                      -EIO);
     assert_non_null(strstr(res->error, "no such host device"));
     assert_true(res->rolled_back);
@@ -1135,6 +1167,226 @@ static void test_hvm_through_the_device_model(void **state)
     assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
     assert_int_equal(fake_xs_count(f->xs, HBE), 0);
     dm_stop(&dm);
+}
+
+/*
+ * The guest was asked (device_del accepted) but has not ejected the
+ * function when the wait ends: the request stands, so the function must
+ * not be plugged back (a device_add racing the guest's eject), and it
+ * stays the guest's (assigned, granted, listed) until the guest lets it go;
+ * a second detach then finishes without asking again.
+ */
+static void test_hvm_pending_unplug_is_not_plugged_back(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC}, *devs[] = {NIC};
+    struct xpci_result *res = NULL;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+    dm.hold_del = true;
+    dm.log[0] = '\0';
+    assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &patient, &res),
+                     -EINPROGRESS);
+    assert_non_null(strstr(dm.log, "\"execute\":\"device_del\""));
+    assert_null(strstr(dm.log, "device_add"));
+    assert_non_null(strstr(res->error, "stands"));
+    assert_non_null(strstr(res->error, "xpci detach"));
+    assert_int_equal(res->n_undo_errors, 0);
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), OTHER);
+    assert_true(fake_hv_has_grant(f->hv, OTHER, "iomem 0xfebc0+0x20"));
+    assert_string_equal(fake_xs_get(f->xs, HBE "/dev-0"), NIC);
+
+    /* the guest ejects it; detach again */
+    dm.hold_del = false;
+    dm.ids[0][0] = '\0';
+    dm.log[0] = '\0';
+    assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+    assert_null(strstr(dm.log, "device_del"));
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, OTHER), 0);
+    assert_int_equal(fake_xs_count(f->xs, HBE), 0);
+    dm_stop(&dm);
+}
+
+static long call_index(const char *const *log, const char *prefix,
+                       size_t from)
+{
+    for (size_t i = from; log[i]; i++)
+        if (!strncmp(log[i], prefix, strlen(prefix)))
+            return (long)i;
+    return -1;
+}
+
+/*
+ * HVM detach in libxl's order (libxl_pci.c, 4.18: do_pci_remove,
+ * pci_remove_detached): device_del and the wait, then the grants are
+ * revoked (the legacy IRQ's pirq unmapped before its permission goes),
+ * then the function is reset and deassigned; nothing is revoked while the
+ * device model still has the function.
+ */
+static void test_hvm_detach_in_libxl_order(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC}, *devs[] = {NIC};
+    struct xpci_result *res = NULL;
+    const char *const *c;
+    long unmap, irq_revoke, iomem_revoke, deassign;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+    fake_hv_clear_calls(f->hv);
+    assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+    c = fake_hv_calls(f->hv);
+    iomem_revoke = call_index(c, "iomem_permission(6, 0xfebc0, 0x20, 0)", 0);
+    unmap = call_index(c, "unmap_pirq(6, 16)", 0);
+    irq_revoke = call_index(c, "irq_permission(6, 16, 0)", 0);
+    deassign = call_index(c, "deassign(6, 0000:01:00.0)", 0);
+    assert_true(iomem_revoke >= (long)dm.hv_calls_at_del);
+    assert_true(unmap >= (long)dm.hv_calls_at_del);
+    assert_true(unmap < irq_revoke);
+    assert_true(irq_revoke < deassign);
+    assert_true(iomem_revoke < deassign);
+    dm_stop(&dm);
+}
+
+/*
+ * The domain goes (destroyed, or crashed and restarted) while xpci works
+ * on it: what cannot be put back into a guest that no longer exists is
+ * not an undo failure.  Xen quarantined its functions with it.
+ */
+static void test_hvm_undo_after_the_domain_is_gone(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC, HIDDEN}, *devs[] = {NIC, HIDDEN};
+    struct xpci_result *res = NULL;
+    int r;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 2, &patient, &res), 0);
+    xpci_result_free(res);
+    snprintf(dm.die_on_del, sizeof(dm.die_on_del), "pci-pt-09_00.0");
+    r = xpci_detach(f->ctx, "6", devs, 2, &patient, &res);
+    assert_true(r < 0);
+    assert_int_equal(res->n_undo_errors, 0);
+    {
+        bool noted = false;
+
+        for (unsigned i = 0; i < res->n_notes; i++)
+            noted |= strstr(res->notes[i], "no longer exists") != NULL;
+        assert_true(noted);
+    }
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
+    /* no record names the gone domain */
+    assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
+    dm_stop(&dm);
+}
+
+/*
+ * xpci attached for an HVM guest: the guest address is where the device
+ * model has the function (query-pci), not pciback's vdev-N, and the state
+ * is the model's view, not the backend's never-connected state-N.
+ */
+static void test_hvm_attached_shows_the_device_model_view(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC};
+    struct xpci_result *res = NULL;
+    struct xpci_attached *l = NULL;
+    size_t n = 0;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+    /* what pciback writes when it sees the backend */
+    fake_xs_set(f->xs, HBE "/vdev-0", "0000:00:00.00");
+    assert_int_equal(xpci_attached_list(f->ctx, "other", &l, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(l[0].hvm);
+    assert_int_equal(l[0].vdevfn, 4 << 3);
+    assert_string_equal(l[0].vdev, "0000:00:04.0");
+    assert_int_equal(l[0].state, -1);
+    assert_int_equal(l[0].dm_present, 1);
+    xpci_attached_list_free(l, n);
+
+    /* the model no longer has it (the guest ejected it on its own) */
+    dm.ids[0][0] = '\0';
+    assert_int_equal(xpci_attached_list(f->ctx, "other", &l, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(l[0].dm_present, 0);
+    assert_string_equal(l[0].vdev, "0000:00:04.0"); /* libxl's record */
+    xpci_attached_list_free(l, n);
+
+    /* no model to ask */
+    dm_stop(&dm);
+    assert_int_equal(xpci_attached_list(f->ctx, "other", &l, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(l[0].dm_present, -1);
+    xpci_attached_list_free(l, n);
+}
+
+/* msitranslate and power_mgmt mean nothing to qemu-xen: said, not
+ * refused. */
+static void test_hvm_notes_msitranslate_and_power_mgmt(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC ",msitranslate=1,power_mgmt=1"};
+    struct xpci_result *res = NULL;
+    bool msi = false, pm = false;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
+    for (unsigned i = 0; i < res->n_notes; i++) {
+        msi |= strstr(res->notes[i], "msitranslate=1 has no effect") != NULL;
+        pm |= strstr(res->notes[i], "power_mgmt=1 has no effect") != NULL;
+    }
+    assert_true(msi && pm);
+    xpci_result_free(res);
+    dm_stop(&dm);
+}
+
+/* A legacy IRQ of 255 is the "not connected" interrupt line: nothing to
+ * map or grant, and no error. */
+static void test_irq_255_is_not_connected(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_pci p = fake_pci_default(0x8086, 0x10d3, 0x020000);
+    const char *specs[] = {"0000:00:0a.0"};
+    struct xpci_result *res = NULL;
+    const char *const *c;
+    bool noted = false;
+
+    p.pcie_type = 9; /* root complex integrated endpoint */
+    p.iommu_group = 22;
+    p.res[0] = (struct fake_res){.start = 0xfe400000, .size = 0x20000};
+    p.irq = 255;
+    p.driver = "pciback";
+    fake_sysfs_add_device(f->t, "0000:00:0a.0", NULL, &p);
+    fake_sysfs_pciback_add_slot(f->t, "0000:00:0a.0");
+    fake_hv_set_owner(f->hv, "0000:00:0a.0", XPCI_DOMID_IO);
+    fake_hv_clear_calls(f->hv);
+    assert_int_equal(xpci_attach(f->ctx, "guest", specs, 1, &quick, &res), 0);
+    for (unsigned i = 0; i < res->n_notes; i++)
+        noted |= strstr(res->notes[i], "IRQ 255") != NULL;
+    assert_true(noted);
+    xpci_result_free(res);
+    for (c = fake_hv_calls(f->hv); *c; c++) {
+        assert_null(strstr(*c, "map_pirq"));
+        assert_null(strstr(*c, "irq_permission"));
+    }
+    assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfe400+0x20"));
 }
 
 /* No device model listening: a clear error naming the socket. */
@@ -1466,6 +1718,18 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_hvm_without_device_model, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hvm_pending_unplug_is_not_plugged_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hvm_detach_in_libxl_order,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hvm_notes_msitranslate_and_power_mgmt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_irq_255_is_not_connected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hvm_attached_shows_the_device_model_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hvm_undo_after_the_domain_is_gone,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_pvh_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_shared_irq_survives_rollback_and_detach, setup, teardown),

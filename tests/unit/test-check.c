@@ -332,6 +332,50 @@ static void test_device_without_reset_method_warns(void **state)
     expect(r, "reset", XPCI_LEVEL_WARN, "no reset method", NULL);
 }
 
+/* HVM notes: where the MSI-X table is (read from the capability), a
+ * warning when something shares its first page, the hvm_pirq note for
+ * MSI / MSI-X; nothing for a function without them. */
+static void test_hvm_msix_and_pirq_notes(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_pci p = fake_pci_default(0x8086, 0x2725, 0x028000);
+    const struct xpci_report *r;
+    const struct xpci_device *d;
+
+    topo_host_bridge(f->t);
+    topo_nic(f->t); /* MSI-X, table at BAR 0 + 0 */
+    p.pcie_type = 9;
+    p.iommu_group = 30;
+    p.msix = true;
+    p.msix_table_offset = 0x800; /* registers before it, in its page */
+    p.res[0] = (struct fake_res){.start = 0xfe000000, .size = 0x4000};
+    fake_sysfs_add_device(f->t, "0000:00:14.3", NULL, &p);
+    p = fake_pci_default(0x8086, 0x7020, 0x0c0300); /* no MSI at all */
+    p.iommu_group = 31;
+    p.res[4] = (struct fake_res){.start = 0xc040, .size = 0x20, .io = true};
+    fake_sysfs_add_device(f->t, "0000:00:01.2", NULL, &p);
+    scan(f, true);
+
+    assert_int_equal(xpci_host_find(f->host, "0000:01:00.0", &d), 0);
+    assert_int_equal(d->msix_table_bar, 0);
+    assert_int_equal(d->msix_table_offset, 0);
+    assert_int_equal(d->msix_pba_offset, 0x800);
+    assert_int_equal(d->msix_vectors, 4);
+    r = check(f, "0000:01:00.0");
+    expect(r, "hvm.msix", XPCI_LEVEL_PASS, "BAR 0 + 0x0 (4 vectors)",
+           "4.19");
+    expect(r, "hvm.pirq", XPCI_LEVEL_PASS, "MSI-X", "hvm_pirq=1");
+
+    r = check(f, "0000:00:14.3");
+    expect(r, "hvm.msix", XPCI_LEVEL_WARN, "BAR 0 + 0x800",
+           "before Xen 4.19");
+    assert_int_equal(r->verdict, XPCI_LEVEL_WARN);
+
+    r = check(f, "0000:00:01.2");
+    for (unsigned i = 0; i < r->n_checks; i++)
+        assert_null(strstr(r->checks[i].id, "hvm."));
+}
+
 static void test_bridges_are_refused(void **state)
 {
     struct fixture *f = *state;
@@ -1098,6 +1142,7 @@ int main(void)
         T(test_sriov_pf_with_vfs_in_use_fails),
         T(test_vf_whose_pf_has_no_driver_fails),
         T(test_device_without_reset_method_warns),
+        T(test_hvm_msix_and_pirq_notes),
         T(test_bridges_are_refused),
         T(test_device_already_in_pciback_passes),
         T(test_pciback_bound_but_not_in_slots_warns),

@@ -1006,6 +1006,81 @@ static void test_pt_del_device_not_found_counts_as_deleted(void **state)
     server_finish(s);
 }
 
+/* No DEVICE_DELETED (an event lost, an older device model): query-pci,
+ * asked once a second as libxl does, says it is gone. */
+static void test_pt_del_polls_query_pci_without_event(void **state)
+{
+    static const struct step script[] = {
+        HANDSHAKE,
+        RECV("query-pci"),
+        SEND(QUERY_PCI_ROOT),
+        RECV("device_del"),
+        SEND("{\"return\": {}, \"id\": %ID}\n"),
+        RECV("query-pci"),
+        SEND(QUERY_PCI_ROOT),
+        RECV("query-pci"),
+        SEND(QUERY_PCI_EMPTY),
+        END()};
+    struct server *s = server_start(script);
+    struct xpci__qmp *q = client_open(s);
+    char *err = NULL;
+    int64_t t0 = now_ms();
+
+    assert_int_equal(xpci__qmp_pt_del(q, &bdf_01_00_0, 5000, &err), 0);
+    assert_null(err);
+    assert_true(now_ms() - t0 >= 1900); /* two polls, a second apart */
+    assert_true(now_ms() - t0 < 4000);
+    xpci__qmp_close(q);
+    server_finish(s);
+}
+
+/* Asked, still there at the deadline: -EINPROGRESS (the request stands:
+ * never plug it back), not the -ETIMEDOUT of a model that never answered. */
+static void test_pt_del_pending_at_deadline_is_einprogress(void **state)
+{
+    static const struct step script[] = {
+        HANDSHAKE,
+        RECV("query-pci"),
+        SEND(QUERY_PCI_ROOT),
+        RECV("device_del"),
+        SEND("{\"return\": {}, \"id\": %ID}\n"),
+        RECV("query-pci"),
+        SEND(QUERY_PCI_ROOT),
+        PAUSE(1500), /* still there when the client gives up */
+        END()};
+    struct server *s = server_start(script);
+    struct xpci__qmp *q = client_open(s);
+    char *err = NULL;
+    int64_t t0 = now_ms();
+
+    assert_int_equal(xpci__qmp_pt_del(q, &bdf_01_00_0, 1500, &err),
+                     -EINPROGRESS);
+    assert_true(now_ms() - t0 >= 1495);
+    assert_non_null(strstr(err, "pci-pt-01_00.0"));
+    assert_non_null(strstr(err, "stands"));
+    free(err);
+    xpci__qmp_close(q);
+    server_finish(s);
+}
+
+static void test_pt_del_unanswered_is_etimedout(void **state)
+{
+    static const struct step script[] = {
+        HANDSHAKE,
+        RECV("query-pci"),
+        PAUSE(400),
+        END()};
+    struct server *s = server_start(script);
+    struct xpci__qmp *q = client_open(s);
+    char *err = NULL;
+
+    assert_int_equal(xpci__qmp_pt_del(q, &bdf_01_00_0, 200, &err),
+                     -ETIMEDOUT);
+    free(err);
+    xpci__qmp_close(q);
+    server_finish(s);
+}
+
 static void test_pt_del_other_error_is_eio(void **state)
 {
     static const struct step script[] = {
@@ -1057,7 +1132,9 @@ static void test_pt_del_times_out_when_guest_keeps_device(void **state)
     char *err = NULL;
     int64_t t0 = now_ms(), dt;
 
-    assert_int_equal(xpci__qmp_pt_del(q, &bdf_01_00_0, 300, &err), -ETIMEDOUT);
+    /* asked: the request stands, whatever happens next */
+    assert_int_equal(xpci__qmp_pt_del(q, &bdf_01_00_0, 300, &err),
+                     -EINPROGRESS);
     dt = now_ms() - t0;
     assert_true(dt >= 295);
     assert_true(dt < 800);
@@ -1100,6 +1177,9 @@ int main(void)
         cmocka_unit_test(test_pt_del_event_before_answer),
         cmocka_unit_test(test_pt_del_device_not_found_counts_as_deleted),
         cmocka_unit_test(test_pt_del_other_error_is_eio),
+        cmocka_unit_test(test_pt_del_polls_query_pci_without_event),
+        cmocka_unit_test(test_pt_del_pending_at_deadline_is_einprogress),
+        cmocka_unit_test(test_pt_del_unanswered_is_etimedout),
         cmocka_unit_test(test_pt_del_absent_sends_no_device_del),
         cmocka_unit_test(test_pt_del_times_out_when_guest_keeps_device),
     };

@@ -4,7 +4,7 @@
 # build-image.sh - build the boot files of the VM suite into one directory:
 #
 #   xen             the hypervisor (multiboot ELF, gunzipped)
-#   vmlinuz         the Linux kernel, used for dom0 and for the PV guest
+#   vmlinuz         the Linux kernel, used for dom0 and for the guests
 #   dom0.cpio.zst   dom0's initramfs: a trimmed Debian (12 with Xen 4.17's
 #                   tools, or 13 with Xen 4.20's: XPCI_VM_SUITE and
 #                   XPCI_VM_XEN, default bookworm and 4.17),
@@ -31,9 +31,12 @@ xen_rel=${XPCI_VM_XEN:-4.17}
 
 # Packages of the dom0 root.  xen-utils brings xl, xenstored, xenconsoled
 # and libxenctrl; jq validates JSON in the scenarios (dom0 has no python
-# worth relying on); nvme-cli manages the NVMe SR-IOV secondary controllers.
+# worth relying on); nvme-cli manages the NVMe SR-IOV secondary controllers;
+# qemu-system-xen is the device model libxl starts for HVM guests
+# (/usr/libexec/xen-qemu-system-i386, with seabios; xen-utils brings
+# hvmloader).
 dom0_pkgs=xen-utils-$xen_rel,xenstore-utils,pciutils,kmod,busybox,procps
-dom0_pkgs=$dom0_pkgs,libyajl2,jq,nvme-cli,iproute2
+dom0_pkgs=$dom0_pkgs,libyajl2,jq,nvme-cli,iproute2,qemu-system-xen
 
 # Kernel modules, each with its dependencies.  Everything Xen needs in a
 # dom0 is a module in Debian's kernel except the xenbus/hvc core.
@@ -149,7 +152,8 @@ chroot "$r" apt-get -q update > "$work/apt.log" 2>&1 &&
 }
 umount "$r/proc"
 chroot "$r" dpkg-query -W -f='${Package} ${Version}\n' \
-    xen-utils-$xen_rel libxenmisc$xen_rel jq nvme-cli > "$work/dom0-versions"
+    xen-utils-$xen_rel libxenmisc$xen_rel jq nvme-cli qemu-system-xen \
+    > "$work/dom0-versions"
 
 # Trim what a dom0 that lives for a few minutes never reads.
 log "trimming"

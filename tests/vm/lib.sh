@@ -27,6 +27,11 @@
 #            xl_pci_has NAME BDF (xl pci-list NAME lists BDF),
 #            pci_backend DOMID (pciback's backend directory in xenstore),
 #            pci_backend_state DOMID
+# HVM:       hvm_cfg NAME PCI_SPEC... (/tmp/NAME.cfg of an HVM guest),
+#            hvm_boot NAME (xl create, first report; minutes), guest_net
+#            NAME BDF (its last network test of that guest function),
+#            dm_pid DOMID (its device model); guest_console and the
+#            guest_* report helpers read an HVM guest's serial log
 # SR-IOV:    nvme_vfs_up PF (every VF of QEMU's NVMe controller up on
 #            dom0's nvme driver; their BDFs in NVME_VFS)
 #
@@ -308,9 +313,12 @@ guest_domid()
     xl domid "$1" 2>/dev/null
 }
 
+# A PV guest's console (xenconsoled), an HVM guest's serial port.
 guest_console()
 {
-    tr -d '\r' < "$CONSOLE_DIR/guest-$1.log" 2>/dev/null
+    local f=$CONSOLE_DIR/guest-$1.log
+    [ -f "$CONSOLE_DIR/hvm-$1.log" ] && f=$CONSOLE_DIR/hvm-$1.log
+    tr -d '\r' < "$f" 2>/dev/null
 }
 
 # The guest's last complete PCI report, one "BDF VVVV:DDDD driver=X" a line.
@@ -411,4 +419,72 @@ _nvme_vfs_live()
         [ "$(dev_driver "$v")" = nvme ] &&
             grep -qx live /sys/bus/pci/devices/$v/nvme/nvme*/state || return 1
     done
+}
+
+# ---------------------------------------------------------------- HVM
+
+# hvm_cfg NAME [PCI_SPEC...]: write /tmp/NAME.cfg, an HVM guest (needs a
+# boot with cpu=svm) running image/guest-init through hvmloader, SeaBIOS
+# and a direct kernel boot, its serial console in
+# $CONSOLE_DIR/hvm-NAME.log, passthrough enabled, HAP (Debian's Xen has
+# no shadow paging).  xpci.nettest makes the guest test each e1000e's
+# network (see image/guest-init).
+hvm_cfg()
+{
+    local name=$1 spec list=
+    shift
+    for spec in "$@"; do
+        list="$list${list:+, }'$spec'"
+    done
+    mkdir -p "$CONSOLE_DIR"
+    cat > "/tmp/$name.cfg" <<EOC
+name = "$name"
+type = "hvm"
+device_model_version = "qemu-xen"
+kernel = "$GUEST_KERNEL"
+ramdisk = "$GUEST_RAMDISK"
+extra = "console=ttyS0,115200 loglevel=4 xpci.nettest=1"
+serial = "file:$CONSOLE_DIR/hvm-$name.log"
+vga = "none"
+vnc = 0
+memory = 256
+vcpus = 1
+hap = 1
+passthrough = "enabled"
+pci = [ $list ]
+on_crash = "preserve"
+on_reboot = "preserve"
+EOC
+}
+
+# hvm_boot NAME: xl create /tmp/NAME.cfg and wait for the guest's first
+# PCI report (minutes under TCG: SeaBIOS, then Linux without KVM).
+hvm_boot()
+{
+    local name=$1
+    _GUESTS="$_GUESTS $name"
+    timed "xl create $name (HVM)" xl create "/tmp/$name.cfg" || return 1
+    wait_for 900 "the first PCI report of HVM guest $name" \
+        grep -q 'xpci-guest: pci-end' "$CONSOLE_DIR/hvm-$name.log"
+}
+
+# guest_net NAME BDF: the guest's last network test of its function at
+# guest address BDF ("dhcp=... ping=... irqs=N"), status 1 when none.
+guest_net()
+{
+    guest_console "$1" | awk -v b="$2" '
+        $0 ~ "xpci-guest: net " b " " { sub(/.*xpci-guest: net [^ ]+ /, "");
+                                         last = $0; seen = 1 }
+        END { if (!seen) exit 1; print last }'
+}
+
+# dm_pid DOMID: the pid of the domain's device model (libxl's QEMU).
+dm_pid()
+{
+    local p
+    for p in $(pgrep -f xen-qemu-system-i386); do
+        tr '\0' ' ' < "/proc/$p/cmdline" | grep -q -- "-xen-domid $1 " &&
+            { echo "$p"; return 0; }
+    done
+    return 1
 }

@@ -343,6 +343,11 @@ struct xpci_device {
     /* From config space capabilities. */
     bool config_full;      /* more than the 64-byte header was readable */
     bool has_msi, has_msix, has_pm, has_sriov, has_af;
+    /* MSI-X: table and PBA as BAR index (BIR) and offset, the table's
+     * size in vectors; msix_table_bar -1 without MSI-X. */
+    int msix_table_bar, msix_pba_bar;
+    uint32_t msix_table_offset, msix_pba_offset;
+    unsigned msix_vectors;
     enum xpci_pcie_type pcie_type;
     bool flr;              /* PCIe DevCap FLR or AF FLR */
     bool pm_no_soft_reset; /* PM NoSoftReset: D3->D0 resets nothing */
@@ -694,10 +699,17 @@ struct xpci_attached {
     uint32_t domid;
     char *domain;          /* its name, or NULL */
     char bdf[XPCI_BDF_STRLEN];
-    int vdevfn;            /* guest slot << 3 | function, -1 when unknown */
-    char *vdev;            /* pciback's guest address ("0000:00:00.00"),
+    int vdevfn;            /* guest slot << 3 | function, -1 when unknown
+                              (HVM: where the device model has it) */
+    char *vdev;            /* the guest's address: pciback's for PV
+                              ("0000:00:00.00"), "0000:00:SS.F" for HVM;
                               or NULL */
-    int state;             /* state-N (XenbusState), -1 when absent */
+    int state;             /* state-N (XenbusState), -1 when absent; -1
+                              for HVM, whose backend entry is a record */
+    bool hvm;              /* an HVM guest's (through its device model) */
+    int dm_present;        /* HVM: 1 the device model has it (query-pci),
+                              0 it does not (unplugged, or the guest has
+                              not let it go), -1 it did not answer; PV: -1 */
     char *name;            /* name-N, or NULL */
     char *opts;            /* opts-N verbatim, or NULL */
     int permissive;        /* XPCI_OPT_UNSET, 0 or 1 */
@@ -710,7 +722,8 @@ struct xpci_attached {
 
 /* Functions attached to domain (NULL: to every domain), in domain then
  * backend order.  Reads pciback's backend entries, so functions libxl
- * attached are listed too. */
+ * attached are listed too; for an HVM guest asks its device model
+ * (query-pci) where each is. */
 int xpci_attached_list(xpci_ctx *ctx, const char *domain,
                        struct xpci_attached **list_r, size_t *n_r);
 void xpci_attached_list_free(struct xpci_attached *list, size_t n);

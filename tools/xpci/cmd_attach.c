@@ -227,6 +227,23 @@ static const char *xenbus_state_name(int state)
     return names[state];
 }
 
+/* An HVM guest's function as its device model has it (query-pci); NULL
+ * for a PV guest's. */
+static const char *dm_state_name(const struct xpci_attached *a)
+{
+    if (!a->hvm)
+        return NULL;
+    return a->dm_present > 0    ? "plugged"
+           : a->dm_present == 0 ? "unplugged"
+                                : "unknown";
+}
+
+/* pciback's XenbusState for PV, the device model's view for HVM. */
+static const char *state_name(const struct xpci_attached *a)
+{
+    return a->hvm ? dm_state_name(a) : xenbus_state_name(a->state);
+}
+
 static const char *rdm_policy_name(int p)
 {
     return p == XPCI_RDM_POLICY_STRICT    ? "strict"
@@ -271,7 +288,8 @@ static void json_attached(const char *domain, const struct xpci_attached *l,
         json_int_or_null(g, "vslot", l[i].vdevfn >= 0 ? l[i].vdevfn >> 3 : -1);
         json_kv_str(g, "vdev", l[i].vdev);
         json_int_or_null(g, "state", l[i].state);
-        json_kv_str(g, "state_name", xenbus_state_name(l[i].state));
+        json_kv_str(g, "state_name", state_name(&l[i]));
+        json_kv_str(g, "device_model", dm_state_name(&l[i]));
         json_kv_str(g, "name", l[i].name);
         json_kv_str(g, "opts", l[i].opts);
         json_opt(g, "permissive", l[i].permissive);
@@ -336,7 +354,8 @@ static void table_attached(const struct xpci_attached *l, size_t n)
         char domid[16], vdev[64], state[16], opts[512];
 
         snprintf(domid, sizeof(domid), "%u", l[i].domid);
-        /* pciback's guest address for PV, the slot for HVM */
+        /* the guest's address: pciback's for PV, the device model's
+         * slot.function for HVM */
         if (l[i].vdev)
             snprintf(vdev, sizeof(vdev), "%s", l[i].vdev);
         else if (l[i].vdevfn >= 0)
@@ -351,9 +370,9 @@ static void table_attached(const struct xpci_attached *l, size_t n)
         table_add(t, l[i].bdf, NULL);
         table_add(t, vdev, NULL);
         table_add(t,
-                  xenbus_state_name(l[i].state) ? xenbus_state_name(l[i].state)
-                  : l[i].state < 0              ? "-"
-                                                : state,
+                  state_name(&l[i]) ? state_name(&l[i])
+                  : l[i].state < 0  ? "-"
+                                    : state,
                   NULL);
         table_add(t, *opts ? opts : "-", NULL);
     }

@@ -41,6 +41,7 @@ struct defaults {
 
 struct prep {
     const char *path;
+    bool qemu_xen; /* an HVM guest with the qemu-xen device model */
     struct defaults def;
     struct fn *fns;
     unsigned n;
@@ -163,6 +164,30 @@ static int entry_functions(struct prep *p, const struct xpci_host *host,
     return 0;
 }
 
+/*
+ * msitranslate and power_mgmt reach only qemu-xen-traditional (libxl
+ * writes them to its xenstore options); qemu-xen's xen-pci-passthrough has
+ * no such properties, so libxl's QMP device_add leaves them out and MSI /
+ * MSI-X go to the guest as they are.  Say so when a config asks for them.
+ */
+static bool noop_opt(const struct prep *p, const struct fn *f, bool msi)
+{
+    return p->qemu_xen && (msi ? f->msitranslate : f->power_mgmt) == 1;
+}
+
+static void print_noop_notes(const struct prep *p, FILE *out)
+{
+    for (int msi = 1; msi >= 0; msi--)
+        for (unsigned i = 0; i < p->n; i++)
+            if (noop_opt(p, &p->fns[i], msi))
+                fprintf(out, "note: %s: %s=1 (pci[%u]) has no effect: "
+                             "qemu-xen, this HVM guest's device model, "
+                             "ignores it (only qemu-xen-traditional reads "
+                             "it)\n",
+                        p->fns[i].bdf, msi ? "msitranslate" : "power_mgmt",
+                        p->fns[i].entry);
+}
+
 /* A 0/1 setting, or null when not given (-1). */
 static void json_opt(yajl_gen g, const char *k, long v)
 {
@@ -200,6 +225,15 @@ static void json_prepare(yajl_gen g, const void *arg)
         json_opt(g, "permissive", f->permissive);
         json_opt(g, "msitranslate", f->msitranslate);
         json_opt(g, "power_mgmt", f->power_mgmt);
+        if (noop_opt(p, f, true) || noop_opt(p, f, false)) {
+            json_str(g, "no_effect");
+            yajl_gen_array_open(g);
+            if (noop_opt(p, f, true))
+                json_str(g, "msitranslate");
+            if (noop_opt(p, f, false))
+                json_str(g, "power_mgmt");
+            yajl_gen_array_close(g);
+        }
         json_kv_str(g, "rdm_policy",
                     f->rdm_policy == XPCI_RDM_POLICY_STRICT    ? "strict"
                     : f->rdm_policy == XPCI_RDM_POLICY_RELAXED ? "relaxed"
@@ -231,6 +265,7 @@ static void print_prepare(const struct prep *p, bool dry_run, bool before)
             printf("  %s  pci[%u] %s%s%s\n", p->fns[i].bdf, p->fns[i].entry,
                    p->fns[i].spec, p->fns[i].force ? "  (seize)" : "",
                    p->fns[i].already ? "  (already assignable)" : "");
+        print_noop_notes(p, stdout);
         return;
     }
     print_list(p, false, dry_run ? "would hide: " : "hidden: ");
@@ -249,7 +284,18 @@ static int read_config(struct prep *p, XLU_Config *cfg,
     long *vals[] = {&p->def.permissive, &p->def.msitranslate,
                     &p->def.power_mgmt, &p->def.seize};
     XLU_ConfigList *list = NULL;
+    const char *type = NULL, *dm = NULL;
     int count = 0, r;
+
+    /* xl: type = "hvm" (or the older builder = "hvm"); qemu-xen unless
+     * device_model_version says otherwise */
+    if (xlu_cfg_get_string(cfg, "type", &type, 0) &&
+        xlu_cfg_get_string(cfg, "builder", &type, 0))
+        type = NULL;
+    if (xlu_cfg_get_string(cfg, "device_model_version", &dm, 0))
+        dm = NULL;
+    p->qemu_xen = type && !strcmp(type, "hvm") &&
+                  (!dm || strcmp(dm, "qemu-xen-traditional"));
 
     for (unsigned k = 0; k < 4; k++) {
         long v;

@@ -11,8 +11,7 @@
 # the functions quarantined, with a guest that answers the unplug and with
 # one whose driver hangs (libxl then leaves the backend behind); xpci
 # prepare before xl create; and both functions attach to a new guest
-# afterwards.  Needs the xpci stage.  HVM guests cannot run here (no
-# nested virtualisation under TCG): that case is skipped.
+# afterwards.  Needs the xpci stage.  HVM guests: 60-xpci-hvm.
 #
 # Every command's output is kept in $XPCI_VM_OUT/50-*.txt.  On a failure
 # the test point shows the command's output, pciback's backend in
@@ -404,10 +403,6 @@ tap_check "$bdf quarantined, no /libxl/pci/$(bdf_key "$bdf")/domid" \
     quarantined "$bdf"
 tap_check "no backend left for domain $d2" \
     sh -c "! xenstore-exists $(pci_backend "$d2")"
-
-# ---------------------------------------------------------------- HVM
-tap_skip "xpci attach to an HVM guest" \
-    "no HVM guests in this rig: QEMU's TCG offers Xen no nested VMX/SVM"
 
 # ---------------------------------------------------------------- prepare
 # A guest created by xl with a VF that dom0's nvme drives (so not

@@ -83,6 +83,8 @@ int xpci__att_begin(struct xpci__att *at, xpci_ctx *ctx, const char *domain,
         return -EINVAL;
     }
     snprintf(at->domid_str, sizeof(at->domid_str), "%u", at->domid);
+    at->plan.has_guest = true;
+    at->plan.guest = at->domid;
     at->type = xpci__domain_type(ctx, at->domid, &why);
     if (at->type < 0) {
         xpci__result_error(at->res, "domain '%s': %s", domain,
@@ -360,6 +362,21 @@ static int plan_attach_one(struct xpci__att *at, const struct want *w)
     bool hvm = at->type == XPCI_DOMAIN_HVM;
     int r;
 
+    if (d->irq == XPCI__IRQ_NOT_CONNECTED)
+        xpci__result_note(at->res, "%s: legacy IRQ 255 is \"not "
+                                   "connected\": no IRQ to grant",
+                          d->bdf_str);
+    /* Only qemu-xen-traditional reads them (libxl writes them to its
+     * xenstore options); qemu-xen's xen-pci-passthrough has no such
+     * properties, and xpci speaks QMP to qemu-xen only. */
+    if (hvm && w->msitranslate > 0)
+        xpci__result_note(at->res, "%s: msitranslate=1 has no effect: "
+                                   "qemu-xen, this HVM guest's device model, "
+                                   "ignores it", d->bdf_str);
+    if (hvm && w->power_mgmt > 0)
+        xpci__result_note(at->res, "%s: power_mgmt=1 has no effect: "
+                                   "qemu-xen, this HVM guest's device model, "
+                                   "ignores it", d->bdf_str);
     xpci__att_record_path(d, rec, sizeof(rec));
     if ((r = xpci__plan_add(&at->plan, d->bdf_str, XPCI__STEP_XS_WRITE, rec,
                             at->domid_str, XPCI__STEP_XS_RM, rec, NULL)) < 0 ||
@@ -410,6 +427,15 @@ static void explain_failure(struct xpci__att *at, int r)
         msg = xpci__sprintf("%s; the domain has no IOMMU context: create it "
                             "with passthrough=\"enabled\" or a pci=[...] "
                             "list", at->res->error);
+    else if (r == -EINPROGRESS)
+        /* as libxl: a device_del cannot be taken back; the function
+         * stays the guest's until it has let it go */
+        msg = xpci__sprintf("%s (%s); %s stays attached until the guest "
+                            "lets it go: run xpci detach again then, or "
+                            "with --force", at->res->error,
+                            at->ctx->step_detail ? at->ctx->step_detail
+                                                 : "the guest was asked",
+                            st->dev);
     else if (at->ctx->step_detail)
         msg = xpci__sprintf("%s (%s)", at->res->error, at->ctx->step_detail);
     if (msg) {

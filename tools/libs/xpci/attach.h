@@ -65,6 +65,12 @@ char *xpci__guest_opts_format(int msitranslate, int power_mgmt,
 int xpci__step_domid(const struct xpci__action *a, uint32_t *domid_r);
 
 /* ---- hypervisor grants (grant.c) ---- */
+/* The interrupt line value that means "not connected" (PCI Local Bus
+ * spec, Interrupt Line register); some firmware leaves it as a
+ * function's legacy IRQ. */
+#define XPCI__IRQ_NOT_CONNECTED 0xff
+/* Whether d has a legacy IRQ to grant: not none (0), not 0xff. */
+bool xpci__grant_irq(const struct xpci_device *d);
 /* Plan the guest's iomem, ioport and IRQ permissions on d: granted with
  * give, revoked without; each with its inverse.  others are the domain's
  * other functions that keep theirs: what they need too is not revoked
@@ -83,6 +89,10 @@ int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
 /* Take dev out of domid's backend, asking the guest first with wait. */
 int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
                             bool wait, bool force);
+
+/* ---- the device model (hvm.c) ---- */
+int xpci__hvm_where(xpci_ctx *ctx, uint32_t domid, const struct xpci_bdf *bdfs,
+                    size_t n, int *vdevfn);
 
 /* ---- an attach or detach under way (attach.c) ---- */
 struct xpci__att {

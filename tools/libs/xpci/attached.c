@@ -7,12 +7,47 @@
 
 #include "attach.h"
 
+/*
+ * An HVM guest's backend entries are libxl's record, not a connection:
+ * pciback never hands them to a frontend, so their state stays where it
+ * started and pciback's vdev-N (if it wrote one) names no guest address.
+ * The device model knows where each function is: ask it (query-pci), as
+ * libxl does after device_add.
+ */
+static void hvm_where(xpci_ctx *ctx, uint32_t domid,
+                      struct xpci__pciback_dev *devs, size_t nd, int *present)
+{
+    _cleanup_free_ struct xpci_bdf *bdfs = calloc(nd, sizeof(*bdfs));
+    _cleanup_free_ int *vdevfn = calloc(nd, sizeof(*vdevfn));
+    int r = bdfs && vdevfn ? 0 : -ENOMEM;
+
+    for (size_t i = 0; i < nd && r == 0; i++)
+        bdfs[i] = devs[i].bdf;
+    if (r == 0)
+        r = xpci__hvm_where(ctx, domid, bdfs, nd, vdevfn);
+    for (size_t i = 0; i < nd; i++) {
+        struct xpci__pciback_dev *e = &devs[i];
+
+        e->state = -1;
+        present[i] = r < 0 ? -1 : vdevfn[i] >= 0;
+        if (r == 0 && vdevfn[i] >= 0)
+            e->vdevfn = vdevfn[i];
+        free(e->vdev);
+        e->vdev = e->vdevfn >= 0
+                      ? xpci__sprintf("0000:00:%02x.%x", e->vdevfn >> 3,
+                                      e->vdevfn & 7)
+                      : NULL;
+    }
+}
+
 static int list_domain(xpci_ctx *ctx, uint32_t domid,
                        struct xpci_attached **list, size_t *n)
 {
     struct xpci__pciback_dev *devs = NULL;
     _cleanup_free_ char *name = NULL;
+    _cleanup_free_ int *present = NULL;
     size_t nd = 0;
+    bool hvm;
     int r = xpci__xs_pciback_list(ctx, domid, &devs, &nd);
 
     if (r < 0)
@@ -28,6 +63,16 @@ static int list_domain(xpci_ctx *ctx, uint32_t domid,
         }
         *list = nl;
     }
+    present = calloc(nd ? nd : 1, sizeof(*present));
+    if (!present) {
+        xpci__pciback_list_free(devs, nd);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < nd; i++)
+        present[i] = -1;
+    hvm = nd && xpci__domain_type(ctx, domid, NULL) == XPCI_DOMAIN_HVM;
+    if (hvm)
+        hvm_where(ctx, domid, devs, nd, present);
     for (size_t i = 0; i < nd; i++) {
         struct xpci_attached *a = &(*list)[(*n)++];
 
@@ -38,6 +83,8 @@ static int list_domain(xpci_ctx *ctx, uint32_t domid,
         a->vdevfn = devs[i].vdevfn;
         a->vdev = TAKE_PTR(devs[i].vdev);
         a->state = devs[i].state;
+        a->hvm = hvm;
+        a->dm_present = present[i];
         a->name = TAKE_PTR(devs[i].name);
         a->opts = TAKE_PTR(devs[i].opts);
         a->permissive = devs[i].permissive;

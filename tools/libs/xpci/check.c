@@ -899,6 +899,72 @@ static void add_finding(struct checker *c,
     xpci__finding_dispose(&f);
 }
 
+/*
+ * HVM guests and the function's interrupts.  Notes, not verdicts: what
+ * matters depends on the Xen release and the guest, which the check cannot
+ * see.
+ *
+ * MSI-X: Xen write-protects the pages of the MSI-X table (and PBA) from
+ * the guest (mmio_ro_ranges; the device model emulates the table).  Before
+ * Xen 4.19 ("x86/hvm: Allow access to registers on the same page as MSI-X
+ * table") an HVM guest's writes to other registers in those pages are
+ * dropped.  A table that does not start on a page boundary has something
+ * before it in its page: a warning.
+ *
+ * MSI / MSI-X delivery: up to Xen 4.18 a Linux HVM guest takes them as
+ * event channels (XENFEAT_hvm_pirqs); Xen 4.19 offers that only with
+ * hvm_pirq=1 in the guest's config ("tools: don't expose
+ * XENFEAT_hvm_pirqs by default"), as some devices fail with it (Xen:
+ * "Unsupported MSI delivery mode 7").
+ */
+static void check_hvm_msix(struct checker *c)
+{
+    const struct xpci_device *d = c->dev;
+    const struct xpci_bar *b;
+
+    if (!d->has_msix || d->msix_table_bar < 0)
+        return;
+    b = d->msix_table_bar < 6 ? &d->bars[d->msix_table_bar]
+                                               : NULL;
+    if (!b || b->type == XPCI_BAR_UNUSED || !b->size) {
+        add(c, "hvm.msix", XPCI_LEVEL_UNKNOWN,
+            "check the function's MSI-X capability (lspci -vv)",
+            "MSI-X table in BAR %d, which the kernel does not list",
+            d->msix_table_bar);
+        return;
+    }
+    if (d->msix_table_offset & 0xfff)
+        add(c, "hvm.msix", XPCI_LEVEL_WARN,
+            "for HVM guests use Xen 4.19 or later, or a PV guest",
+            "MSI-X table at BAR %d + 0x%x (%u vectors) shares its 4 KiB "
+            "page with what precedes it: before Xen 4.19 an HVM guest's "
+            "writes there are dropped (the page is read-only to it)",
+            d->msix_table_bar, d->msix_table_offset, d->msix_vectors);
+    else
+        add(c, "hvm.msix", XPCI_LEVEL_PASS, NULL,
+            "MSI-X table at BAR %d + 0x%x (%u vectors), PBA at BAR %d + "
+            "0x%x; an HVM guest's device model emulates them (before Xen "
+            "4.19 other registers in their pages are read-only to it)",
+            d->msix_table_bar, d->msix_table_offset, d->msix_vectors,
+            d->msix_pba_bar, d->msix_pba_offset);
+}
+
+static void check_hvm_pirq(struct checker *c)
+{
+    const struct xpci_device *d = c->dev;
+
+    if (!d->has_msi && !d->has_msix)
+        return;
+    add(c, "hvm.pirq", XPCI_LEVEL_PASS,
+        "if Xen logs \"Unsupported MSI delivery mode 7\" for the guest: "
+        "Xen 4.19+ without hvm_pirq=1, or the guest kernel's xen_nopv",
+        "%s: a Linux HVM guest takes them as event channels up to Xen "
+        "4.18 (XENFEAT_hvm_pirqs), on Xen 4.19+ only with hvm_pirq=1",
+        d->has_msix && d->has_msi ? "MSI and MSI-X"
+        : d->has_msix             ? "MSI-X"
+                                  : "MSI");
+}
+
 int xpci_check_device(const struct xpci_host *host,
                       const struct xpci_device *dev,
                       struct xpci_report **report_r)
@@ -929,6 +995,8 @@ int xpci_check_device(const struct xpci_host *host,
         check_bar_pages(&c);
         check_permissive(&c);
         add_finding(&c, xpci__check_pv_e820);
+        check_hvm_msix(&c);
+        check_hvm_pirq(&c);
         check_state(&c);
     }
     if (c.err) {

@@ -29,6 +29,11 @@
 #define CAP_EXP_DEVCAP_FLR (1U << 28)
 #define CAP_SSVID 0x0d /* bridges: subsystem ids */
 #define CAP_MSIX 0x11
+#define CAP_MSIX_FLAGS 2
+#define CAP_MSIX_QSIZE 0x07ff
+#define CAP_MSIX_TABLE 4
+#define CAP_MSIX_PBA 8
+#define CAP_MSIX_BIR 0x7
 #define CAP_AF 0x13
 #define CAP_AF_CAP 3
 #define CAP_AF_TP 0x01
@@ -76,6 +81,18 @@ static void parse_caps(struct xpci_device *dev, const uint8_t *cfg, size_t len,
             break;
         case CAP_MSIX:
             dev->has_msix = true;
+            if (ptr + 12 > len)
+                break;
+            dev->msix_vectors =
+                (get16(cfg, ptr + CAP_MSIX_FLAGS) & CAP_MSIX_QSIZE) + 1;
+            dev->msix_table_bar =
+                (int)(get32(cfg, ptr + CAP_MSIX_TABLE) & CAP_MSIX_BIR);
+            dev->msix_table_offset =
+                get32(cfg, ptr + CAP_MSIX_TABLE) & ~(uint32_t)CAP_MSIX_BIR;
+            dev->msix_pba_bar =
+                (int)(get32(cfg, ptr + CAP_MSIX_PBA) & CAP_MSIX_BIR);
+            dev->msix_pba_offset =
+                get32(cfg, ptr + CAP_MSIX_PBA) & ~(uint32_t)CAP_MSIX_BIR;
             break;
         case CAP_SSVID:
             dev->subsys_vendor = (uint16_t)get16(cfg, ptr + 4);
@@ -134,6 +151,7 @@ void xpci__config_parse(struct xpci_device *dev, const uint8_t *cfg,
     unsigned hdr, ptr;
 
     dev->pcie_type = XPCI_PCIE_NONE;
+    dev->msix_table_bar = dev->msix_pba_bar = -1;
     if (len < 0x40)
         return;
     dev->vendor = (uint16_t)get16(cfg, CFG_VENDOR);

@@ -164,15 +164,21 @@ static int act_irq_revoke(xpci_ctx *ctx, const char *dev,
         return r;
     if (!hv || !hv->unmap_pirq || !hv->irq_permission)
         return -ENOSYS;
-    /* For a GSI Xen hands the guest pirq == irq (libxl relies on the
-     * same when it revokes). */
+    /*
+     * As libxl (pci_remove_detached): unmap the pirq, then take the
+     * permission.  For a GSI Xen hands the guest pirq == irq.  An HVM
+     * guest's device model has usually unmapped it already when it let
+     * the function go, so a failed unmap is no error.
+     */
+    r = hv->unmap_pirq(ctx->hv_priv, domid, atoi(a->val));
+    if (r == -ESRCH)
+        return 0; /* the domain is gone, and its permissions with it */
+    if (r < 0 && r != -EINVAL && r != -ENOENT)
+        return r;
     r = hv->irq_permission(ctx->hv_priv, domid, atoi(a->val), false);
     if (r == -ESRCH)
         return 0;
-    if (r < 0)
-        return r;
-    r = hv->unmap_pirq(ctx->hv_priv, domid, atoi(a->val));
-    return r < 0 && r != -EINVAL && r != -ESRCH ? r : 1;
+    return r < 0 ? r : 1;
 }
 
 static char *describe(const char *dev, const struct xpci__action *a)
@@ -206,8 +212,8 @@ static char *describe(const char *dev, const struct xpci__action *a)
         return xpci__sprintf("%s: xc_physdev_map_pirq(d%s, irq %s) + "
                              "xc_domain_irq_permission(allow)", dev, d, v);
     case XPCI__STEP_IRQ_REVOKE:
-        return xpci__sprintf("%s: xc_domain_irq_permission(d%s, pirq %s, "
-                             "revoke) + xc_physdev_unmap_pirq", dev, d, v);
+        return xpci__sprintf("%s: xc_physdev_unmap_pirq(d%s, pirq %s) + "
+                             "xc_domain_irq_permission(revoke)", dev, d, v);
     default:
         return xpci__sprintf("%s: %s (malformed step)", dev, v);
     }
@@ -345,6 +351,11 @@ static int plan_range(struct xpci__plan *plan, const struct xpci_device *d,
     }
 }
 
+bool xpci__grant_irq(const struct xpci_device *d)
+{
+    return d->irq > 0 && d->irq != XPCI__IRQ_NOT_CONNECTED;
+}
+
 int xpci__grant_plan(struct xpci__plan *plan, const struct xpci_device *d,
                      const char *domid_str, bool give,
                      const struct xpci_device *const *others,
@@ -374,7 +385,7 @@ int xpci__grant_plan(struct xpci__plan *plan, const struct xpci_device *d,
                                      res)) < 0)
             return r;
     }
-    if (d->irq <= 0)
+    if (!xpci__grant_irq(d))
         return 0;
     snprintf(val, sizeof(val), "%d", d->irq);
     who = irq_holder(&o, d->irq);

@@ -2,9 +2,11 @@
 /*
  * hvm.c - an HVM guest's functions go through its device model: QMP
  * device_add of a xen-pci-passthrough device on the socket libxl's QEMU
- * listens on, device_del (waited for until DEVICE_DELETED) to take it
- * back.  As libxl does, the function is also listed in the guest's PCI
- * backend (pv.c), with the guest address the device model chose.
+ * listens on, device_del (waited for until DEVICE_DELETED, or until
+ * query-pci no longer lists it) to take it back.  As libxl does, the
+ * function is also listed in the guest's PCI backend (pv.c), with the
+ * guest address the device model chose; xpci attached asks the model
+ * where each function is.
  */
 #include <stdio.h>
 
@@ -12,6 +14,19 @@
 #include "qmp.h"
 
 #define QMP_SOCKET_FMT "%s/qmp-libxl-%u"
+
+#define HVM_LIST_TIMEOUT_MS 3000
+
+static int xpci__qmp_open_at(xpci_ctx *ctx, uint32_t domid, int timeout_ms,
+                             struct xpci__qmp **q_r)
+{
+    _cleanup_free_ char *path = NULL;
+
+    path = xpci__sprintf(QMP_SOCKET_FMT, ctx->run_dir, domid);
+    if (!path)
+        return -ENOMEM;
+    return xpci__qmp_open(path, timeout_ms, q_r, NULL);
+}
 
 static int qmp_connect(xpci_ctx *ctx, uint32_t domid, struct xpci__qmp **q_r)
 {
@@ -90,6 +105,13 @@ static int qmp_del(xpci_ctx *ctx, uint32_t domid, const char *dev, bool force)
         r = xpci__qmp_pt_del(q, &bdf, xpci__guest_timeout(ctx), &err);
         xpci__qmp_close(q);
     }
+    /*
+     * -EINPROGRESS: the guest was asked and has not ejected the function
+     * yet.  Like libxl (pci_remove_timeout), fail unless forced, and never
+     * plug it back: a device_add racing the guest's eject is what the
+     * guest must not see.  The function stays assigned and granted until
+     * a later detach finds it gone from the device model.
+     */
     if (r < 0 && !force) {
         qmp_detail(ctx, "QMP device_del", err);
         return r;
@@ -97,6 +119,30 @@ static int qmp_del(xpci_ctx *ctx, uint32_t domid, const char *dev, bool force)
     free(err);
     r = xpci__pv_backend_remove(ctx, domid, dev, false, true);
     return r < 0 ? r : 1;
+}
+
+/* Where domid's device model has each function (query-pci): vdevfn[i]
+ * its guest devfn, -1 when the model does not have it.  -errno when the
+ * model cannot be asked. */
+int xpci__hvm_where(xpci_ctx *ctx, uint32_t domid, const struct xpci_bdf *bdfs,
+                    size_t n, int *vdevfn)
+{
+    struct xpci__qmp *q = NULL;
+    int tmo = xpci__guest_timeout(ctx), r = 0;
+
+    /* a listing should not hang on a stuck model for long */
+    if (tmo > HVM_LIST_TIMEOUT_MS)
+        tmo = HVM_LIST_TIMEOUT_MS;
+    if (xpci__qmp_open_at(ctx, domid, tmo, &q) < 0)
+        return -ENOTCONN;
+    for (size_t i = 0; i < n && r >= 0; i++) {
+        vdevfn[i] = -1;
+        r = xpci__qmp_pt_find(q, &bdfs[i], tmo, &vdevfn[i], NULL);
+        if (r == 0)
+            vdevfn[i] = -1;
+    }
+    xpci__qmp_close(q);
+    return r < 0 ? r : 0;
 }
 
 /* ------------------------------------------------------------ steps */
@@ -135,8 +181,8 @@ static char *describe(const char *dev, const struct xpci__action *a)
                              d, e.opts);
     if (a->kind == XPCI__STEP_QMP_DEL)
         return xpci__sprintf("%s: QMP device_del from d%s's device model, "
-                             "wait for DEVICE_DELETED%s", dev, d,
-                             atoi(v) ? "; forced" : "");
+                             "wait for DEVICE_DELETED or query-pci without "
+                             "it%s", dev, d, atoi(v) ? "; forced" : "");
     return xpci__sprintf("%s: %s (malformed step)", dev, v);
 }
 

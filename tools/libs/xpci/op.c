@@ -482,11 +482,36 @@ static bool function_present(xpci_ctx *ctx, const char *dev)
     return faccessat(ctx->sysfs_fd, path, F_OK, 0) == 0;
 }
 
+/*
+ * The plan's guest is gone (destroyed, or crashed and restarted as another
+ * domain): Xen released its functions to quarantine with it
+ * (pci_release_devices), its permissions died with it, and its device
+ * model went too.  Nothing can be put back into it, and failing to is no
+ * undo failure.
+ */
+static bool guest_gone(xpci_ctx *ctx, const struct xpci__plan *plan,
+                       struct xpci_result *res)
+{
+    char note[128];
+
+    if (!plan->has_guest || !ctx->hv || !ctx->hv->domain_exists ||
+        ctx->hv->domain_exists(ctx->hv_priv, plan->guest) != -ESRCH)
+        return false;
+    snprintf(note, sizeof(note), "domain %u no longer exists: Xen took its "
+                                 "functions back to quarantine; nothing to "
+                                 "put back into it", plan->guest);
+    if (!xpci__strv_contains(res->notes, res->n_notes, note))
+        xpci__strv_push(&res->notes, &res->n_notes, note);
+    return true;
+}
+
 static int undo_steps(xpci_ctx *ctx, struct xpci__plan *plan, unsigned upto,
                       struct xpci_result *res)
 {
     int failures = 0;
 
+    if (guest_gone(ctx, plan, res))
+        return 0;
     for (unsigned i = upto; i-- > 0;) {
         struct xpci__step *st = &plan->steps[i];
         int r;
@@ -494,6 +519,9 @@ static int undo_steps(xpci_ctx *ctx, struct xpci__plan *plan, unsigned upto,
         if (st->applied == 0 || st->undo.kind == XPCI__STEP_NONE)
             continue;
         r = act(ctx, st->dev, &st->undo);
+        /* The guest went while we undid: the rest is moot too. */
+        if (r < 0 && guest_gone(ctx, plan, res))
+            return 0;
         /* A function unplugged meanwhile has nothing left to put back. */
         if (r < 0 && !function_present(ctx, st->dev)) {
             char note[96];
@@ -670,7 +698,12 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
             xpci__result_error(res, "%s: %s", d ? d : st->dev, strerror(-r));
             /* The failed step may have half-happened: undo it too. */
             res->n_done = i;
-            res->rolled_back = undo_steps(ctx, plan, i + 1, res) == 0;
+            /* -EINPROGRESS: the step started something that cannot be
+             * taken back (a guest asked to unplug): leave it, undo the
+             * rest. */
+            res->rolled_back =
+                undo_steps(ctx, plan, r == -EINPROGRESS ? i : i + 1, res) ==
+                0;
             journal_close(ctx, &j, res->rolled_back);
             return r;
         }

@@ -801,6 +801,9 @@ static int pt_add(struct xpci__qmp *q, const struct xpci_bdf *bdf, int vdevfn,
     return 0;
 }
 
+/* How often a device_del is checked with query-pci, as libxl does. */
+#define PT_DEL_POLL_MS 1000
+
 static int pt_del(struct xpci__qmp *q, const struct xpci_bdf *bdf,
                   int timeout_ms, char **err_r)
 {
@@ -833,12 +836,33 @@ static int pt_del(struct xpci__qmp *q, const struct xpci_bdf *bdf,
     /*
      * device_del only asks: the device goes once the guest has ejected
      * it (ACPI or PCIe native hotplug), which QEMU reports with
-     * DEVICE_DELETED.  Without a guest OS nothing ever arrives.
+     * DEVICE_DELETED.  Without a guest OS nothing ever arrives.  libxl
+     * polls query-pci once a second until the device is gone
+     * (pci_remove_qmp_query_cb); take whichever says so first.
      */
-    rc = wait_event(q, "DEVICE_DELETED", id, remaining_ms(deadline), err_r);
+    for (;;) {
+        int left = remaining_ms(deadline);
+
+        rc = wait_event(q, "DEVICE_DELETED", id,
+                        left < 0 || left > PT_DEL_POLL_MS ? PT_DEL_POLL_MS
+                                                          : left,
+                        err_r);
+        if (rc != -ETIMEDOUT || remaining_ms(deadline) == 0)
+            break;
+        rc = pt_find(q, id, deadline, &vdevfn, err_r);
+        if (rc <= 0)
+            break;
+    }
+    if (rc == 0)
+        return 0;
+    /* Asked, and not taken back: the guest may still eject it. */
     if (rc == -ETIMEDOUT)
-        set_err(err_r, "the guest did not release %s in time", id);
-    return rc;
+        set_err(err_r, "the guest has not released %s yet; its unplug "
+                       "request stands", id);
+    else
+        set_err(err_r, "device_del of %s was sent, then: %s; its unplug "
+                       "request stands", id, strerror(-rc));
+    return -EINPROGRESS;
 }
 
 /* ---- entry points: *err_r is written on failure only ---- */

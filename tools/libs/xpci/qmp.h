@@ -78,12 +78,16 @@ int xpci__qmp_pt_add(struct xpci__qmp *q, const struct xpci_bdf *bdf,
                      char **err_r);
 
 /*
- * device_del the passthrough device and wait for its DEVICE_DELETED
- * event.  A device QEMU no longer has (query-pci, asked first, does not
- * list it, or device_del answers DeviceNotFound) counts as deleted, and no
- * device_del is sent for one query-pci does not list.  Returns 0,
- * -ETIMEDOUT (the guest did not release it: QEMU still has the device and
- * its unplug request stays pending), -EIO or -errno.
+ * device_del the passthrough device and wait until it is gone: its
+ * DEVICE_DELETED event, or query-pci (asked once a second, as libxl does)
+ * no longer listing it.  A device QEMU no longer has (query-pci, asked
+ * first, does not list it, or device_del answers DeviceNotFound) counts
+ * as deleted, and no device_del is sent for one query-pci does not list.
+ * Returns 0; -EINPROGRESS once device_del was accepted but the device did
+ * not go in time (or the connection failed afterwards): the guest was
+ * asked and may still eject it, so it must not be plugged back; before
+ * that -ETIMEDOUT (no answer), -EIO (an error answer) or -errno, and
+ * nothing was asked of the guest.
  */
 int xpci__qmp_pt_del(struct xpci__qmp *q, const struct xpci_bdf *bdf,
                      int timeout_ms, char **err_r);

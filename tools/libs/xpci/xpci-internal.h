@@ -137,6 +137,10 @@ struct xpci__plan {
     struct xpci__step *steps;
     unsigned n, alloc;
     const char *op; /* "assignable-add", ... */
+    /* The guest every step acts on (attach, detach): once it no longer
+     * exists there is nothing to put back into it. */
+    bool has_guest;
+    uint32_t guest;
 };
 
 int xpci__plan_add(struct xpci__plan *plan, const char *dev,
