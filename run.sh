@@ -7,7 +7,9 @@
 #                     this host, then boot a real Xen 4.17 in QEMU and run
 #                     the showcase there (XPCI_SHOWCASE_VM=0 skips the VM)
 #   ./run.sh test     install, build and run every test suite:
-#                     `make check` (unit + real xenstored) and
+#                     `make check` (unit + real xenstored + stress),
+#                     `make check-asan` (the same under ASan/UBSan),
+#                     `make fuzz` (a short libFuzzer smoke per target) and
 #                     `make check-vm` (real Xen in QEMU)
 #   ./run.sh build    install and build only
 #
@@ -20,7 +22,7 @@ SUDO=
 
 BUILD_DEPS=(build-essential autoconf automake libtool pkg-config
     libxen-dev libyajl-dev libcmocka-dev xen-utils-4.17 pciutils time
-    qemu-system-x86)
+    qemu-system-x86 clang-14 libclang-rt-14-dev)
 
 install_deps() {
     local missing=()
@@ -93,11 +95,25 @@ test)
     rc=0
     make -j"$(nproc)" check || rc=$?
     report_tests
+    echo
+    echo "== the same under AddressSanitizer and UBSan (make check-asan)"
+    asan_rc=0
+    SECONDS=0
+    make check-asan || asan_rc=$?
+    asan_s=$SECONDS
+    (cd build-asan/obj && TOTAL_PASSED=0 && TOTAL_FAILED=0 && report_tests
+     echo "check-asan: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed")
+    echo
+    echo "== fuzz smoke (make fuzz)"
+    fuzz_rc=0
+    make fuzz || fuzz_rc=$?
     vm_rc=0
     make check-vm || vm_rc=$?
-    [ $rc -ne 0 ] || rc=$vm_rc
+    for r in $asan_rc $fuzz_rc $vm_rc; do
+        [ $rc -ne 0 ] || rc=$r
+    done
     echo
-    echo "unit+integration: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed (see above); VM suite exit ${vm_rc}"
+    echo "unit+integration: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed (see above); check-asan exit ${asan_rc} (${asan_s} s); fuzz smoke exit ${fuzz_rc}; VM suite exit ${vm_rc}"
     exit $rc
     ;;
 *)

@@ -299,7 +299,7 @@ static int regular_only(int fd)
     struct stat st;
 
     if (fd < 0)
-        return fd;
+        return -errno;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return -EINVAL;
