@@ -48,6 +48,8 @@
 /* Longest an operation may take: the lock's own wait (30 s in state.c)
  * is far above what any of these needs. */
 #define OP_MAX_MS 20000
+/* A process not done this long after the run has hung. */
+#define HANG_MS (OP_MAX_MS + 10000)
 
 enum op { OP_ADD, OP_REMOVE, OP_RECOVER, OP_KILLED, N_OPS };
 enum outcome { OUT_OK, OUT_BUSY, OUT_PENDING, OUT_REFUSED, OUT_KILLED,
@@ -91,9 +93,20 @@ static int64_t now_ms(void)
  */
 static struct fake_hv *hv;
 
+/*
+ * The lock is robust: a process killed while holding it (the killed adds)
+ * hands it to the next one.  Each owner is one word, so what the dead one
+ * wrote back is each function's old owner or its new one.
+ */
+static void shared_lock(void)
+{
+    if (pthread_mutex_lock(&sh->lock) == EOWNERDEAD)
+        pthread_mutex_consistent(&sh->lock);
+}
+
 static void hv_enter(void)
 {
-    pthread_mutex_lock(&sh->lock);
+    shared_lock();
     for (int i = 0; i < N_FNS; i++)
         fake_hv_set_owner(hv, fns[i], (uint32_t)sh->owner[i]);
 }
@@ -239,7 +252,7 @@ static int open_ctx(xpci_ctx **ctx_r)
 
 static void count(enum op op, enum outcome out, int64_t ms)
 {
-    pthread_mutex_lock(&sh->lock);
+    shared_lock();
     sh->count[op][out]++;
     if (ms > sh->max_op_ms)
         sh->max_op_ms = ms;
@@ -252,7 +265,7 @@ static void fail_shared(const char *fmt, ...)
 {
     va_list ap;
 
-    pthread_mutex_lock(&sh->lock);
+    shared_lock();
     if (!sh->failure[0]) {
         va_start(ap, fmt);
         vsnprintf(sh->failure, sizeof(sh->failure), fmt, ap);
@@ -387,11 +400,11 @@ static void xl_writer(int64_t until)
                 xs_close(xs);
                 return;
             }
-            pthread_mutex_lock(&sh->lock);
+            shared_lock();
             sh->xl_retries++;
             pthread_mutex_unlock(&sh->lock);
         }
-        pthread_mutex_lock(&sh->lock);
+        shared_lock();
         sh->xl_txns = round;
         pthread_mutex_unlock(&sh->lock);
     }
@@ -524,10 +537,21 @@ static void run_matrix_row(unsigned nproc, bool disjoint)
         }
         pids[n++] = pid;
     }
+    /* every process must be done soon after the run: a hang fails */
     for (unsigned i = 0; i < n; i++) {
         int status;
+        pid_t r;
 
-        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        while ((r = waitpid(pids[i], &status, WNOHANG)) == 0 &&
+               now_ms() < until + HANG_MS)
+            usleep(20000);
+        if (r == 0) {
+            for (unsigned k = i; k < n; k++)
+                kill(pids[k], SIGKILL);
+            fail_msg("process %u still running %d ms after the end", i,
+                     HANG_MS);
+        }
+        assert_int_equal(r, pids[i]);
         if (!WIFEXITED(status) || WEXITSTATUS(status))
             fail_msg("process %u ended with status 0x%x", i, status);
     }
@@ -594,6 +618,7 @@ static int setup(void **state)
     memset(sh, 0, sizeof(*sh));
     pthread_mutexattr_init(&a);
     pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
     pthread_mutex_init(&sh->lock, &a);
     pthread_mutexattr_destroy(&a);
     shared_hv_init();
