@@ -798,6 +798,34 @@ static void test_pending_journal_blocks_new_operations(void **state)
     xpci_result_free(res);
 }
 
+/* A journal whose last record was cut inside a %XX escape (the fuzzer's
+ * find): recover reads it without running past the record's end. */
+static void test_recover_reads_a_record_cut_inside_an_escape(void **state)
+{
+    struct fixture *f = *state;
+    static const char journal[] =
+        "xpci-journal 1\tassignable-add\t4242\n"
+        "intent\t0\t0000:01:00.0\twrite\tbus/pci/devices/0000:01:00.0/"
+        "driver_override\tpciback\twrite\tbus/pci/devices/0000:01:00.0/"
+        "driver_override\t%4";
+    struct xpci_result *res = NULL;
+    char path[600];
+    int fd;
+
+    snprintf(path, sizeof(path), "mkdir -p '%s'", f->state_dir);
+    assert_int_equal(system(path), 0);
+    snprintf(path, sizeof(path), "%s/journal", f->state_dir);
+    fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, journal, strlen(journal)),
+                     (ssize_t)strlen(journal));
+    close(fd);
+    open_ctx(f);
+    xpci_recover(f->ctx, &res);
+    xpci_result_free(res);
+    assert_string_equal(driver_of(f, "0000:01:00.0"), "e1000e");
+}
+
 static const char *const *four_devs(void);
 
 /* A function unplugged half-way: the operation fails naming it, and the
@@ -1099,6 +1127,7 @@ int main(void)
         T(test_failed_reset_rolls_back),
         T(test_hypercall_busy_rolls_back),
         T(test_pending_journal_blocks_new_operations),
+        T(test_recover_reads_a_record_cut_inside_an_escape),
         T(test_function_vanishing_midway_rolls_back_the_others),
         T(test_every_failing_step_of_add_leaves_all_as_before),
         T(test_every_failing_step_of_remove_leaves_all_hidden),
