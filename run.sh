@@ -13,6 +13,8 @@
 #                     here and, for the other release, in a cached Debian
 #                     root (tests/chroot/run.sh); `make check-vm` (real Xen
 #                     in QEMU) on both releases' dom0 images
+#                     and, on Debian 12, `make check-asan` (the same under
+#                     ASan/UBSan) and `make fuzz` (a libFuzzer smoke)
 #   ./run.sh check    install, build and `make check` (no VM)
 #   ./run.sh build    install and build only
 #   ./run.sh packages [CODENAME]   the packages a build needs there
@@ -60,6 +62,10 @@ set_platform() {
         libxen-dev libyajl-dev libcmocka-dev "xen-utils-$XEN_RELEASE"
         pciutils time qemu-system-x86)
 }
+
+# What `./run.sh test` adds on Debian 12: the sanitizer build and the
+# fuzzers use its clang 14.
+TEST_DEPS=(clang-14 libclang-rt-14-dev)
 
 install_deps() {
     local missing=()
@@ -150,6 +156,7 @@ check)
     exit $rc
     ;;
 test)
+    [ "$CODENAME" != bookworm ] || BUILD_DEPS+=("${TEST_DEPS[@]}")
     install_deps
     build
     results=()
@@ -158,6 +165,25 @@ test)
     make -j"$(nproc)" check || rc=$?
     report_tests
     results+=("unit+integration, Xen $XEN_RELEASE (Debian $CODENAME, this host): ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed, exit $rc, $((SECONDS - t0)) s")
+    if [ "$CODENAME" = bookworm ]; then
+        echo
+        echo "== the same under AddressSanitizer and UBSan (make check-asan)"
+        asan_rc=0
+        t0=$SECONDS
+        make check-asan || asan_rc=$?
+        (cd build-asan/obj && TOTAL_PASSED=0 && TOTAL_FAILED=0 &&
+            report_tests &&
+            echo "check-asan: ${TOTAL_PASSED} passed, ${TOTAL_FAILED} failed")
+        [ $rc -ne 0 ] || rc=$asan_rc
+        results+=("check-asan (ASan+UBSan), Xen $XEN_RELEASE: exit $asan_rc, $((SECONDS - t0)) s")
+        echo
+        echo "== fuzz smoke (make fuzz)"
+        fuzz_rc=0
+        t0=$SECONDS
+        make fuzz || fuzz_rc=$?
+        [ $rc -ne 0 ] || rc=$fuzz_rc
+        results+=("fuzz smoke: exit $fuzz_rc, $((SECONDS - t0)) s")
+    fi
     # The other releases: built and checked in a Debian root of their own,
     # which also yields the install tree their VM images get.
     declare -A stage=() aptroot=()

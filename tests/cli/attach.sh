@@ -192,6 +192,11 @@ has err "the missing config is named" "$work/none.cfg"
 expect_exit 1 "prepare of a config with a syntax error" \
     "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/syntax-error.cfg"
 has err "the broken config is named" "syntax-error.cfg"
+# libxlutil's lexer aborts on a NUL inside a string (found by fuzz-xlcfg)
+printf 'name = "guest"\npci = [ \x2709:00.0\x00x\x27 ]\n' >"$work/nul.cfg"
+expect_exit 1 "prepare of a config holding a NUL byte" \
+    "${XPCI[@]}" "${H[@]}" prepare --dry-run "$work/nul.cfg"
+has err "says it is not text" "not a text file (a NUL byte at offset 31)"
 expect_exit 1 "prepare of a config whose pci is not a list" \
     "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/pci-not-list.cfg"
 has err "says pci is not a list" "pci is not a list"

@@ -2400,6 +2400,25 @@ static ssize_t find_present_dev(const struct fake_sysfs *t, const char *bdf)
     return access(path, F_OK) == 0 ? i : -1;
 }
 
+/*
+ * The kernel keeps driver_override with the device; so does the tree.
+ * Read it back before acting on it: another process sharing the tree (the
+ * stress test's) may have written it since this one last did.
+ */
+static void sync_override(struct fake_sysfs *t, struct fdev *d)
+{
+    char path[PATH_MAX], *s;
+
+    pathf(path, sizeof(path), "%s/%s/driver_override", t->sys, d->path);
+    s = slurp(path);
+    if (!s)
+        return;
+    s[strcspn(s, "\n")] = '\0';
+    free(d->override);
+    d->override = *s && strcmp(s, "(null)") ? xstrdup(s) : NULL;
+    free(s);
+}
+
 static int do_bind(struct fake_sysfs *t, const char *drv, const char *bdf)
 {
     ssize_t i = find_present_dev(t, bdf);
@@ -2410,6 +2429,7 @@ static int do_bind(struct fake_sysfs *t, const char *drv, const char *bdf)
     if (i < 0)
         return -ENODEV;
     d = &t->devs[i];
+    sync_override(t, d);
     if (!driver_matches(t, drv, d))
         return -ENODEV;
     if ((cur = bound_driver(t, d))) {
@@ -2659,6 +2679,7 @@ static int dispatch(struct fake_sysfs *t, int rootfd, const char *norm,
     if (!strcmp(norm, "bus/pci/drivers_probe")) {
         if ((i = find_dev(t, val)) < 0)
             return -ENODEV;
+        sync_override(t, &t->devs[i]);
         attach(t, &t->devs[i]);
         return 0;
     }

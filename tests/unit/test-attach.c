@@ -850,6 +850,27 @@ static void test_dry_run_changes_nothing(void **state)
  * here; what the dead operation left open is closed as the kernel would. */
 static sigjmp_buf crash_jmp;
 
+/*
+ * What the stopped operation had allocated is abandoned with its stack, as
+ * a killed process's memory is: not a leak of the library's.  Under
+ * LeakSanitizer (make check-asan) those allocations are left out of its
+ * report; elsewhere these are absent and nothing happens.
+ */
+void __lsan_disable(void) __attribute__((weak));
+void __lsan_enable(void) __attribute__((weak));
+
+static void abandoned_begin(void)
+{
+    if (__lsan_disable)
+        __lsan_disable();
+}
+
+static void abandoned_end(void)
+{
+    if (__lsan_enable)
+        __lsan_enable();
+}
+
 static void crash_handler(int sig)
 {
     (void)sig;
@@ -882,8 +903,10 @@ static void test_crash_at_every_record(void **state)
         snprintf(env, sizeof(env), "%d", k);
         setenv("XPCI_TEST_CRASH_AFTER", env, 1);
         setenv("XPCI_TEST_CRASH_SIGNAL", "10", 1); /* SIGUSR1 */
+        abandoned_begin();
         if (sigsetjmp(crash_jmp, 1) == 0)
             r = xpci_attach(f->ctx, "guest", specs, 2, &quick, &res);
+        abandoned_end();
         unsetenv("XPCI_TEST_CRASH_AFTER");
         unsetenv("XPCI_TEST_CRASH_SIGNAL");
         if (r == 0) {

@@ -546,6 +546,20 @@ static void test_rmrr_warns_with_rdm_policy(void **state)
     assert_non_null(strstr(find_check(r, "rmrr")->remedy, "relaxed"));
 }
 
+static void test_rmrr_more_than_32_regions_are_all_read(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+
+    topo_nic(f->t);
+    for (unsigned i = 0; i < 40; i++)
+        fake_hv_add_rdm(f->hv, "0000:01:00.0", 0xbd000 + 16 * i, 16);
+    scan(f, true);
+    r = check(f, "0000:01:00.0");
+    expect(r, "rmrr", XPCI_LEVEL_WARN, "40 reserved memory region",
+           "first at 0xbd000000 (16 pages)");
+}
+
 static void test_device_held_by_guest_fails(void **state)
 {
     struct fixture *f = *state;
@@ -1153,6 +1167,7 @@ int main(void)
         T(test_xen_without_iommu_fails),
         T(test_xen_device_group_members_go_together),
         T(test_rmrr_warns_with_rdm_policy),
+        T(test_rmrr_more_than_32_regions_are_all_read),
         T(test_device_held_by_guest_fails),
         T(test_quarantined_device_is_not_held_by_a_guest),
         T(test_bar_sharing_a_page_warns),

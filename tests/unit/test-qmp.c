@@ -32,21 +32,24 @@
 
 /* ---------------------------------------------------------- fake server */
 
-enum step_kind { S_END = 0, S_SEND, S_RECV, S_PAUSE, S_CLOSE };
+enum step_kind { S_END = 0, S_SEND, S_RECV, S_PAUSE, S_CLOSE, S_SEND_GEN };
 
 struct step {
     enum step_kind kind;
     const char *text; /* S_SEND: bytes ("%ID" is the last command's id);
                          S_RECV: the command expected */
     int ms;           /* S_PAUSE */
+    /* S_SEND_GEN: a malloc'd message of any size for the answer to id */
+    char *(*gen)(const char *id);
 };
 
 /* clang-format off */
-#define SEND(t) {S_SEND, (t), 0}
-#define RECV(c) {S_RECV, (c), 0}
-#define PAUSE(n) {S_PAUSE, NULL, (n)}
-#define CLOSE() {S_CLOSE, NULL, 0}
-#define END() {S_END, NULL, 0}
+#define SEND(t) {.kind = S_SEND, .text = (t)}
+#define RECV(c) {.kind = S_RECV, .text = (c)}
+#define PAUSE(n) {.kind = S_PAUSE, .ms = (n)}
+#define CLOSE() {.kind = S_CLOSE}
+#define SEND_GEN(f) {.kind = S_SEND_GEN, .gen = (f)}
+#define END() {.kind = S_END}
 /* clang-format on */
 
 #define GREETING                                                               \
@@ -125,6 +128,21 @@ static void send_text(struct server *s, int fd, const char *text,
         fail_script(s, "short write");
 }
 
+/* Send all of text, however big; a client that went away ends it. */
+static void send_big(int fd, const char *text)
+{
+    size_t len = strlen(text);
+
+    while (len) {
+        ssize_t n = send(fd, text, len, MSG_NOSIGNAL);
+
+        if (n <= 0)
+            return;
+        text += n;
+        len -= n;
+    }
+}
+
 static void *serve(void *arg)
 {
     struct server *s = arg;
@@ -151,6 +169,11 @@ static void *serve(void *arg)
         switch (st->kind) {
         case S_SEND:
             send_text(s, fd, st->text, id);
+            break;
+        case S_SEND_GEN:
+            line = st->gen(id);
+            send_big(fd, line);
+            free(line);
             break;
         case S_PAUSE:
             nanosleep(
@@ -1144,6 +1167,133 @@ static void test_pt_del_times_out_when_guest_keeps_device(void **state)
     server_finish(s);
 }
 
+/* ---------------------------------------------------------- hostile answers */
+
+/* A query-pci answer whose only root device sits below n nested bridges;
+ * the innermost holds pci-pt-01_00.0 at slot 4. */
+static char *nested_bridges(unsigned n, const char *id)
+{
+    static const char open_br[] = "{\"pci_bridge\":{\"devices\":[";
+    static const char close_br[] = "]}}";
+    static const char dev[] = "{\"qdev_id\": \"pci-pt-01_00.0\", "
+                              "\"slot\": 4, \"function\": 0}";
+    size_t size = 256 + (size_t)n * (sizeof(open_br) + sizeof(close_br));
+    char *out = malloc(size);
+    size_t o;
+
+    assert_non_null(out);
+    o = sprintf(out, "{\"return\": [{\"bus\": 0, \"devices\": [");
+    for (unsigned i = 0; i < n; i++)
+        o += sprintf(out + o, "%s", open_br);
+    o += sprintf(out + o, "%s", dev);
+    for (unsigned i = 0; i < n; i++)
+        o += sprintf(out + o, "%s", close_br);
+    sprintf(out + o, "]}], \"id\": %s}\n", id);
+    return out;
+}
+
+static char *bridges_200000(const char *id)
+{
+    return nested_bridges(200000, id);
+}
+
+static char *bridges_20000(const char *id)
+{
+    return nested_bridges(20000, id);
+}
+
+static char *bridges_40(const char *id)
+{
+    return nested_bridges(40, id);
+}
+
+static char *bridges_8(const char *id)
+{
+    return nested_bridges(8, id);
+}
+
+/* One line of 4 MiB (a string member), otherwise a fine answer. */
+static char *oversized(const char *id)
+{
+    size_t big = 4u << 20;
+    char *out = malloc(big + 256);
+    size_t o;
+
+    assert_non_null(out);
+    o = sprintf(out, "{\"return\": [{\"bus\": 0, \"devices\": [], "
+                     "\"x\": \"");
+    memset(out + o, 'a', big);
+    o += big;
+    sprintf(out + o, "\"}], \"id\": %s}\n", id);
+    return out;
+}
+
+static void test_pt_find_deeply_nested_answer_is_eproto(void **state)
+{
+    static const struct step script[] = {
+        HANDSHAKE,         RECV("query-pci"), SEND_GEN(bridges_20000),
+        RECV("query-pci"), SEND_GEN(bridges_8), END()};
+    struct server *s = server_start(script);
+    struct xpci__qmp *q = client_open(s);
+    char *err = NULL;
+    int vdevfn = -1;
+
+    /* refused without building (or walking) the tree */
+    assert_int_equal(xpci__qmp_pt_find(q, &bdf_01_00_0, 5000, NULL, &err),
+                     -EPROTO);
+    assert_non_null(strstr(err, "nested"));
+    free(err);
+    /* the line is used up: the connection goes on */
+    assert_int_equal(xpci__qmp_pt_find(q, &bdf_01_00_0, 5000, &vdevfn, NULL),
+                     1);
+    assert_int_equal(vdevfn, 4 << 3);
+    xpci__qmp_close(q);
+    server_finish(s);
+}
+
+static void test_pt_find_200000_nested_bridges_is_eproto(void **state)
+{
+    static const struct step script[] = {
+        HANDSHAKE, RECV("query-pci"), SEND_GEN(bridges_200000), END()};
+    struct server *s = server_start(script);
+    struct xpci__qmp *q = client_open(s);
+
+    assert_int_equal(xpci__qmp_pt_find(q, &bdf_01_00_0, 5000, NULL, NULL),
+                     -EPROTO);
+    xpci__qmp_close(q);
+    server_finish(s);
+}
+
+static void test_pt_find_walk_is_depth_limited(void **state)
+{
+    /* 40 bridges: within the message nesting bound, beyond the walk's */
+    static const struct step script[] = {
+        HANDSHAKE, RECV("query-pci"), SEND_GEN(bridges_40), END()};
+    struct server *s = server_start(script);
+    struct xpci__qmp *q = client_open(s);
+
+    assert_int_equal(xpci__qmp_pt_find(q, &bdf_01_00_0, 5000, NULL, NULL),
+                     -EPROTO);
+    xpci__qmp_close(q);
+    server_finish(s);
+}
+
+static void test_oversized_answer_is_eproto(void **state)
+{
+    static const struct step script[] = {
+        HANDSHAKE, RECV("query-pci"), SEND_GEN(oversized), END()};
+    struct server *s = server_start(script);
+    struct xpci__qmp *q = client_open(s);
+    char *err = NULL;
+
+    assert_int_equal(xpci__qmp_pt_find(q, &bdf_01_00_0, 5000, NULL, &err),
+                     -EPROTO);
+    assert_non_null(strstr(err, "longer than"));
+    free(err);
+    xpci__qmp_close(q);
+    server_finish(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1182,6 +1332,10 @@ int main(void)
         cmocka_unit_test(test_pt_del_unanswered_is_etimedout),
         cmocka_unit_test(test_pt_del_absent_sends_no_device_del),
         cmocka_unit_test(test_pt_del_times_out_when_guest_keeps_device),
+        cmocka_unit_test(test_pt_find_deeply_nested_answer_is_eproto),
+        cmocka_unit_test(test_pt_find_200000_nested_bridges_is_eproto),
+        cmocka_unit_test(test_pt_find_walk_is_depth_limited),
+        cmocka_unit_test(test_oversized_answer_is_eproto),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

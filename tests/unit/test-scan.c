@@ -11,6 +11,10 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +22,7 @@
 #include "fake-sysfs.h"
 #include "topologies.h"
 #include "xpci.h"
+#include "xpci-internal.h"
 
 struct fixture {
     struct fake_sysfs *t;
@@ -381,6 +386,119 @@ static void test_uevent_naming_another_function_is_an_error(void **state)
     assert_non_null(strstr(dev(f, "0000:07:10.2")->error, "PCI_SLOT_NAME"));
 }
 
+/* ---------------------------------------------------------- crafted trees */
+
+/* A crafted tree must not hang the scan: give up (and fail) after 20 s. */
+static void arm_watchdog(void)
+{
+    signal(SIGALRM, SIG_DFL);
+    alarm(20);
+}
+
+/* Write text to attribute attr of the device bdf. */
+static void put_attr(struct fixture *f, const char *bdf, const char *attr,
+                     const char *text)
+{
+    char rel[512];
+
+    snprintf(rel, sizeof(rel), "sys/%s/%s", fake_sysfs_dev_path(f->t, bdf),
+             attr);
+    fake_sysfs_write(f->t, rel, text, strlen(text));
+}
+
+static void test_huge_sriov_numvfs_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_sriov(f->t);
+    put_attr(f, "0000:07:00.0", "sriov_numvfs", "9223372036854775807\n");
+    arm_watchdog();
+    scan(f);
+    alarm(0);
+    d = dev(f, "0000:07:00.0");
+    assert_non_null(strstr(d->error, "sriov_numvfs"));
+    assert_int_equal(d->sriov_numvfs, -1);
+    assert_int_equal(d->n_virtfns, 0);
+}
+
+static void test_sriov_totalvfs_beyond_16_bits_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_sriov(f->t);
+    put_attr(f, "0000:07:00.0", "sriov_totalvfs", "65536\n");
+    put_attr(f, "0000:07:00.0", "sriov_numvfs", "65536\n");
+    arm_watchdog();
+    scan(f);
+    alarm(0);
+    d = dev(f, "0000:07:00.0");
+    assert_non_null(strstr(d->error, "sriov_totalvfs: 65536"));
+    assert_int_equal(d->sriov_totalvfs, -1);
+}
+
+static void test_impossible_bar_size_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+
+    topo_nic(f->t);
+    /* start 1, end 2^64-1: a size that only wraps or goes negative */
+    put_attr(f, "0000:01:00.0", "resource",
+             "0x0000000000000001 0xffffffffffffffff 0x0000000000140204\n"
+             "0x00000000fd000000 0x00000000fd003fff 0x0000000000040200\n");
+    scan(f);
+    d = dev(f, "0000:01:00.0");
+    assert_non_null(strstr(d->error, "resource: impossible size on line 1"));
+    assert_int_equal(d->bars[0].type, XPCI_BAR_UNUSED);
+    assert_int_equal(d->bars[1].size, 0x4000);
+}
+
+static void test_fifo_and_device_node_attributes_do_not_hang(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+    char path[512];
+
+    topo_nic(f->t);
+    /* a FIFO for resource (open would wait for a writer), /dev/zero for
+     * config (reads forever) and for the mount table */
+    snprintf(path, sizeof(path), "%s/%s/resource", fake_sysfs_sys(f->t),
+             fake_sysfs_dev_path(f->t, "0000:01:00.0"));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(path, sizeof(path), "sys/%s/config",
+             fake_sysfs_dev_path(f->t, "0000:01:00.0"));
+    fake_sysfs_unlink(f->t, path);
+    fake_sysfs_symlink(f->t, path, "/dev/zero");
+    fake_sysfs_unlink(f->t, "proc/self/mountinfo");
+    fake_sysfs_symlink(f->t, "proc/self/mountinfo", "/dev/zero");
+    arm_watchdog();
+    scan(f);
+    alarm(0);
+    d = dev(f, "0000:01:00.0");
+    assert_non_null(strstr(d->error, "resource:"));
+}
+
+static void test_oversized_proc_file_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    char path[512];
+    char *buf = NULL;
+    int fd;
+
+    topo_nic(f->t);
+    /* a sparse 32 MiB mount table: not read whole */
+    snprintf(path, sizeof(path), "%s/self/mountinfo", fake_sysfs_proc(f->t));
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 32 << 20), 0);
+    close(fd);
+    assert_int_equal(xpci__read_file(AT_FDCWD, path, &buf), -EFBIG);
+    assert_null(buf);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -400,6 +518,11 @@ int main(void)
         T(test_vf_identity_comes_from_uevent),
         T(test_vfs_numbered_from_the_sriov_capability),
         T(test_uevent_naming_another_function_is_an_error),
+        T(test_huge_sriov_numvfs_is_refused),
+        T(test_sriov_totalvfs_beyond_16_bits_is_refused),
+        T(test_impossible_bar_size_is_refused),
+        T(test_fifo_and_device_node_attributes_do_not_hang),
+        T(test_oversized_proc_file_is_refused),
     };
 #undef T
 

@@ -146,7 +146,7 @@ static void json_device(yajl_gen g, const struct xpci_device *d,
         json_kv_bool(g, "prefetchable", b->prefetchable);
         snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)b->start);
         json_kv_str(g, "start", buf);
-        json_kv_int(g, "size", (long long)b->size);
+        json_kv_u64(g, "size", b->size);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -404,6 +405,48 @@ static void warn_pv_e820(const struct prep *p, XLU_Config *cfg,
             p->path, list, e820 == 0 ? " (e820_host=0)" : "");
 }
 
+/* Longest domain config read. */
+#define CFG_MAX (1 << 20)
+
+/*
+ * Read the config into cfg.  libxlutil's lexer asserts (aborts the
+ * process) on a NUL byte inside a string, so a file that is not text is
+ * refused here, before it sees it.  Returns 0 or an errno value (EINVAL:
+ * not a config, after saying why when the reason is ours).
+ */
+static int read_text(const struct prep *p, XLU_Config *cfg)
+{
+    FILE *f = fopen(p->path, "re");
+    char *buf;
+    size_t len;
+    int r;
+
+    if (!f)
+        return errno;
+    buf = malloc(CFG_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return ENOMEM;
+    }
+    len = fread(buf, 1, CFG_MAX + 1, f);
+    r = ferror(f) ? EIO : 0;
+    fclose(f);
+    if (!r && len > CFG_MAX) {
+        fprintf(stderr, "xpci prepare: %s: longer than %d bytes\n", p->path,
+                CFG_MAX);
+        r = EINVAL;
+    } else if (!r && memchr(buf, '\0', len)) {
+        fprintf(stderr, "xpci prepare: %s: not a text file (a NUL byte at "
+                        "offset %zu)\n",
+                p->path, (size_t)((char *)memchr(buf, '\0', len) - buf));
+        r = EINVAL;
+    } else if (!r) {
+        r = xlu_cfg_readdata(cfg, buf, (int)len);
+    }
+    free(buf);
+    return r;
+}
+
 int cmd_prepare(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -464,7 +507,7 @@ int cmd_prepare(int argc, char **argv)
         fprintf(stderr, "xpci prepare: out of memory\n");
         return EXIT_FAILED;
     }
-    r = xlu_cfg_readfile(cfg, p.path);
+    r = read_text(&p, cfg);
     if (r) {
         /* the reader has described a syntax error already */
         if (r == EINVAL)

@@ -265,6 +265,16 @@ void json_kv_int(yajl_gen g, const char *k, long long v)
     yajl_gen_integer(g, v);
 }
 
+void json_kv_u64(yajl_gen g, const char *k, uint64_t v)
+{
+    char num[24];
+
+    /* yajl_gen_integer takes a long long: print the digits ourselves */
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+    json_str(g, k);
+    yajl_gen_number(g, num, strlen(num));
+}
+
 void json_kv_bool(yajl_gen g, const char *k, bool v)
 {
     json_str(g, k);

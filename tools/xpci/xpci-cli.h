@@ -143,6 +143,7 @@ void json_close(yajl_gen g);
 void json_str(yajl_gen g, const char *s);     /* NULL -> null */
 void json_kv_str(yajl_gen g, const char *k, const char *v);
 void json_kv_int(yajl_gen g, const char *k, long long v);
+void json_kv_u64(yajl_gen g, const char *k, uint64_t v);
 void json_kv_bool(yajl_gen g, const char *k, bool v);
 void json_kv_tristate(yajl_gen g, const char *k, enum xpci_tristate v);
 void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n);

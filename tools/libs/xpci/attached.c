@@ -133,7 +133,8 @@ int xpci_attached_list(xpci_ctx *ctx, const char *domain,
         for (unsigned i = 0; i < nn && r == 0; i++)
             if (xpci__all_digits(names[i]))
                 ids[nids++] = (uint32_t)strtoul(names[i], NULL, 10);
-        qsort(ids, nids, sizeof(*ids), cmp_u32);
+        if (nids) /* ids is NULL when calloc failed */
+            qsort(ids, nids, sizeof(*ids), cmp_u32);
         for (unsigned i = 0; i < nids && r == 0; i++)
             r = list_domain(ctx, ids[i], &list, &n);
         xpci__strv_free(names, nn);

@@ -13,6 +13,8 @@
 
 #define MAX_GROUP 256
 #define MAX_RDM 32
+/* Regions asked for when Xen says a device has more than MAX_RDM. */
+#define MAX_RDM_ALL 4096
 
 struct checker {
     const struct xpci_host *host;
@@ -480,7 +482,9 @@ static void check_reset(struct checker *c)
 static void check_rmrr(struct checker *c)
 {
     xpci_ctx *ctx = c->host->ctx;
-    struct xpci_rdm ents[MAX_RDM];
+    struct xpci_rdm few[MAX_RDM];
+    _cleanup_free_ struct xpci_rdm *many = NULL;
+    struct xpci_rdm *ents = few;
     unsigned needed = 0;
     int r;
 
@@ -492,8 +496,23 @@ static void check_rmrr(struct checker *c)
     }
     r = ctx->hv->rdm_map(ctx->hv_priv, xpci_bdf_to_sbdf(&c->dev->bdf), ents,
                          MAX_RDM, &needed);
-    if (r == -ENOBUFS)
-        r = MAX_RDM;
+    if (r == -ENOBUFS && needed > MAX_RDM && needed <= MAX_RDM_ALL) {
+        /* ask again with room for all of them: ents holds nothing yet */
+        many = calloc(needed, sizeof(*many));
+        if (!many) {
+            c->err = -ENOMEM;
+            return;
+        }
+        ents = many;
+        r = ctx->hv->rdm_map(ctx->hv_priv, xpci_bdf_to_sbdf(&c->dev->bdf),
+                             ents, needed, &needed);
+    }
+    if (r == -ENOBUFS) {
+        add(c, "rmrr", XPCI_LEVEL_UNKNOWN, NULL,
+            "Xen lists more reserved memory regions of %s than xpci reads "
+            "(%u)", c->dev->bdf_str, needed);
+        return;
+    }
     if (r == -ENOENT || r == -EOPNOTSUPP || r == 0) {
         add(c, "rmrr", XPCI_LEVEL_PASS, NULL,
             "no reserved device memory (RMRR)");

@@ -209,6 +209,9 @@ static int journal_sync(struct journal *j)
     return 0;
 }
 
+/* The journal while its first line is written (see journal_open). */
+#define JOURNAL_NEW "." XPCI_JOURNAL_FILE ".new"
+
 static int journal_open(xpci_ctx *ctx, const char *op, struct journal *j)
 {
     const char *crash = getenv("XPCI_TEST_CRASH_AFTER");
@@ -219,24 +222,44 @@ static int journal_open(xpci_ctx *ctx, const char *op, struct journal *j)
     j->path = xpci__sprintf("%s/" XPCI_JOURNAL_FILE, ctx->state_dir);
     if (!j->path)
         return -ENOMEM;
-    /* O_EXCL: a journal already there (or anything planted under its
-     * name, a symlink included) is a pending operation. */
-    fd = xpci__state_open(ctx, XPCI_JOURNAL_FILE,
-                          O_WRONLY | O_CREAT | O_EXCL, 0600);
+    /*
+     * The journal appears with its first line or not at all: written
+     * under another name, then linked into place.  A process killed
+     * between creating the file and writing that line would otherwise
+     * leave an empty journal that recover refuses and that blocks every
+     * later operation.  The lock is held: no one else writes JOURNAL_NEW.
+     */
+    xpci__state_unlink(ctx, JOURNAL_NEW);
+    fd = xpci__state_open(ctx, JOURNAL_NEW, O_WRONLY | O_CREAT | O_EXCL,
+                          0600);
     if (fd < 0) {
         free(j->path);
         j->path = NULL;
-        return fd == -EEXIST ? -EALREADY : fd;
+        return fd;
     }
     j->f = fdopen(fd, "w");
     if (!j->f) {
         close(fd);
-        xpci__state_unlink(ctx, XPCI_JOURNAL_FILE);
+        xpci__state_unlink(ctx, JOURNAL_NEW);
         free(j->path);
         j->path = NULL;
         return -ENOMEM;
     }
     fprintf(j->f, JOURNAL_MAGIC "\t%s\t%ld\n", op, (long)getpid());
+    /* linkat fails with EEXIST on a journal already there (or anything
+     * planted under its name, a symlink included): a pending operation */
+    if (fflush(j->f) == EOF ||
+        linkat(ctx->state_fd, JOURNAL_NEW, ctx->state_fd, XPCI_JOURNAL_FILE,
+               0) < 0) {
+        int r = errno == EEXIST ? -EALREADY : -errno;
+
+        fclose(j->f);
+        xpci__state_unlink(ctx, JOURNAL_NEW);
+        free(j->path);
+        memset(j, 0, sizeof(*j));
+        return r;
+    }
+    xpci__state_unlink(ctx, JOURNAL_NEW);
     return journal_sync(j);
 }
 

@@ -29,7 +29,17 @@
 
 /* Longest line accepted from the server (query-pci of a big guest is a
  * few tens of KiB). */
-#define QMP_LINE_MAX (16u << 20)
+#define QMP_LINE_MAX (1u << 20)
+/*
+ * Deepest nesting of arrays and objects accepted in one message.  The
+ * device model runs next to an untrusted guest: a line of 200,000 nested
+ * bridges must be refused before a tree is built (yajl frees its trees
+ * recursively).  QEMU's query-pci nests three levels per bridge (device,
+ * pci_bridge, devices), and a guest has far fewer than 32 bridge levels.
+ */
+#define QMP_DEPTH_MAX 128
+/* Bridges below a root bus that the query-pci walk descends through. */
+#define QMP_BRIDGES_MAX 32
 /* Events kept for xpci__qmp_wait_event; the oldest go first. */
 #define QMP_EVENTS_MAX 64
 
@@ -265,6 +275,36 @@ static bool blank(const char *s, size_t len)
 }
 
 /*
+ * Is the nesting of arrays and objects in the JSON text s[0..len) at most
+ * QMP_DEPTH_MAX deep?  Brackets inside strings do not count; the text need
+ * not be valid JSON (yajl judges that afterwards).
+ */
+static bool depth_ok(const char *s, size_t len)
+{
+    unsigned depth = 0;
+    bool in_str = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > QMP_DEPTH_MAX)
+                return false;
+        } else if ((c == '}' || c == ']') && depth) {
+            depth--;
+        }
+    }
+    return true;
+}
+
+/*
  * Take the next complete line out of the buffer and parse it.  Returns 1
  * with *msg_r set, 0 when no complete line is buffered yet, -EPROTO when
  * the server sent something that is not a JSON object (a human monitor,
@@ -277,6 +317,11 @@ static int take_message(struct xpci__qmp *q, yajl_val *msg_r, char **err_r)
     yajl_val v;
 
     for (;;) {
+        if (skip == q->len) {
+            /* nothing but blanks (q->buf may still be NULL) */
+            q->len = 0;
+            return 0;
+        }
         while (skip < q->len && strchr(" \t\r\n", q->buf[skip]))
             skip++;
         if (skip < q->len && q->buf[skip] != '{') {
@@ -298,9 +343,16 @@ static int take_message(struct xpci__qmp *q, yajl_val *msg_r, char **err_r)
             break;
         skip = nl + 1 - q->buf;
     }
-    v = yajl_tree_parse(q->buf + skip, NULL, 0);
-    if (!v || !YAJL_IS_OBJECT(v))
-        set_err(err_r, "not QMP: unparsable message \"%.60s\"", q->buf + skip);
+    if (!depth_ok(q->buf + skip, nl - (q->buf + skip))) {
+        set_err(err_r, "QMP message nested deeper than %d levels",
+                QMP_DEPTH_MAX);
+        v = NULL;
+    } else {
+        v = yajl_tree_parse(q->buf + skip, NULL, 0);
+        if (!v || !YAJL_IS_OBJECT(v))
+            set_err(err_r, "not QMP: unparsable message \"%.60s\"",
+                    q->buf + skip);
+    }
     /* the line is used up either way: the next one may be fine */
     q->len -= nl + 1 - q->buf;
     memmove(q->buf, nl + 1, q->len);
@@ -498,13 +550,33 @@ static int run(struct xpci__qmp *q, const char *command, yajl_val args,
     }
 }
 
+/* Read the greeting of the server at where, negotiate capabilities. */
+static int handshake(struct xpci__qmp *q, const char *where, int64_t deadline,
+                     char **err_r)
+{
+    _cleanup_yajl_ yajl_val greeting = NULL;
+    _cleanup_yajl_ yajl_val reply = NULL;
+    int rc;
+
+    rc = read_message(q, deadline, &greeting, err_r);
+    if (rc < 0) {
+        if (rc == -ETIMEDOUT)
+            set_err(err_r, "no QMP greeting on %s in time", where);
+        return rc;
+    }
+    if (!get(greeting, "QMP", yajl_t_object)) {
+        set_err(err_r, "%s: first message is not a QMP greeting", where);
+        return -EPROTO;
+    }
+    return run(q, "qmp_capabilities", NULL, deadline, &reply, NULL, NULL,
+               err_r);
+}
+
 static int qmp_open(const char *path, int timeout_ms, struct xpci__qmp **q_r,
                     char **err_r)
 {
     int64_t deadline = deadline_of(timeout_ms);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    _cleanup_yajl_ yajl_val greeting = NULL;
-    _cleanup_yajl_ yajl_val reply = NULL;
     struct xpci__qmp *q;
     int rc;
 
@@ -533,18 +605,7 @@ static int qmp_open(const char *path, int timeout_ms, struct xpci__qmp **q_r,
         goto fail;
     }
 
-    rc = read_message(q, deadline, &greeting, err_r);
-    if (rc < 0) {
-        if (rc == -ETIMEDOUT)
-            set_err(err_r, "no QMP greeting on %s in time", path);
-        goto fail;
-    }
-    if (!get(greeting, "QMP", yajl_t_object)) {
-        set_err(err_r, "%s: first message is not a QMP greeting", path);
-        rc = -EPROTO;
-        goto fail;
-    }
-    rc = run(q, "qmp_capabilities", NULL, deadline, &reply, NULL, NULL, err_r);
+    rc = handshake(q, path, deadline, err_r);
     if (rc < 0)
         goto fail;
     *q_r = q;
@@ -553,6 +614,25 @@ static int qmp_open(const char *path, int timeout_ms, struct xpci__qmp **q_r,
 fail:
     xpci__qmp_close(q);
     return rc;
+}
+
+static int qmp_open_fd(int fd, int timeout_ms, struct xpci__qmp **q_r,
+                       char **err_r)
+{
+    struct xpci__qmp *q = calloc(1, sizeof(*q));
+    int rc;
+
+    if (!q)
+        return -ENOMEM;
+    q->fd = fd;
+    rc = handshake(q, "QMP", deadline_of(timeout_ms), err_r);
+    if (rc < 0) {
+        q->fd = -1; /* the caller's */
+        xpci__qmp_close(q);
+        return rc;
+    }
+    *q_r = q;
+    return 0;
 }
 
 void xpci__qmp_close(struct xpci__qmp *q)
@@ -684,9 +764,12 @@ int xpci__qmp_pt_add_args(const struct xpci_bdf *bdf, int vdevfn,
  * QEMU finds those by the secondary bus number the guest firmware gave
  * the bridge, so before the firmware has run (-S) it lists none of them;
  * xen-pci-passthrough devices sit on the root bus and are always listed.
- * Returns 1 with *vdevfn_r, 0 when absent, -EPROTO on a malformed list.
+ * Returns 1 with *vdevfn_r, 0 when absent, -EPROTO on a malformed list
+ * or one nested more than QMP_BRIDGES_MAX bridges deep (depth: the
+ * bridges above this list).
  */
-static int find_in_devices(yajl_val devices, const char *id, int *vdevfn_r)
+static int find_in_devices(yajl_val devices, const char *id, unsigned depth,
+                           int *vdevfn_r)
 {
     for (size_t i = 0; i < devices->u.array.len; i++) {
         yajl_val dev = devices->u.array.values[i];
@@ -711,7 +794,9 @@ static int find_in_devices(yajl_val devices, const char *id, int *vdevfn_r)
         bridge = get(dev, "pci_bridge", yajl_t_object);
         below = bridge ? get(bridge, "devices", yajl_t_array) : NULL;
         if (below) {
-            rc = find_in_devices(below, id, vdevfn_r);
+            if (depth >= QMP_BRIDGES_MAX)
+                return -EPROTO;
+            rc = find_in_devices(below, id, depth + 1, vdevfn_r);
             if (rc)
                 return rc;
         }
@@ -738,7 +823,7 @@ static int pt_find(struct xpci__qmp *q, const char *id, int64_t deadline,
 
         if (!devices)
             goto bad;
-        rc = find_in_devices(devices, id, &vdevfn);
+        rc = find_in_devices(devices, id, 0, &vdevfn);
         if (rc < 0)
             goto bad;
         if (rc > 0) {
@@ -882,6 +967,15 @@ int xpci__qmp_open(const char *path, int timeout_ms, struct xpci__qmp **q_r,
 {
     char *msg = NULL;
     int rc = qmp_open(path, timeout_ms, q_r, &msg);
+
+    return finish(rc, msg, err_r);
+}
+
+int xpci__qmp_open_fd(int fd, int timeout_ms, struct xpci__qmp **q_r,
+                      char **err_r)
+{
+    char *msg = NULL;
+    int rc = qmp_open_fd(fd, timeout_ms, q_r, &msg);
 
     return finish(rc, msg, err_r);
 }

@@ -26,6 +26,12 @@ struct xpci__qmp;
  */
 int xpci__qmp_open(const char *path, int timeout_ms, struct xpci__qmp **q_r,
                    char **err_r);
+/*
+ * The same over an already connected stream socket fd (non-blocking),
+ * which the handle then owns (closed by xpci__qmp_close, not on failure).
+ */
+int xpci__qmp_open_fd(int fd, int timeout_ms, struct xpci__qmp **q_r,
+                      char **err_r);
 void xpci__qmp_close(struct xpci__qmp *q);
 
 /*

@@ -26,6 +26,9 @@
 #define SYSFS_PCIBACK_PERMISSIVE "bus/pci/drivers/pciback/permissive"
 #define PCIBACK_DRIVER "pciback"
 
+/* Largest TotalVFs (a 16-bit capability field) and BAR size believed. */
+#define SRIOV_VFS_MAX 65535
+#define BAR_SIZE_MAX (1ull << 63)
 /* IORESOURCE_* flags of the kernel's "resource" lines */
 #define IORESOURCE_IO 0x00000100UL
 #define IORESOURCE_MEM 0x00000200UL
@@ -218,6 +221,11 @@ static void parse_resources(struct xpci_device *dev, char *buf, ssize_t r)
         }
         if (!flags || end < start || (!start && !end))
             continue;
+        if (end - start >= BAR_SIZE_MAX) {
+            /* no BAR spans half the 64-bit address space */
+            add_error(dev, "resource: impossible size on line %u", i + 1);
+            continue;
+        }
         bar->start = start;
         bar->size = end - start + 1;
         bar->prefetchable = !!(flags & IORESOURCE_PREFETCH);
@@ -574,9 +582,19 @@ static void read_sriov(struct xpci_device *dev, const struct fdir *d,
     if (r < 0)
         return;
     dev->has_sriov = true;
+    /* TotalVFs is a 16-bit field of the SR-IOV capability */
+    if (total < 0 || total > SRIOV_VFS_MAX) {
+        add_error(dev, "sriov_totalvfs: %ld is out of range", total);
+        return;
+    }
     dev->sriov_totalvfs = (int)total;
     if (xpci__read_long(d->fd, at(d, "sriov_numvfs", p), &num) < 0)
         num = 0;
+    if (num < 0 || num > total) {
+        add_error(dev, "sriov_numvfs: %ld is out of range (0..%ld)", num,
+                  total);
+        return;
+    }
     dev->sriov_numvfs = (int)num;
     if (num > 0 && num <= 0xffff &&
         sriov_layout(cfg, cfg_len, &offset, &stride)) {

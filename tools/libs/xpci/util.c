@@ -289,9 +289,30 @@ static ssize_t readlink_beneath(int dirfd, const char *path, char *buf,
     return r;
 }
 
+/*
+ * Readers open only regular files, without blocking: a FIFO planted in a
+ * tree would wait for a writer, a device node (an attribute linked to
+ * /dev/zero) would read forever.  fd is returned, or closed and -EINVAL.
+ */
+static int regular_only(int fd)
+{
+    struct stat st;
+
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
+}
+
+#define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY)
+
 ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size)
 {
-    _cleanup_close_ int fd = xpci__open_beneath(dirfd, path, O_RDONLY, 0);
+    _cleanup_close_ int fd =
+        regular_only(xpci__open_beneath(dirfd, path, READ_FLAGS, 0));
     size_t got = 0;
 
     if (fd < 0)
@@ -343,8 +364,11 @@ void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
     if (n > XPCI__MAX_ATTR_REQS)
         n = XPCI__MAX_ATTR_REQS;
     for (size_t i = 0; i < n; i++) {
-        fds[i] = openat(dirfd, reqs[i].name, O_RDONLY | O_CLOEXEC);
-        reqs[i].len = fds[i] < 0 ? -errno : 0;
+        int fd = openat(dirfd, reqs[i].name, READ_FLAGS | O_CLOEXEC);
+
+        fd = regular_only(fd < 0 ? -errno : fd);
+        reqs[i].len = fd < 0 ? fd : 0;
+        fds[i] = fd < 0 ? -1 : fd;
     }
     for (size_t i = 0; i < n; i++) {
         struct xpci__attr_req *q = &reqs[i];
@@ -387,7 +411,8 @@ void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
 
 ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size)
 {
-    _cleanup_close_ int fd = xpci__open_beneath(dirfd, path, O_RDONLY, 0);
+    _cleanup_close_ int fd =
+        regular_only(xpci__open_beneath(dirfd, path, READ_FLAGS, 0));
     ssize_t r;
 
     if (fd < 0)
@@ -407,11 +432,12 @@ ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size)
 
 ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r)
 {
-    _cleanup_close_ int fd = xpci__open_beneath(dirfd, path, O_RDONLY, 0);
+    _cleanup_close_ int fd =
+        regular_only(xpci__open_beneath(dirfd, path, READ_FLAGS, 0));
 
     if (fd < 0)
         return fd;
-    return xpci__read_fd(fd, SIZE_MAX / 2, buf_r);
+    return xpci__read_fd(fd, XPCI__READ_FILE_MAX, buf_r);
 }
 
 ssize_t xpci__read_fd(int fd, size_t max, char **buf_r)

@@ -484,7 +484,11 @@ void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
 /* Close fds (-1 entries skipped), each run of consecutive numbers with
  * one close_range(2): every fd in such a run is the caller's. */
 void xpci__close_fds(const int *fds, size_t n);
-/* Read a whole file of any size; *buf_r malloc'd, NUL-terminated. */
+/* Longest file xpci__read_file reads. */
+#define XPCI__READ_FILE_MAX (16u << 20)
+/* Read a whole file of up to XPCI__READ_FILE_MAX bytes (else -EFBIG);
+ * *buf_r malloc'd, NUL-terminated.  The readers open regular files only,
+ * without blocking (a FIFO or device node in a tree is -EINVAL). */
 ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r);
 /* The same from an open fd, refusing more than max bytes (-EFBIG). */
 ssize_t xpci__read_fd(int fd, size_t max, char **buf_r);

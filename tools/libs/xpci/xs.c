@@ -379,6 +379,16 @@ int xpci__xs_libxl_records(xpci_ctx *ctx, struct xpci__libxl_record **recs_r,
     if (!ctx->xs)
         return -ENOTCONN;
     r = xpci__xs_txn_run(ctx, records_txn, &req);
+    /*
+     * A toolstack that keeps writing its own records under /libxl/pci
+     * makes every snapshot of the whole directory lose its race.  Then
+     * read the records one by one, outside a transaction: each is read
+     * whole, and the ones that matter, the functions this operation acts
+     * on, do not change under xpci's lock.  Giving up instead would make
+     * the records look absent, and a give-back leave them behind.
+     */
+    if (r == -EAGAIN)
+        r = records_txn(ctx, XPCI_XS_NO_TXN, &req);
     if (r < 0) {
         xpci__libxl_records_free(req.recs, req.n);
         return r;
