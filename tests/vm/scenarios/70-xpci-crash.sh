@@ -14,9 +14,10 @@
 # where it started, as the kernel (driver links, pciback's slots), Xen
 # (its IOMMU log, xl pci-assignable-list, xl pci-list), xenstore (libxl's
 # records, pciback's backend) and the guest's pcifront see it.  Record N
-# is picked from the --dry-run plan: the header is record 1 and step k
-# (from 0) writes records 2k+2 (intent) and 2k+3 (done); every stop
-# checks that the journal's last record is the one meant.
+# is picked from the --dry-run plan: the header is record 1 and a step k
+# (from 0) that runs on its own, not in a batch of binds, unbinds or
+# resets, writes records 2k+2 (intent) and 2k+3 (done); every stop checks
+# that the journal's last record is the one meant.
 #
 # Under load: a CPU hog in dom0 pinned to the physical CPU of the guest's
 # vCPU (the guest with a low scheduler weight), and a short --timeout:
