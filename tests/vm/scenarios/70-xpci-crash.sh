@@ -23,9 +23,8 @@
 # vCPU (the guest with a low scheduler weight), and a short --timeout:
 # several attach/detach cycles, each outcome (attached, undone, left
 # detaching) checked for guest, xenstore, pciback and Xen agreeing; a
-# detach that says to run it again is run again until it finishes.  An
-# attach undone is followed by one with the default timeout, so that each
-# cycle detaches under load too.
+# detach that says to run it again is run again until it finishes.  The
+# attaches under load keep the default timeout (see README.md).
 #
 # Every command's output is kept in $XPCI_VM_OUT/70-*.txt.
 . "$XPCI_VM_IN/lib.sh"
@@ -508,29 +507,6 @@ agree_detaching()
         detaching || { evidence; return 1; }
 }
 
-# load_attach C: xpci attach under load; one test point for the outcome.
-load_attach()
-{
-    local t0
-    t0=$(now_s)
-    timeout 200 xpci attach --timeout "$LOAD_TIMEOUT" "$G" "$bdf" \
-        > "$XPCI_VM_OUT/70-load-attach-$1.txt" 2>&1
-    RC=$?
-    OUTPUT=$(cat "$XPCI_VM_OUT/70-load-attach-$1.txt")
-    diag "attach: exit $RC after $(since "$t0") s" "$OUTPUT"
-    if [ "$RC" -eq 0 ]; then
-        tap_check "cycle $1: attach exit 0: held by guest, xenstore, pciback, Xen" \
-            agree_held
-        return 0
-    elif [ "$RC" -eq 1 ] && printf '%s' "$OUTPUT" | grep -q 'undone'; then
-        tap_check "cycle $1: attach undone: free by guest, xenstore, pciback, Xen" \
-            back_free
-    else
-        tap_fail "cycle $1: attach exits 0 or 1 (undone)" "exit $RC" "$OUTPUT"
-    fi
-    return 1
-}
-
 # load_detach C TRY: xpci detach under load; 0 once it is free.
 load_detach()
 {
@@ -566,9 +542,10 @@ while [ "$c" -le "$LOAD_CYCLES" ]; do
         diag "load: ${LOAD_BUDGET} s spent, no cycle $c"
         break
     fi
-    if ! load_attach "$c"; then
-        # Undone (a starved guest may stay silent for 2 s): attach with
-        # the default timeout, still loaded, so that the detach runs too.
+    # The attach with the default timeout (a rollback of a hot-plug the
+    # starved guest is still taking crashes its driver: see README.md),
+    # the detach with the short one.
+    if :; then
         timeout 200 xpci attach "$G" "$bdf" \
             > "$XPCI_VM_OUT/70-load-attach-$c-default.txt" 2>&1
         RC=$?
