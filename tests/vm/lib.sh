@@ -26,7 +26,8 @@
 #            guest_lacks NAME PATTERN, guest_destroy_all,
 #            xl_pci_has NAME BDF (xl pci-list NAME lists BDF),
 #            pci_backend DOMID (pciback's backend directory in xenstore),
-#            pci_backend_state DOMID
+#            pci_backend_state DOMID, pci_backend_index DOMID BDF (N of its
+#            dev-N), pci_backend_sub DOMID BDF (its state-N)
 # HVM:       hvm_cfg NAME PCI_SPEC... (/tmp/NAME.cfg of an HVM guest),
 #            hvm_boot NAME (xl create, first report; minutes), guest_net
 #            NAME BDF (its last network test of that guest function),
@@ -372,6 +373,33 @@ pci_backend()
 pci_backend_state()
 {
     xenstore-read "$(pci_backend "$1")/state" 2>/dev/null
+}
+
+# pci_backend_index DOMID BDF: N of the backend's dev-N that is BDF;
+# status 1 when the backend does not list it.
+pci_backend_index()
+{
+    local be n i
+    be=$(pci_backend "$1")
+    n=$(xenstore-read "$be/num_devs" 2>/dev/null) || return 1
+    i=0
+    while [ "$i" -lt "$n" ]; do
+        if [ "$(xenstore-read "$be/dev-$i" 2>/dev/null)" = "$2" ]; then
+            echo "$i"
+            return 0
+        fi
+        i=$((i + 1))
+    done
+    return 1
+}
+
+# pci_backend_sub DOMID BDF: the XenbusState of BDF's own entry (state-N:
+# 3 exported by pciback, 5 closing, 6 closed); status 1 when not listed.
+pci_backend_sub()
+{
+    local i
+    i=$(pci_backend_index "$1" "$2") || return 1
+    xenstore-read "$(pci_backend "$1")/state-$i" 2>/dev/null
 }
 
 # ---------------------------------------------------------------- SR-IOV

@@ -34,6 +34,8 @@
 #   XPCI_VM_SLOW       factor for the scenarios' deadlines (default 1, 2 for amd)
 #   XPCI_VM_HVM_CYCLES attach/detach cycles of 60-xpci-hvm with each tool
 #                      (default 1)
+#   XPCI_VM_LOAD       1 runs the load section of 70-xpci-crash (the PV
+#                      handshake with the guest starved of CPU; default 0)
 #   XPCI_VM_KERNEL_PKG the kernel package (default: what linux-image-amd64
 #                      depends on)
 #   XPCI_VM_MIRROR, XPCI_VM_SECURITY_MIRROR   Debian mirrors for the image
@@ -405,7 +407,7 @@ run_scenario()
 export XPCI_VM_IN=/mnt/share/in XPCI_VM_OUT=/mnt/share/out
 export XPCI_VM_HAVE_XPCI=$have_xpci XPCI_VM_IOMMU=$IOMMU XPCI_VM_SLOW=$SLOW
 export XPCI_VM_SCENARIO_TIMEOUT=$((limit - 90)) XPCI_VM_CPU=$cpu
-export XPCI_VM_HVM_CYCLES=${XPCI_VM_HVM_CYCLES:-1}
+export XPCI_VM_HVM_CYCLES=${XPCI_VM_HVM_CYCLES:-1} XPCI_VM_LOAD=${XPCI_VM_LOAD:-0}
 EOF
     qemu_cmd "$share" "$serial" "$cpu"
     printf '%q ' "${QEMU[@]}" > "$dir/qemu-cmdline"
