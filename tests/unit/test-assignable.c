@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fake-hv.h"
+#include "abandon.h"
 #include "fake-sysfs.h"
 #include "fake-xs.h"
 #include "topologies.h"
@@ -992,8 +993,10 @@ static void test_recover_after_a_crash_at_every_journal_record(void **st)
         snprintf(env, sizeof(env), "%d", k);
         setenv("XPCI_TEST_CRASH_AFTER", env, 1);
         setenv("XPCI_TEST_CRASH_SIGNAL", "10", 1); /* SIGUSR1 */
+        abandoned_begin();
         if (sigsetjmp(crash_jmp, 1) == 0)
             r = xpci_assignable_add(f->ctx, four, 4, NULL, &res);
+        abandoned_end();
         unsetenv("XPCI_TEST_CRASH_AFTER");
         unsetenv("XPCI_TEST_CRASH_SIGNAL");
         if (r == 0) {

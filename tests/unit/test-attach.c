@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fake-hv.h"
+#include "abandon.h"
 #include "fake-sysfs.h"
 #include "fake-xs.h"
 #include "topologies.h"
@@ -849,27 +850,6 @@ static void test_dry_run_changes_nothing(void **state)
  * fakes live in this process, so the stop is a signal that jumps back
  * here; what the dead operation left open is closed as the kernel would. */
 static sigjmp_buf crash_jmp;
-
-/*
- * What the stopped operation had allocated is abandoned with its stack, as
- * a killed process's memory is: not a leak of the library's.  Under
- * LeakSanitizer (make check-asan) those allocations are left out of its
- * report; elsewhere these are absent and nothing happens.
- */
-void __lsan_disable(void) __attribute__((weak));
-void __lsan_enable(void) __attribute__((weak));
-
-static void abandoned_begin(void)
-{
-    if (__lsan_disable)
-        __lsan_disable();
-}
-
-static void abandoned_end(void)
-{
-    if (__lsan_enable)
-        __lsan_enable();
-}
 
 static void crash_handler(int sig)
 {

@@ -34,6 +34,8 @@
 #   XPCI_VM_SLOW       factor for the scenarios' deadlines (default 1, 2 for amd)
 #   XPCI_VM_HVM_CYCLES attach/detach cycles of 60-xpci-hvm with each tool
 #                      (default 1)
+#   XPCI_VM_OPTIONAL   1 also runs the scenarios marked optional
+#                      (60-xpci-hvm) when none are named
 #   XPCI_VM_LOAD       1 runs the load section of 70-xpci-crash (the PV
 #                      handshake with the guest starved of CPU; default 0)
 #   XPCI_VM_KERNEL_PKG the kernel package (default: what linux-image-amd64
@@ -107,8 +109,15 @@ for a in "$@"; do
     fi
     scenarios+=("$n")
 done
+# Without names: every scenario but those marked optional (an
+# "# xpci-vm: ... optional" line), unless XPCI_VM_OPTIONAL=1.
 if [ ${#scenarios[@]} -eq 0 ]; then
     while IFS= read -r f; do
+        if [ "${XPCI_VM_OPTIONAL:-0}" != 1 ] &&
+            grep -qm1 '^# xpci-vm:.* optional' "$f"; then
+            say "$(basename "$f"): optional, not run (XPCI_VM_OPTIONAL=1 or its name runs it)"
+            continue
+        fi
         scenarios+=("$(basename "$f")")
     done < <(find "$sdir" -maxdepth 1 -name '*.sh' | LC_ALL=C sort)
 fi
@@ -353,6 +362,7 @@ scenario_wants()
         case "$w" in
         cpu=svm) VM_CPU=svm ;;
         timeout=[1-9]*[0-9]) VM_LIMIT=${w#timeout=} ;;
+        optional) ;;
         *) die "$1: unknown xpci-vm setting '$w'" ;;
         esac
     done
