@@ -8,22 +8,7 @@
 # replay gives the same archive byte for byte), MAC addresses left out
 # unless asked, and hostile archives refused without a write outside the
 # extraction directory.
-set -u
-
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-XPCI=("$top_builddir/tools/xpci/xpci")
-MKTREE="$top_builddir/tests/unit/mktree"
-export XPCI_PCI_IDS="$top_srcdir/tests/data/pci.ids"
-unset XPCI_ROOT
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+. "$(dirname "$0")/lib.sh"
 
 # What only a live host can say differs on a replay: Xen's header and the
 # reasons of the checks that ask the hypervisor.
@@ -167,5 +152,4 @@ refused "$work/through.tar" "a file written through a link is refused"
 head -c 700 "$work/c1.tar" >"$work/short.tar"
 refused "$work/short.tar" "a truncated archive is refused"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

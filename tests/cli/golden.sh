@@ -7,37 +7,8 @@
 #
 # XPCI_UPDATE_GOLDEN=1 rewrites the golden files from the current output
 # (review the diff before committing it).
-set -u
-
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-XPCI=("$top_builddir/tools/xpci/xpci")
-MKTREE="$top_builddir/tests/unit/mktree"
+. "$(dirname "$0")/lib.sh"
 GOLDEN="$top_srcdir/tests/data/golden"
-export XPCI_PCI_IDS="$top_srcdir/tests/data/pci.ids"
-unset XPCI_ROOT
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-
-# expect_exit CODE DESCRIPTION CMD...
-expect_exit() {
-    local want=$1 what=$2 got
-    shift 2
-    "$@" >"$work/out" 2>"$work/err"
-    got=$?
-    if [ "$got" = "$want" ]; then
-        ok "$what (exit $got)"
-    else
-        not_ok "$what: exit $got, expected $want"
-        sed 's/^/#   /' "$work/err"
-    fi
-}
 
 # golden NAME CMD...: stdout must equal tests/data/golden/NAME.json.  The
 # Xen release xpci is built for (4.17, 4.20) reads as X.Y, so the same
@@ -118,5 +89,4 @@ else
     not_ok "malformed BDF error: $(cat "$work/err")"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,51 +7,7 @@
 # (a selector that picks nothing is refused, a wrong count is refused,
 # a malformed one is a usage error), and the exit status of check --all,
 # where the platform's bridges do not count.
-set -u
-
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-XPCI=("$top_builddir/tools/xpci/xpci")
-MKTREE="$top_builddir/tests/unit/mktree"
-export XPCI_PCI_IDS="$top_srcdir/tests/data/pci.ids"
-unset XPCI_ROOT
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-
-# expect_exit CODE DESCRIPTION CMD...: stdout in $work/out, stderr in
-# $work/err
-expect_exit() {
-    local want=$1 what=$2 got
-    shift 2
-    "$@" >"$work/out" 2>"$work/err"
-    got=$?
-    if [ "$got" = "$want" ]; then
-        ok "$what (exit $got)"
-    else
-        not_ok "$what: exit $got, expected $want"
-        sed 's/^/#   /' "$work/err"
-    fi
-}
-
-# has FILE DESCRIPTION FIXED-STRING...: every string is in out/err
-has() {
-    local file=$1 what=$2 s
-    shift 2
-    for s in "$@"; do
-        if ! grep -qF -- "$s" "$work/$file"; then
-            not_ok "$what: no '$s' in std$file"
-            sed 's/^/#   /' "$work/$file" | head -n 20
-            return
-        fi
-    done
-    ok "$what"
-}
+. "$(dirname "$0")/lib.sh"
 
 # same DESCRIPTION FILE FILE
 same() {
@@ -169,5 +125,4 @@ expect_exit 1 "attach DOMAIN --match that picks nothing" \
 expect_exit 2 "attach without a domain" \
     "${XPCI[@]}" "${H[@]}" attach --match class=02
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

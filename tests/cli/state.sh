@@ -5,37 +5,7 @@
 # the strict set (xpci and xl-pci, before anything is opened), and a
 # journal in a host tree whose paths lead out of the tree (xpci --root
 # TREE recover).  Commands that change a tree say so on stderr.
-set -u
-
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-XPCI=("$top_builddir/tools/xpci/xpci")
-XLPCI="$top_builddir/xl-plugin/xl-pci"
-MKTREE="$top_builddir/tests/unit/mktree"
-export XPCI_PCI_IDS="$top_srcdir/tests/data/pci.ids"
-unset XPCI_ROOT
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-
-# expect_exit CODE DESCRIPTION CMD...: stderr in $work/err
-expect_exit() {
-    local want=$1 what=$2 got
-    shift 2
-    "$@" >"$work/out" 2>"$work/err"
-    got=$?
-    if [ "$got" = "$want" ]; then
-        ok "$what (exit $got)"
-    else
-        not_ok "$what: exit $got, expected $want"
-        sed 's/^/#   /' "$work/err"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 
 # stderr_has TEXT DESCRIPTION
 stderr_has() {
@@ -100,5 +70,4 @@ else
     ok "a read-only command does not warn"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
