@@ -929,6 +929,42 @@ static void test_bridge_port_with_only_a_master_link_fails(void **state)
            "default route");
 }
 
+/* Kernels before 3.11: no upper_ or lower_ links at all; the bridge's
+ * ports are found from its brif/, the bond's from bonding/slaves. */
+static void test_ports_without_adjacency_links_fail(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_report *r;
+    char path[1024];
+
+    topo_bridge(f->t);
+    topo_bond_vlan(f->t);
+    snprintf(path, sizeof(path), "sys/%s/net/enp15s0/upper_xenbr0",
+             fake_sysfs_dev_path(f->t, "0000:0f:00.0"));
+    fake_sysfs_unlink(f->t, path);
+    fake_sysfs_unlink(f->t, "sys/devices/virtual/net/xenbr0/lower_enp15s0");
+    for (int fn = 0; fn < 2; fn++) {
+        char bdf[16];
+
+        snprintf(bdf, sizeof(bdf), "0000:10:00.%d", fn);
+        snprintf(path, sizeof(path), "sys/%s/net/enp16s0f%d/upper_bond0",
+                 fake_sysfs_dev_path(f->t, bdf), fn);
+        fake_sysfs_unlink(f->t, path);
+        snprintf(path, sizeof(path),
+                 "sys/devices/virtual/net/bond0/lower_enp16s0f%d", fn);
+        fake_sysfs_unlink(f->t, path);
+    }
+    scan(f, true);
+    r = check(f, "0000:0f:00.0");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL, "a port of bridge xenbr0",
+           "default route");
+    r = check(f, "0000:10:00.1");
+    expect(r, "dom0.net", XPCI_LEVEL_FAIL,
+           "enp16s0f1 is a member of bond bond0, which is the link of VLAN "
+           "bond0.100, which carries dom0's default route",
+           NULL);
+}
+
 static void test_bond_vlan_members_fail_and_macvlan_warns(void **state)
 {
     struct fixture *f = *state;
@@ -1187,6 +1223,7 @@ int main(void)
         T(test_too_deep_a_stack_is_unknown),
         T(test_bridge_port_of_the_route_fails),
         T(test_bridge_port_with_only_a_master_link_fails),
+        T(test_ports_without_adjacency_links_fail),
         T(test_bond_vlan_members_fail_and_macvlan_warns),
         T(test_nfs_root_interface_fails),
         T(test_nfs_root_without_device_uses_the_route),

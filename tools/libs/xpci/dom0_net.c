@@ -263,26 +263,69 @@ static void mark_net_root(struct xpci_host *host)
     }
 }
 
+/* Add name to the interfaces the walk down starts from, once. */
+static int add_start(char ***starts, unsigned *n, const char *name)
+{
+    if (xpci__strv_contains(*starts, *n, name))
+        return 0;
+    return xpci__strv_push(starts, n, name);
+}
+
+/*
+ * Walk up from the interfaces below one that is up, holds a default route
+ * or carries the network root: the only ones that can have such an upper.
+ * The others are left alone: listing each interface's directory for
+ * upper_ links is what finding them from every interface would cost.
+ */
+static int walk_up_from_below(struct xpci_host *host, char **starts,
+                              unsigned n_starts, unsigned n_required)
+{
+    struct xpci__net_below b;
+    int r = xpci__net_below(host, starts, n_starts, n_required, &b);
+
+    for (size_t i = 0; r == 0 && i < host->n_netdevs; i++) {
+        struct walk w = {.nd = &host->netdevs[i], .seen = 0};
+
+        if (xpci__net_is_below(&b, w.nd->name))
+            r = walk_uppers(host, &w, w.nd->name, NULL, 0);
+    }
+    xpci__net_below_free(&b);
+    return r;
+}
+
 static int scan_netdevs(struct xpci_host *host)
 {
+    char **starts = NULL;
+    unsigned n_starts = 0, n_required;
     DIR *dir;
     struct dirent *de;
     int r = 0;
 
-    if (!(dir = xpci__sysfs_opendir(host, SYSFS_CLASS_NET)))
-        return 0;
+    for (unsigned i = 0; r == 0 && i < host->n_route_ifs; i++)
+        r = add_start(&starts, &n_starts, host->route_ifs[i]);
+    if (r == 0 && host->net_root_if && valid_ifname(host->net_root_if))
+        r = add_start(&starts, &n_starts, host->net_root_if);
+    n_required = n_starts;
+    if (r < 0 || !(dir = xpci__sysfs_opendir(host, SYSFS_CLASS_NET))) {
+        xpci__strv_free(starts, n_starts);
+        return r;
+    }
     while ((de = readdir(dir))) {
         char entry[512];
         struct xpci__netdev *nd;
-        struct walk w;
         ssize_t owner;
 
         if (de->d_name[0] == '.' || !valid_ifname(de->d_name))
             continue;
         snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s", de->d_name);
         owner = xpci__class_owner(host, entry);
-        if (owner < 0)
+        if (owner < 0) {
+            /* a bridge, bond, VLAN...: lo is never above anything */
+            if (strcmp(de->d_name, "lo") && is_up(host, de->d_name) &&
+                (r = add_start(&starts, &n_starts, de->d_name)) < 0)
+                break;
             continue;
+        }
         nd = realloc(host->netdevs, (host->n_netdevs + 1) * sizeof(*nd));
         if (!nd) {
             r = -ENOMEM;
@@ -301,9 +344,7 @@ static int scan_netdevs(struct xpci_host *host)
         nd->up = is_up(host, nd->name);
         nd->default_route =
             xpci__strv_contains(host->route_ifs, host->n_route_ifs, nd->name);
-        w.nd = nd;
-        w.seen = 0;
-        if ((r = walk_uppers(host, &w, nd->name, NULL, 0)) < 0)
+        if (nd->up && (r = add_start(&starts, &n_starts, nd->name)) < 0)
             break;
         r = xpci__strv_push(&host->devs[owner].netdevs,
                             &host->devs[owner].n_netdevs, nd->name);
@@ -311,6 +352,9 @@ static int scan_netdevs(struct xpci_host *host)
             break;
     }
     closedir(dir);
+    if (r == 0)
+        r = walk_up_from_below(host, starts, n_starts, n_required);
+    xpci__strv_free(starts, n_starts);
     return r;
 }
 

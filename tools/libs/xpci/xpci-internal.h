@@ -379,6 +379,28 @@ void xpci__dom0_net_free(struct xpci_host *host);
  * tree, or NULL; the kernel command line (bounded), or NULL. */
 ssize_t xpci__class_owner(struct xpci_host *host, const char *entry);
 DIR *xpci__sysfs_opendir(struct xpci_host *host, const char *path);
+
+/* The network interfaces below some (dom0_net_below.c). */
+#define XPCI__NET_BELOW_DEPTH 8 /* as deep as the walk up goes */
+#define XPCI__NET_BELOW_MAX 512
+struct xpci__net_below {
+    char **names;        /* every interface reached, breadth first */
+    unsigned n;
+    unsigned char depth[XPCI__NET_BELOW_MAX];
+    bool below[XPCI__NET_BELOW_MAX]; /* a lower of one reached */
+    bool all;            /* too many, or a required start is missing:
+                            take every interface as below */
+};
+/*
+ * Walk down lower_<name> links (brif/ or bonding/slaves where there are
+ * none) from starts, XPCI__NET_BELOW_DEPTH deep; the first n_required
+ * starts must exist in class/net.  0 or -ENOMEM; free b either way.
+ */
+int xpci__net_below(struct xpci_host *host, char *const *starts,
+                    unsigned n_starts, unsigned n_required,
+                    struct xpci__net_below *b);
+bool xpci__net_is_below(const struct xpci__net_below *b, const char *name);
+void xpci__net_below_free(struct xpci__net_below *b);
 char *xpci__cmdline(xpci_ctx *ctx);
 /* The value of parameter name on the command line ("ip", "root"), last
  * occurrence; NULL when absent; caller frees. */
