@@ -74,26 +74,30 @@ static int bond_slaves(struct xpci_host *host, struct xpci__net_below *b,
 {
     char entry[64], buf[4096];
     const char *p;
+    ssize_t len;
     int r = 0;
 
     snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s/bonding/slaves",
              name);
-    if (xpci__read_attr(host->ctx->sysfs_fd, entry, buf, sizeof(buf)) <= 0)
+    len = xpci__read_attr(host->ctx->sysfs_fd, entry, buf, sizeof(buf));
+    if (len == -EFBIG)
+        b->all = true; /* too many to follow: walk up from every one */
+    if (len <= 0)
         return 0;
     for (p = buf; r == 0 && *p;) {
-        size_t len = strcspn(p, " \n");
+        size_t n = strcspn(p, " \n");
 
-        if (len)
-            r = reach(b, p, len, depth, true);
-        p += len;
+        if (n)
+            r = reach(b, p, n, depth, true);
+        p += n;
         p += strspn(p, " \n");
     }
     return r;
 }
 
 /*
- * The devices right below entry i, at its depth + 1: 1 when found, 0
- * when none, -ENOENT when its directory can't be opened, -ENOMEM.
+ * Note the devices right below entry i, at its depth + 1: 0, -ENOENT
+ * when its directory can't be opened, or -ENOMEM.
  */
 static int lowers_of(struct xpci_host *host, struct xpci__net_below *b,
                      unsigned i)
