@@ -50,6 +50,10 @@ enum peer_mode {
     PEER_SLOW,       /* a loaded host: slow, but every step comes */
     PEER_RELEASED,   /* both ends let a function go, then silence */
     PEER_FRONT_ONLY, /* pcifront lets it go, pciback never answers */
+    PEER_CONNECTING, /* pcifront publishes its ring to a new backend, then
+                      * silence */
+    PEER_TAKING,     /* a hot-plug is taken up to pciback Reconfigured and
+                      * pcifront Reconfiguring, then silence */
 };
 
 struct fixture {
@@ -135,9 +139,16 @@ static int peer_step(struct fake_xs *xs, struct fixture *f)
             snprintf(path, sizeof(path), BE "/vdev-%d", i);
             return peer_set(xs, path, val) + 1;
         }
+        /* a new backend: pcifront connects (ring, Initialised) */
+        if (st == 1 && fe == 1) {
+            peer_set(xs, FE "/pci-op-ref", "8");
+            return peer_set(xs, FE "/state", "3") + 1;
+        }
+        if (st == 1 && f->mode == PEER_CONNECTING)
+            return 0;
         return peer_set(xs, BE "/state", st == 1 ? "4" : "8");
     }
-    if (st == 8 && f->mode == PEER_RELEASED)
+    if (st == 8 && (f->mode == PEER_RELEASED || f->mode == PEER_TAKING))
         return 0;
     if ((st == 8 || st == 4) && fe != 4)
         return peer_set(xs, FE "/state", "4");
@@ -1689,6 +1700,103 @@ static void test_dropped_function_is_left_detaching(void **state)
     assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
 }
 
+/* A guest slow to connect to its first function: pcifront published its
+ * ring, then fell silent past the timeout.  The backend it is connecting
+ * to is not pulled away, nor the function's permissions or assignment:
+ * the function stays the guest's, and detach takes it back once the
+ * guest answers. */
+static void test_connecting_guest_keeps_first_function(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    struct xpci_attached *list = NULL;
+    size_t n = 0;
+    int r;
+
+    f->mode = PEER_CONNECTING;
+    r = attach1(f, NIC, &res);
+    if (r != -EINPROGRESS)
+        fail_msg("attach: %d %s", r, res->error ? res->error : "");
+    assert_non_null(strstr(res->error, NIC));
+    assert_non_null(strstr(res->error, "xpci detach"));
+    assert_false(res->rolled_back);
+    xpci_result_free(res);
+    /* xenstore, Xen and xpci attached agree: the guest's */
+    expect_node(f, BE "/num_devs", "1");
+    expect_node(f, BE "/dev-0", NIC);
+    expect_node(f, BE "/state-0", "3");
+    expect_node(f, FE "/state", "3");
+    expect_node(f, "/libxl/pci/0000-01-00-0/domid", "5");
+    assert_int_equal(fake_hv_owner(f->hv, NIC), GUEST);
+    assert_true(fake_hv_grants(f->hv, GUEST) > 0);
+    assert_int_equal(xpci_attached_list(f->ctx, "guest", &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].bdf, NIC);
+    xpci_attached_list_free(list, n);
+
+    /* the guest comes back: detach takes the function back cleanly */
+    f->mode = PEER_SLOW;
+    r = detach1(f, NIC, false, &res);
+    if (r)
+        fail_msg("detach: %s", res->error);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+    assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
+}
+
+/* A hot-plug the guest began (pciback Reconfigured, pcifront
+ * Reconfiguring: its driver may be probing the function), then silence:
+ * the entry stays, the permissions are not revoked and the function not
+ * deassigned; the function attached before it stays too. */
+static void test_hotplug_begun_by_guest_is_not_undone(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    struct xpci_attached *list = NULL;
+    size_t n = 0;
+    unsigned g1;
+    int r;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    g1 = fake_hv_grants(f->hv, GUEST);
+    f->mode = PEER_TAKING;
+    r = attach1(f, HIDDEN, &res);
+    if (r != -EINPROGRESS)
+        fail_msg("attach: %d %s", r, res->error ? res->error : "");
+    assert_non_null(strstr(res->error, HIDDEN));
+    assert_non_null(strstr(res->error, "xpci detach"));
+    assert_false(res->rolled_back);
+    assert_int_equal(res->n_undo_errors, 0);
+    xpci_result_free(res);
+    expect_node(f, BE "/state", "8");
+    expect_node(f, FE "/state", "7");
+    expect_node(f, BE "/num_devs", "2");
+    expect_node(f, BE "/dev-1", HIDDEN);
+    expect_node(f, BE "/state-1", "3");
+    expect_node(f, "/libxl/pci/0000-09-00-0/domid", "5");
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), GUEST);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), GUEST);
+    assert_true(fake_hv_grants(f->hv, GUEST) > g1);
+    assert_int_equal(xpci_attached_list(f->ctx, "guest", &list, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[1].bdf, HIDDEN);
+    xpci_attached_list_free(list, n);
+
+    /* no journal left behind: the guest finishes, detach takes it back */
+    f->mode = PEER_SLOW;
+    r = detach1(f, HIDDEN, false, &res);
+    if (r)
+        fail_msg("detach: %s", res->error);
+    xpci_result_free(res);
+    expect_node(f, BE "/num_devs", "1");
+    expect_node(f, BE "/dev-0", NIC);
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), g1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1746,6 +1854,10 @@ int main(void)
             test_released_then_silent_guest_is_finished, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_dropped_function_is_left_detaching, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_connecting_guest_keeps_first_function, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hotplug_begun_by_guest_is_not_undone, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

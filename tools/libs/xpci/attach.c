@@ -414,6 +414,15 @@ static int plan_attach_one(struct xpci__att *at, const struct want *w)
                                 at->domid_str, "1");
 }
 
+/* Whether a function other than dev had steps done. */
+static bool others_done(const struct xpci__att *at, const char *dev)
+{
+    for (unsigned i = 0; i < at->res->n_done && i < at->plan.n; i++)
+        if (strcmp(at->plan.steps[i].dev, dev))
+            return true;
+    return false;
+}
+
 /* After a failed run, say more than "step: errno" where we know more. */
 static void explain_failure(struct xpci__att *at, int r)
 {
@@ -427,6 +436,16 @@ static void explain_failure(struct xpci__att *at, int r)
         msg = xpci__sprintf("%s; the domain has no IOMMU context: create it "
                             "with passthrough=\"enabled\" or a pci=[...] "
                             "list", at->res->error);
+    else if (r == -EINPROGRESS && st->fwd.kind == XPCI__STEP_PV_ADD)
+        /* the guest began taking it: it stays (pv.c), and so do the
+         * functions attached before it */
+        msg = xpci__sprintf("%s (%s)%s", at->res->error,
+                            at->ctx->step_detail ? at->ctx->step_detail
+                                                 : "the guest began taking "
+                                                   "it",
+                            others_done(at, st->dev)
+                                ? "; the functions before it are attached"
+                                : "");
     else if (r == -EINPROGRESS)
         /* as libxl: a device_del cannot be taken back; the function
          * stays the guest's until it has let it go */
@@ -637,8 +656,10 @@ int xpci_attach(xpci_ctx *ctx, const char *domain, const char *const *specs,
             goto out;
         at.planned[wants[k].idx] = true;
     }
+    /* a function the guest began taking is left to it (pv.c) */
+    at.plan.keep_on_inprogress = true;
     r = xpci__att_run(&at, "attach");
-    if (r < 0 && n_seized && !opts->dry_run) {
+    if (r < 0 && r != -EINPROGRESS && n_seized && !opts->dry_run) {
         close(at.lock);
         at.lock = -1;
         unseize(ctx, seized, n_seized, at.res);

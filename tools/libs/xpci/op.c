@@ -723,7 +723,13 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
             res->n_done = i;
             /* -EINPROGRESS: the step started something that cannot be
              * taken back (a guest asked to unplug): leave it, undo the
-             * rest. */
+             * rest; or, where the plan says so (a guest began taking a
+             * function), leave everything done so far as it is. */
+            if (r == -EINPROGRESS && plan->keep_on_inprogress) {
+                res->rolled_back = false;
+                journal_close(ctx, &j, true);
+                return r;
+            }
             res->rolled_back =
                 undo_steps(ctx, plan, r == -EINPROGRESS ? i : i + 1, res) ==
                 0;

@@ -372,6 +372,61 @@ static int wait_backend(xpci_ctx *ctx, uint32_t domid, const char *be,
     return wait_backend_w(ctx, domid, be, index, want_sub, index, what, NULL);
 }
 
+/*
+ * Whether the guest began taking the function req added: for a backend
+ * this call created, pcifront left Initialising or published its ring
+ * (it is connecting); for a hot-plug, pcifront went Reconfiguring or
+ * pciback exported the function or went Reconfigured (both happen only
+ * once pcifront answered).
+ */
+static bool guest_began(xpci_ctx *ctx, const struct be_add *req,
+                        const char *be, const char *fe)
+{
+    char ring[96];
+    _cleanup_free_ char *v = NULL;
+    int st = read_int_at(ctx, be, "state");
+    int fst = read_int_at(ctx, fe, "state");
+
+    if (req->created) {
+        snprintf(ring, sizeof(ring), "%s/pci-op-ref", fe);
+        return (fst >= 0 && fst != XB_INITIALISING) ||
+               xpci__xs_read(ctx, XPCI_XS_NO_TXN, ring, &v) == 0;
+    }
+    return fst == XB_RECONFIGURING || st == XB_RECONFIGURED ||
+           read_sub(ctx, be, (int)req->index) == XB_INITIALISED;
+}
+
+/*
+ * The wait for the guest to take the function ran out.  Before the guest
+ * noticed anything, the caller rolls the attach back (-ETIMEDOUT).  Once
+ * it began (connecting to a new backend, or scanning a hot-plugged
+ * function), the only safe way is forward: pulling the entry, the
+ * permissions or the assignment from under a guest that may be probing
+ * the function can crash it, and removing a backend pcifront is
+ * connecting to stalls it.  The function is left the guest's
+ * (-EINPROGRESS) and the error says how to take it back.
+ */
+static int stalled_add(xpci_ctx *ctx, const char *dev,
+                       const struct be_add *req, const char *be,
+                       const char *fe)
+{
+    int st, fst;
+
+    if (!guest_began(ctx, req, be, fe))
+        return -ETIMEDOUT;
+    st = read_int_at(ctx, be, "state");
+    fst = read_int_at(ctx, fe, "state");
+    free(ctx->step_detail);
+    ctx->step_detail = xpci__sprintf(
+        "attaching: the guest began %s %s (backend state %d, frontend state "
+        "%d) but did not finish within %d ms of silence; the function is "
+        "left attached to the guest, its permissions and assignment in "
+        "place: the guest may finish taking it, and xpci detach takes it "
+        "back", req->created ? "connecting to take" : "taking", dev, st,
+        fst, guest_timeout(ctx));
+    return -EINPROGRESS;
+}
+
 int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
                          const struct xpci__guest_entry *e, bool hvm)
 {
@@ -408,7 +463,8 @@ int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
                                      XB_INITIALISED,
                                      "the guest did not take the "
                                      "function")) < 0)
-        return r;
+        return r == -ETIMEDOUT ? stalled_add(ctx, dev, &req, be, fe)
+                               : r;
     return 1;
 }
 

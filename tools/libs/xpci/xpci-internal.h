@@ -141,6 +141,10 @@ struct xpci__plan {
      * exists there is nothing to put back into it. */
     bool has_guest;
     uint32_t guest;
+    /* A step that failed with -EINPROGRESS left what it began to the
+     * guest (an attach the guest began taking): every step done so far
+     * stays, nothing is undone. */
+    bool keep_on_inprogress;
 };
 
 int xpci__plan_add(struct xpci__plan *plan, const char *dev,
