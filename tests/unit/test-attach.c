@@ -1797,6 +1797,31 @@ static void test_hotplug_begun_by_guest_is_not_undone(void **state)
     assert_int_equal(fake_hv_grants(f->hv, GUEST), g1);
 }
 
+/* A hot-plug the guest never noticed (pcifront still Connected) is
+ * rolled back, and the backend is Connected again as it was, not left
+ * Reconfiguring for the guest to find later. */
+static void test_unnoticed_hotplug_is_rolled_back(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    char *before, *after;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    before = snapshot(f);
+    f->mode = PEER_SILENT;
+    assert_int_equal(attach1(f, HIDDEN, &res), -ETIMEDOUT);
+    assert_true(res->rolled_back);
+    assert_non_null(strstr(res->error, HIDDEN));
+    xpci_result_free(res);
+    after = snapshot(f);
+    assert_string_equal(before, after);
+    expect_node(f, BE "/state", "4");
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
+    free(after);
+    free(before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1858,6 +1883,8 @@ int main(void)
             test_connecting_guest_keeps_first_function, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_hotplug_begun_by_guest_is_not_undone, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_unnoticed_hotplug_is_rolled_back, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -372,60 +372,9 @@ static int wait_backend(xpci_ctx *ctx, uint32_t domid, const char *be,
     return wait_backend_w(ctx, domid, be, index, want_sub, index, what, NULL);
 }
 
-/*
- * Whether the guest began taking the function req added: for a backend
- * this call created, pcifront left Initialising or published its ring
- * (it is connecting); for a hot-plug, pcifront went Reconfiguring or
- * pciback exported the function or went Reconfigured (both happen only
- * once pcifront answered).
- */
-static bool guest_began(xpci_ctx *ctx, const struct be_add *req,
-                        const char *be, const char *fe)
-{
-    char ring[96];
-    _cleanup_free_ char *v = NULL;
-    int st = read_int_at(ctx, be, "state");
-    int fst = read_int_at(ctx, fe, "state");
-
-    if (req->created) {
-        snprintf(ring, sizeof(ring), "%s/pci-op-ref", fe);
-        return (fst >= 0 && fst != XB_INITIALISING) ||
-               xpci__xs_read(ctx, XPCI_XS_NO_TXN, ring, &v) == 0;
-    }
-    return fst == XB_RECONFIGURING || st == XB_RECONFIGURED ||
-           read_sub(ctx, be, (int)req->index) == XB_INITIALISED;
-}
-
-/*
- * The wait for the guest to take the function ran out.  Before the guest
- * noticed anything, the caller rolls the attach back (-ETIMEDOUT).  Once
- * it began (connecting to a new backend, or scanning a hot-plugged
- * function), the only safe way is forward: pulling the entry, the
- * permissions or the assignment from under a guest that may be probing
- * the function can crash it, and removing a backend pcifront is
- * connecting to stalls it.  The function is left the guest's
- * (-EINPROGRESS) and the error says how to take it back.
- */
 static int stalled_add(xpci_ctx *ctx, const char *dev,
                        const struct be_add *req, const char *be,
-                       const char *fe)
-{
-    int st, fst;
-
-    if (!guest_began(ctx, req, be, fe))
-        return -ETIMEDOUT;
-    st = read_int_at(ctx, be, "state");
-    fst = read_int_at(ctx, fe, "state");
-    free(ctx->step_detail);
-    ctx->step_detail = xpci__sprintf(
-        "attaching: the guest began %s %s (backend state %d, frontend state "
-        "%d) but did not finish within %d ms of silence; the function is "
-        "left attached to the guest, its permissions and assignment in "
-        "place: the guest may finish taking it, and xpci detach takes it "
-        "back", req->created ? "connecting to take" : "taking", dev, st,
-        fst, guest_timeout(ctx));
-    return -EINPROGRESS;
-}
+                       const char *fe);
 
 int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
                          const struct xpci__guest_entry *e, bool hvm)
@@ -555,6 +504,106 @@ static int be_del_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
         }
     }
     return xs_write_at(ctx, txn, be, "num_devs", "%u", req->n - 1);
+}
+
+static int read_int_txn(xpci_ctx *ctx, uint32_t txn, const char *dir,
+                        const char *key)
+{
+    _cleanup_free_ char *v = NULL;
+
+    if (xs_read_at(ctx, txn, dir, key, &v) < 0)
+        return -1;
+    return atoi(v);
+}
+
+/*
+ * Whether the guest began taking the function req added: for a backend
+ * this call created, pcifront left Initialising or published its ring
+ * (it is connecting); for a hot-plug, pcifront went Reconfiguring or
+ * pciback exported the function or went Reconfigured (both happen only
+ * once pcifront answered).
+ */
+static bool guest_began(xpci_ctx *ctx, uint32_t txn, const struct be_add *req,
+                        const char *be, const char *fe)
+{
+    _cleanup_free_ char *v = NULL;
+    char key[32];
+    int st = read_int_txn(ctx, txn, be, "state");
+    int fst = read_int_txn(ctx, txn, fe, "state");
+
+    if (req->created)
+        return (fst >= 0 && fst != XB_INITIALISING) ||
+               xs_read_at(ctx, txn, fe, "pci-op-ref", &v) == 0;
+    snprintf(key, sizeof(key), "state-%u", req->index);
+    return fst == XB_RECONFIGURING || st == XB_RECONFIGURED ||
+           read_int_txn(ctx, txn, be, key) == XB_INITIALISED;
+}
+
+struct be_unadd {
+    const struct be_add *add;
+    const char *be, *fe;
+    bool began; /* out */
+};
+
+/* Take back an added function the guest has not noticed, in one
+ * transaction with the look at the guest's state, so that it cannot
+ * begin in between: a created backend goes with its frontend; a
+ * hot-plugged entry goes and the backend is Connected again, as it was. */
+static int be_unadd_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
+{
+    struct be_unadd *u = arg;
+    struct be_del del = {.domid = u->add->domid, .bdf = u->add->bdf};
+    int r;
+
+    u->began = guest_began(ctx, txn, u->add, u->be, u->fe);
+    if (u->began)
+        return 0;
+    if (u->add->created) {
+        if ((r = rm_with_parent(ctx, txn, u->be)) < 0)
+            return r;
+        return rm_with_parent(ctx, txn, u->fe);
+    }
+    r = be_del_txn(ctx, txn, &del);
+    if (r < 0)
+        return r == -ENOENT ? 0 : r;
+    if (del.n > 1 &&
+        read_int_txn(ctx, txn, u->be, "state") == XB_RECONFIGURING)
+        return xs_write_at(ctx, txn, u->be, "state", "%d", XB_CONNECTED);
+    return 0;
+}
+
+/*
+ * The wait for the guest to take the function ran out.  Before the guest
+ * noticed anything, the function's entry is taken out here and the
+ * caller rolls the rest back (-ETIMEDOUT).  Once it began (connecting to
+ * a new backend, or scanning a hot-plugged function), the only safe way
+ * is forward: pulling the entry, the permissions or the assignment from
+ * under a guest that may be probing the function can crash it, and
+ * removing a backend pcifront is connecting to stalls it.  The function
+ * is left the guest's (-EINPROGRESS) and the error says how to take it
+ * back.
+ */
+static int stalled_add(xpci_ctx *ctx, const char *dev,
+                       const struct be_add *req, const char *be,
+                       const char *fe)
+{
+    struct be_unadd u = {.add = req, .be = be, .fe = fe};
+    int r = xpci__xs_txn_run(ctx, be_unadd_txn, &u);
+
+    if (r < 0)
+        return r; /* the caller's undo tries again */
+    if (!u.began)
+        return -ETIMEDOUT;
+    free(ctx->step_detail);
+    ctx->step_detail = xpci__sprintf(
+        "attaching: the guest began %s %s (backend state %d, frontend state "
+        "%d) but did not finish within %d ms of silence; the function is "
+        "left attached to the guest, its permissions and assignment in "
+        "place: the guest may finish taking it, and xpci detach takes it "
+        "back", req->created ? "connecting to take" : "taking", dev,
+        read_int_at(ctx, be, "state"), read_int_at(ctx, fe, "state"),
+        guest_timeout(ctx));
+    return -EINPROGRESS;
 }
 
 struct be_restore {
