@@ -531,6 +531,10 @@ static bool guest_began(xpci_ctx *ctx, uint32_t txn, const struct be_add *req,
     int st = read_int_txn(ctx, txn, be, "state");
     int fst = read_int_txn(ctx, txn, fe, "state");
 
+    if (req->created && st >= XB_CLOSING)
+        /* pciback gave up (xenbus_dev_fatal): the connection is closing;
+         * pcifront is done with it once Closed */
+        return fst >= 0 && fst != XB_INITIALISING && fst != XB_CLOSED;
     if (req->created)
         return (fst >= 0 && fst != XB_INITIALISING) ||
                xs_read_at(ctx, txn, fe, "pci-op-ref", &v) == 0;
@@ -583,12 +587,28 @@ static int be_unadd_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
  * is left the guest's (-EINPROGRESS) and the error says how to take it
  * back.
  */
+static int front_closed(xpci_ctx *ctx, void *arg)
+{
+    const char *fe = arg;
+    int fst = read_int_at(ctx, fe, "state");
+
+    return fst < 0 || fst == XB_INITIALISING || fst == XB_CLOSED;
+}
+
 static int stalled_add(xpci_ctx *ctx, const char *dev,
                        const struct be_add *req, const char *be,
                        const char *fe)
 {
     struct be_unadd u = {.add = req, .be = be, .fe = fe};
-    int r = xpci__xs_txn_run(ctx, be_unadd_txn, &u);
+    const char *paths[] = {fe};
+    int r;
+
+    /* a new connection pciback closed: pcifront follows it to Closed
+     * before the backend goes, as in libxl's removal */
+    if (req->created && read_int_at(ctx, be, "state") >= XB_CLOSING)
+        xpci__xs_wait_cond(ctx, paths, 1, front_closed, (void *)fe,
+                           guest_timeout(ctx));
+    r = xpci__xs_txn_run(ctx, be_unadd_txn, &u);
 
     if (r < 0)
         return r; /* the caller's undo tries again */
