@@ -659,7 +659,10 @@ int xpci_attach(xpci_ctx *ctx, const char *domain, const char *const *specs,
     /* a function the guest began taking is left to it (pv.c) */
     at.plan.keep_on_inprogress = true;
     r = xpci__att_run(&at, "attach");
-    if (r < 0 && r != -EINPROGRESS && n_seized && !opts->dry_run) {
+    if (r == -EINPROGRESS && n_seized)
+        xpci__result_note(at.res, "the seized functions stay assignable "
+                                  "(in pciback)");
+    else if (r < 0 && n_seized && !opts->dry_run) {
         close(at.lock);
         at.lock = -1;
         unseize(ctx, seized, n_seized, at.res);
