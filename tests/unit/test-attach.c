@@ -52,6 +52,8 @@ enum peer_mode {
     PEER_FRONT_ONLY, /* pcifront lets it go, pciback never answers */
     PEER_CONNECTING, /* pcifront publishes its ring to a new backend, then
                       * silence */
+    PEER_STARVED,    /* pciback exports to a new backend, pcifront shows
+                      * nothing (a guest starved of CPU mid-probe) */
     PEER_TAKING,     /* a hot-plug is taken up to pciback Reconfigured and
                       * pcifront Reconfiguring, then silence */
 };
@@ -139,6 +141,8 @@ static int peer_step(struct fake_xs *xs, struct fixture *f)
             snprintf(path, sizeof(path), BE "/vdev-%d", i);
             return peer_set(xs, path, val) + 1;
         }
+        if (st == 1 && f->mode == PEER_STARVED)
+            return peer_set(xs, BE "/state", "3");
         /* a new backend: pcifront connects (ring, Initialised) */
         if (st == 1 && fe == 1) {
             peer_set(xs, FE "/pci-op-ref", "8");
@@ -1746,6 +1750,44 @@ static void test_connecting_guest_keeps_first_function(void **state)
     assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
 }
 
+/* The real run's first function: pciback exported it (backend
+ * Initialised) while the starved guest's pcifront still showed
+ * Initialising.  The backend stays (pcifront may be mid-probe), and so
+ * does the rest; detach -f takes it from a guest that never connects. */
+static void test_starved_guest_keeps_exported_first_function(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+    struct xpci_attached *list = NULL;
+    size_t n = 0;
+    int r;
+
+    f->mode = PEER_STARVED;
+    r = attach1(f, NIC, &res);
+    if (r != -EINPROGRESS)
+        fail_msg("attach: %d %s", r, res->error ? res->error : "");
+    assert_non_null(strstr(res->error, NIC));
+    assert_non_null(strstr(res->error, "backend state 3, frontend state 1"));
+    assert_false(res->rolled_back);
+    xpci_result_free(res);
+    expect_node(f, BE "/dev-0", NIC);
+    expect_node(f, FE "/state", "1");
+    assert_int_equal(fake_hv_owner(f->hv, NIC), GUEST);
+    assert_true(fake_hv_grants(f->hv, GUEST) > 0);
+    assert_int_equal(xpci_attached_list(f->ctx, "guest", &list, &n), 0);
+    assert_int_equal(n, 1);
+    xpci_attached_list_free(list, n);
+
+    /* a guest that never connects: detach -f takes it */
+    r = detach1(f, NIC, true, &res);
+    if (r)
+        fail_msg("detach -f: %s", res->error);
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+}
+
 /* A hot-plug the guest began (pciback Reconfigured, pcifront
  * Reconfiguring: its driver may be probing the function), then silence:
  * the entry stays, the permissions are not revoked and the function not
@@ -1881,6 +1923,9 @@ int main(void)
             test_dropped_function_is_left_detaching, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_connecting_guest_keeps_first_function, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_starved_guest_keeps_exported_first_function, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_hotplug_begun_by_guest_is_not_undone, setup, teardown),
         cmocka_unit_test_setup_teardown(

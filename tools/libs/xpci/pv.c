@@ -518,8 +518,8 @@ static int read_int_txn(xpci_ctx *ctx, uint32_t txn, const char *dir,
 
 /*
  * Whether the guest began taking the function req added: for a backend
- * this call created, pcifront left Initialising or published its ring
- * (it is connecting); for a hot-plug, pcifront went Reconfiguring or
+ * this call created, pciback exported it or pcifront left Initialising or
+ * published its ring (it may be connecting); for a hot-plug, pcifront went Reconfiguring or
  * pciback exported the function or went Reconfigured (both happen only
  * once pcifront answered).
  */
@@ -536,7 +536,12 @@ static bool guest_began(xpci_ctx *ctx, uint32_t txn, const struct be_add *req,
          * pcifront is done with it once Closed */
         return fst >= 0 && fst != XB_INITIALISING && fst != XB_CLOSED;
     if (req->created)
-        return (fst >= 0 && fst != XB_INITIALISING) ||
+        /* pciback exported it (Initialised, Connected): pcifront may be
+         * mid-connection without a sign in xenstore yet (a guest starved
+         * of CPU), and a backend taken away then leaves it waiting on a
+         * ring nobody serves */
+        return (st > XB_INITIALISING && st < XB_CLOSING) ||
+               (fst >= 0 && fst != XB_INITIALISING) ||
                xs_read_at(ctx, txn, fe, "pci-op-ref", &v) == 0;
     snprintf(key, sizeof(key), "state-%u", req->index);
     return fst == XB_RECONFIGURING || st == XB_RECONFIGURED ||
@@ -620,7 +625,7 @@ static int stalled_add(xpci_ctx *ctx, const char *dev,
         "%d) but did not finish within %d ms of silence; the function is "
         "left attached to the guest, its permissions and assignment in "
         "place: the guest may finish taking it, and xpci detach takes it "
-        "back", req->created ? "connecting to take" : "taking", dev,
+        "back (with -f for a guest that never connects)", req->created ? "connecting to take" : "taking", dev,
         read_int_at(ctx, be, "state"), read_int_at(ctx, fe, "state"),
         guest_timeout(ctx));
     return -EINPROGRESS;
