@@ -1046,7 +1046,11 @@ static void test_xpci_two_specs_one_call(void **state)
     expect_nothing_attached(f);
 }
 
-static void test_xpci_silent_guest_rolls_back(void **state)
+/* No pcifront answers, but pciback exported the guest's first function:
+ * a pcifront starved of CPU may be connecting without a sign in xenstore
+ * yet, so the backend is not taken from under it.  The function is left
+ * the guest's, and detach -f takes it from a guest that never connects. */
+static void test_xpci_silent_guest_keeps_exported_function(void **state)
 {
     struct fixture *f = *state;
     static const char *const specs[] = {NIC};
@@ -1060,19 +1064,65 @@ static void test_xpci_silent_guest_rolls_back(void **state)
     r = do_attach(f, specs, 1, &o, &res);
     took = now_ms() - t0;
     fprintf(stderr, "    %s\n", res && res->error ? res->error : "");
-    assert_int_equal(r, -ETIMEDOUT);
+    assert_int_equal(r, -EINPROGRESS);
     /* about the deadline: not before it, not much after */
-    if (took < SHORT_MS - 1 || took > SHORT_MS + 5000)
-        fail_msg("timed out after %.0f ms for a %d ms deadline", took,
+    if (took < SHORT_MS - 1 || took > 2 * SHORT_MS + 5000)
+        fail_msg("gave up after %.0f ms for a %d ms deadline", took,
                  SHORT_MS);
     assert_non_null(res->error);
-    if (!strstr(res->error, NIC) || !strstr(res->error, "state"))
-        fail_msg("error does not name the device and the step: %s", res->error);
-    assert_true(res->rolled_back);
+    if (!strstr(res->error, NIC) || !strstr(res->error, "state") ||
+        !strstr(res->error, "xpci detach"))
+        fail_msg("error does not name the device, the step and the way "
+                 "back: %s", res->error);
+    assert_false(res->rolled_back);
     assert_int_equal(res->n_undo_errors, 0);
+    xpci_result_free(res);
+    expect_nic_attached(f);
+    expect_node(f, BE "/dev-0", NIC);
+    check(f, fake_pv_exported(f->pv, NIC));
+
+    o.force = true;
+    res = NULL;
+    r = do_detach(f, specs, 1, &o, &res);
+    if (r < 0)
+        fail_with(f, "forced detach", r, res);
     xpci_result_free(res);
     expect_nothing_attached(f);
     assert_int_equal(fake_pv_guest_count(f->pv), 0);
+}
+
+/* A hot-plug the guest never noticed (pcifront stays Connected) is rolled
+ * back, and the backend is Connected again. */
+static void test_xpci_silent_guest_rolls_back_hotplug(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const specs[] = {HIDDEN};
+    struct xpci_attach_opts o = {.timeout_ms = SHORT_MS};
+    struct xpci_result *res = NULL;
+    int r;
+
+    attach_ok(f, NIC);
+    wait_guest(f, 1);
+    fake_pv_set_guest(f->pv, FAKE_PV_GUEST_SILENT);
+    r = do_attach(f, specs, 1, &o, &res);
+    fprintf(stderr, "    %s\n", res && res->error ? res->error : "");
+    assert_int_equal(r, -ETIMEDOUT);
+    if (!strstr(res->error, HIDDEN) || !strstr(res->error, "state"))
+        fail_msg("error does not name the device and the step: %s",
+                 res->error);
+    assert_true(res->rolled_back);
+    assert_int_equal(res->n_undo_errors, 0);
+    xpci_result_free(res);
+    expect_nic_attached(f);
+    expect_node(f, BE "/num_devs", "1");
+    expect_node(f, BE "/state", "4");
+    expect_absent(f, "/libxl/pci/" HIDDEN_KEY "/domid");
+    check(f, fake_hv_owner(f->hv, HIDDEN) == XPCI_DOMID_IO);
+
+    fake_pv_set_guest(f->pv, FAKE_PV_GUEST_OK);
+    detach_ok(f, NIC);
+    wait_guest(f, 0);
+    expect_nothing_attached(f);
 }
 
 static void test_xpci_guest_keeps_function(void **state)
@@ -1227,7 +1277,8 @@ int main(int argc, char **argv)
         T(test_xpci_attach_one_function),
         T(test_xpci_hotplug_and_detach_match_libxl),
         T(test_xpci_two_specs_one_call),
-        T(test_xpci_silent_guest_rolls_back),
+        T(test_xpci_silent_guest_keeps_exported_function),
+        T(test_xpci_silent_guest_rolls_back_hotplug),
         T(test_xpci_guest_keeps_function),
         T(test_xpci_pciback_refuses),
         T(test_xpci_takes_over_what_xl_attached),

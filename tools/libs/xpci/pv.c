@@ -621,11 +621,11 @@ static int stalled_add(xpci_ctx *ctx, const char *dev,
         return -ETIMEDOUT;
     free(ctx->step_detail);
     ctx->step_detail = xpci__sprintf(
-        "attaching: the guest began %s %s (backend state %d, frontend state "
+        "attaching: the guest %s %s (backend state %d, frontend state "
         "%d) but did not finish within %d ms of silence; the function is "
         "left attached to the guest, its permissions and assignment in "
         "place: the guest may finish taking it, and xpci detach takes it "
-        "back (with -f for a guest that never connects)", req->created ? "connecting to take" : "taking", dev,
+        "back (with -f for a guest that never connects)", req->created ? "may be connecting to take" : "began taking", dev,
         read_int_at(ctx, be, "state"), read_int_at(ctx, fe, "state"),
         guest_timeout(ctx));
     return -EINPROGRESS;
