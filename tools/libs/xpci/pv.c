@@ -517,11 +517,11 @@ static int read_int_txn(xpci_ctx *ctx, uint32_t txn, const char *dir,
 }
 
 /*
- * Whether the guest began taking the function req added: for a backend
- * this call created, pciback exported it or pcifront left Initialising or
- * published its ring (it may be connecting); for a hot-plug, pcifront went Reconfiguring or
- * pciback exported the function or went Reconfigured (both happen only
- * once pcifront answered).
+ * Whether the guest may have begun taking the function req added: for a
+ * backend this call created, pciback exported it or pcifront left
+ * Initialising or published its ring (it may be connecting); for a
+ * hot-plug, pcifront went Reconfiguring or pciback exported the function
+ * or went Reconfigured (both happen only once pcifront answered).
  */
 static bool guest_began(xpci_ctx *ctx, uint32_t txn, const struct be_add *req,
                         const char *be, const char *fe)
@@ -625,7 +625,8 @@ static int stalled_add(xpci_ctx *ctx, const char *dev,
         "%d) but did not finish within %d ms of silence; the function is "
         "left attached to the guest, its permissions and assignment in "
         "place: the guest may finish taking it, and xpci detach takes it "
-        "back (with -f for a guest that never connects)", req->created ? "may be connecting to take" : "began taking", dev,
+        "back (with -f for a guest that never connects)",
+        req->created ? "may be connecting to take" : "began taking", dev,
         read_int_at(ctx, be, "state"), read_int_at(ctx, fe, "state"),
         guest_timeout(ctx));
     return -EINPROGRESS;
