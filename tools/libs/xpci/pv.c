@@ -581,6 +581,14 @@ static int be_unadd_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
     return 0;
 }
 
+static int front_closed(xpci_ctx *ctx, void *arg)
+{
+    const char *fe = arg;
+    int fst = read_int_at(ctx, fe, "state");
+
+    return fst < 0 || fst == XB_INITIALISING || fst == XB_CLOSED;
+}
+
 /*
  * The wait for the guest to take the function ran out.  Before the guest
  * noticed anything, the function's entry is taken out here and the
@@ -592,14 +600,6 @@ static int be_unadd_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
  * is left the guest's (-EINPROGRESS) and the error says how to take it
  * back.
  */
-static int front_closed(xpci_ctx *ctx, void *arg)
-{
-    const char *fe = arg;
-    int fst = read_int_at(ctx, fe, "state");
-
-    return fst < 0 || fst == XB_INITIALISING || fst == XB_CLOSED;
-}
-
 static int stalled_add(xpci_ctx *ctx, const char *dev,
                        const struct be_add *req, const char *be,
                        const char *fe)
@@ -614,7 +614,6 @@ static int stalled_add(xpci_ctx *ctx, const char *dev,
         xpci__xs_wait_cond(ctx, paths, 1, front_closed, (void *)fe,
                            guest_timeout(ctx));
     r = xpci__xs_txn_run(ctx, be_unadd_txn, &u);
-
     if (r < 0)
         return r; /* the caller's undo tries again */
     if (!u.began)
