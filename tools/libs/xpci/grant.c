@@ -85,11 +85,16 @@ static int act_deassign(xpci_ctx *ctx, const char *dev,
     return r < 0 ? r : 1;
 }
 
-static int act_iomem(xpci_ctx *ctx, const char *dev,
+/* iomem-allow/-revoke (page frames) and ioport-allow/-revoke (ports): the
+ * range "X Y" granted to or taken from the step's domain. */
+static int act_range(xpci_ctx *ctx, const char *dev,
                      const struct xpci__action *a)
 {
     const struct xpci_hv_ops *hv = ctx->hv;
-    bool allow = a->kind == XPCI__STEP_IOMEM_ALLOW;
+    bool iomem = a->kind == XPCI__STEP_IOMEM_ALLOW ||
+                 a->kind == XPCI__STEP_IOMEM_REVOKE;
+    bool allow = a->kind == XPCI__STEP_IOMEM_ALLOW ||
+                 a->kind == XPCI__STEP_IOPORT_ALLOW;
     unsigned long long x, y;
     struct xpci_bdf bdf;
     uint32_t domid;
@@ -97,36 +102,17 @@ static int act_iomem(xpci_ctx *ctx, const char *dev,
 
     if ((r = step_target(dev, a, &domid, &bdf)) < 0)
         return r;
-    if (!hv || !hv->iomem_permission)
+    if (!hv || (iomem ? !hv->iomem_permission : !hv->ioport_permission))
         return -ENOSYS;
     if (two_hex(a->val, &x, &y) < 0)
         return -EINVAL;
-    r = hv->iomem_permission(ctx->hv_priv, domid, x, y, allow);
+    if (iomem)
+        r = hv->iomem_permission(ctx->hv_priv, domid, x, y, allow);
+    else
+        r = hv->ioport_permission(ctx->hv_priv, domid, (uint32_t)x,
+                                  (uint32_t)y, allow);
     if (r == -ESRCH && !allow)
         return 0; /* the domain is gone, and its permissions with it */
-    return r < 0 ? r : 1;
-}
-
-static int act_ioport(xpci_ctx *ctx, const char *dev,
-                      const struct xpci__action *a)
-{
-    const struct xpci_hv_ops *hv = ctx->hv;
-    bool allow = a->kind == XPCI__STEP_IOPORT_ALLOW;
-    unsigned long long x, y;
-    struct xpci_bdf bdf;
-    uint32_t domid;
-    int r;
-
-    if ((r = step_target(dev, a, &domid, &bdf)) < 0)
-        return r;
-    if (!hv || !hv->ioport_permission)
-        return -ENOSYS;
-    if (two_hex(a->val, &x, &y) < 0)
-        return -EINVAL;
-    r = hv->ioport_permission(ctx->hv_priv, domid, (uint32_t)x, (uint32_t)y,
-                              allow);
-    if (r == -ESRCH && !allow)
-        return 0;
     return r < 0 ? r : 1;
 }
 
@@ -222,10 +208,10 @@ static char *describe(const char *dev, const struct xpci__action *a)
 const struct xpci__step_ops xpci__grant_steps[] = {
     {XPCI__STEP_ASSIGN, "assign", act_assign, describe},
     {XPCI__STEP_DEASSIGN, "deassign", act_deassign, describe},
-    {XPCI__STEP_IOMEM_ALLOW, "iomem-allow", act_iomem, describe},
-    {XPCI__STEP_IOMEM_REVOKE, "iomem-revoke", act_iomem, describe},
-    {XPCI__STEP_IOPORT_ALLOW, "ioport-allow", act_ioport, describe},
-    {XPCI__STEP_IOPORT_REVOKE, "ioport-revoke", act_ioport, describe},
+    {XPCI__STEP_IOMEM_ALLOW, "iomem-allow", act_range, describe},
+    {XPCI__STEP_IOMEM_REVOKE, "iomem-revoke", act_range, describe},
+    {XPCI__STEP_IOPORT_ALLOW, "ioport-allow", act_range, describe},
+    {XPCI__STEP_IOPORT_REVOKE, "ioport-revoke", act_range, describe},
     {XPCI__STEP_IRQ_ALLOW, "irq-allow", act_irq_allow, describe},
     {XPCI__STEP_IRQ_REVOKE, "irq-revoke", act_irq_revoke, describe},
     {0},
