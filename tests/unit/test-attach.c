@@ -1407,6 +1407,64 @@ static void test_irq_255_is_not_connected(void **state)
     assert_true(fake_hv_has_grant(f->hv, GUEST, "iomem 0xfe400+0x20"));
 }
 
+/*
+ * A journal left after a crash names the ranges and IRQs recover gives
+ * back or takes away: values outside the port or page-frame space, that
+ * wrap, are empty, signed or not numbers at all are refused with the
+ * step named, and the hypervisor is never asked.
+ */
+static void test_recover_refuses_hostile_grant_values(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const bad[][2] = {
+        {"ioport-revoke", "fff0 100"},  /* past port 0xffff */
+        {"ioport-revoke", "10000 1"},
+        {"ioport-revoke", "1f0 0"},      /* empty */
+        {"ioport-revoke", "-10 8"},
+        {"ioport-revoke", " 1f0 8"},
+        {"ioport-revoke", "0x1f0 8"},
+        {"iomem-revoke", "ffffffffffffff00 200"}, /* wraps */
+        {"iomem-revoke", "10000000000 1"},        /* past 52 bits */
+        {"iomem-revoke", "fe400 20 1"},
+        {"iomem-revoke", "fe400"},
+        {"irq-revoke", "-1"},
+        {"irq-revoke", "99999999999"},
+        {"irq-revoke", "0"},
+        {"irq-revoke", "12abc"},
+        {"irq-allow", ""},
+        {"assign", "7"},
+    };
+    char path[600];
+
+    snprintf(path, sizeof(path), "%s/journal", f->state_dir);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        struct xpci_result *res = NULL;
+        const char *const *c;
+        FILE *j = fopen(path, "w");
+
+        assert_non_null(j);
+        /* the step's undo is the hostile one; done, so recover runs it */
+        fprintf(j, "xpci-journal 1\tattach\t4242\n"
+                   "intent\t0\t%s\tnone\t-\t-\t%s\t%d\t%s\n"
+                   "done\t0\t1\n",
+                NIC, bad[i][0], GUEST, bad[i][1]);
+        assert_int_equal(fclose(j), 0);
+        fake_hv_clear_calls(f->hv);
+        xpci_recover(f->ctx, &res);
+        assert_non_null(res);
+        if (res->n_undo_errors == 0 && !res->error)
+            fail_msg("%s \"%s\": recover accepted it", bad[i][0],
+                     bad[i][1]);
+        for (c = fake_hv_calls(f->hv); *c; c++)
+            if (strstr(*c, "permission") || strstr(*c, "pirq") ||
+                strstr(*c, "assign("))
+                fail_msg("%s \"%s\": the hypervisor was asked: %s",
+                         bad[i][0], bad[i][1], *c);
+        xpci_result_free(res);
+        unlink(path);
+    }
+}
+
 /* No device model listening: a clear error naming the socket. */
 static void test_hvm_without_device_model(void **state)
 {
@@ -1867,6 +1925,8 @@ static void test_unnoticed_hotplug_is_rolled_back(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_recover_refuses_hostile_grant_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_attach_first_function, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hotplug_and_detach_renumbers,

@@ -6,8 +6,10 @@
  * permissions on its BARs (iomem, ioport) and its legacy IRQ (pirq).
  * The steps and their planning; attach.c and detach.c put them in order.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "attach.h"
 
@@ -31,9 +33,80 @@ static bool held_by_record(xpci_ctx *ctx, const struct xpci_bdf *bdf,
     return held;
 }
 
-static int two_hex(const char *v, unsigned long long *x, unsigned long long *y)
+/* Page frames of a 52-bit physical address space, Xen's x86 limit. */
+#define MFN_END (1ULL << (52 - PAGE_SHIFT))
+#define PORT_END 0x10000ULL
+/* Legacy IRQs (GSIs) Xen hands out are far below this. */
+#define IRQ_END 0x10000
+
+/* A hex number as the plan writes it (PRIx64: digits only, no sign, no
+ * blank, no 0x), at most 16 digits; *end_r gets what follows it. */
+static int hex_u64(const char *s, uint64_t *v_r, const char **end_r)
 {
-    return v && sscanf(v, "%llx %llx", x, y) == 2 ? 0 : -EINVAL;
+    uint64_t v = 0;
+    unsigned n = 0;
+
+    for (; isxdigit((unsigned char)*s) && n < 17; s++, n++)
+        v = v << 4 | (uint64_t)(isdigit((unsigned char)*s)
+                                    ? *s - '0'
+                                    : (tolower((unsigned char)*s) - 'a' + 10));
+    if (n == 0 || n > 16)
+        return -EINVAL;
+    *v_r = v;
+    *end_r = s;
+    return 0;
+}
+
+/*
+ * A step's range "FIRST NR" (a journal's, after a crash, as much as the
+ * plan's): FIRST and NR in hex, one blank between, NR at least 1 and the
+ * range inside the space, page frames or I/O ports.  Anything else is
+ * refused before the hypervisor sees it.
+ */
+static int parse_range(const char *v, bool iomem, uint64_t *first_r,
+                       uint64_t *nr_r)
+{
+    uint64_t first, nr, end = iomem ? MFN_END : PORT_END;
+    const char *p;
+
+    if (!v || hex_u64(v, &first, &p) < 0 || *p != ' ' ||
+        hex_u64(p + 1, &nr, &p) < 0 || *p)
+        return -EINVAL;
+    if (nr == 0 || first >= end || nr > end - first)
+        return -ERANGE;
+    *first_r = first;
+    *nr_r = nr;
+    return 0;
+}
+
+/* A step's IRQ: decimal, 1 to IRQ_END - 1, nothing else. */
+static int parse_irq(const char *v, int *irq_r)
+{
+    int irq = 0;
+
+    if (!v || !*v)
+        return -EINVAL;
+    for (const char *p = v; *p; p++) {
+        if (!isdigit((unsigned char)*p) || p - v >= 5)
+            return -EINVAL;
+        irq = irq * 10 + (*p - '0');
+    }
+    if (irq < 1 || irq >= IRQ_END)
+        return -ERANGE;
+    *irq_r = irq;
+    return 0;
+}
+
+/* An assign step's flags: 0, or the RDM flag. */
+static int parse_assign_flags(const char *v, uint32_t *flags_r)
+{
+    if (!v || !strcmp(v, "0"))
+        *flags_r = 0;
+    else if (!strcmp(v, "1"))
+        *flags_r = XPCI_ASSIGN_RDM_RELAXED;
+    else
+        return -EINVAL;
+    return 0;
 }
 
 /* The step's domain and function, parsed. */
@@ -50,15 +123,15 @@ static int act_assign(xpci_ctx *ctx, const char *dev,
 {
     const struct xpci_hv_ops *hv = ctx->hv;
     struct xpci_bdf bdf;
-    uint32_t domid;
+    uint32_t domid, flags;
     int r;
 
-    if ((r = step_target(dev, a, &domid, &bdf)) < 0)
+    if ((r = step_target(dev, a, &domid, &bdf)) < 0 ||
+        (r = parse_assign_flags(a->val, &flags)) < 0)
         return r;
     if (!hv || !hv->assign)
         return -ENOSYS;
-    r = hv->assign(ctx->hv_priv, domid, xpci_bdf_to_sbdf(&bdf),
-                   a->val ? (uint32_t)atoi(a->val) : 0);
+    r = hv->assign(ctx->hv_priv, domid, xpci_bdf_to_sbdf(&bdf), flags);
     /* Busy because it is domid's already (an undone deassign that
      * failed): the record written before the assign says so. */
     if (r == -EBUSY && held_by_record(ctx, &bdf, domid))
@@ -95,17 +168,16 @@ static int act_range(xpci_ctx *ctx, const char *dev,
                  a->kind == XPCI__STEP_IOMEM_REVOKE;
     bool allow = a->kind == XPCI__STEP_IOMEM_ALLOW ||
                  a->kind == XPCI__STEP_IOPORT_ALLOW;
-    unsigned long long x, y;
+    uint64_t x, y;
     struct xpci_bdf bdf;
     uint32_t domid;
     int r;
 
-    if ((r = step_target(dev, a, &domid, &bdf)) < 0)
+    if ((r = step_target(dev, a, &domid, &bdf)) < 0 ||
+        (r = parse_range(a->val, iomem, &x, &y)) < 0)
         return r;
     if (!hv || (iomem ? !hv->iomem_permission : !hv->ioport_permission))
         return -ENOSYS;
-    if (two_hex(a->val, &x, &y) < 0)
-        return -EINVAL;
     if (iomem)
         r = hv->iomem_permission(ctx->hv_priv, domid, x, y, allow);
     else
@@ -122,13 +194,14 @@ static int act_irq_allow(xpci_ctx *ctx, const char *dev,
     const struct xpci_hv_ops *hv = ctx->hv;
     struct xpci_bdf bdf;
     uint32_t domid;
-    int r, pirq;
+    int r, irq, pirq;
 
-    if ((r = step_target(dev, a, &domid, &bdf)) < 0)
+    if ((r = step_target(dev, a, &domid, &bdf)) < 0 ||
+        (r = parse_irq(a->val, &irq)) < 0)
         return r;
     if (!hv || !hv->map_pirq || !hv->irq_permission)
         return -ENOSYS;
-    if ((r = hv->map_pirq(ctx->hv_priv, domid, atoi(a->val), &pirq)) < 0)
+    if ((r = hv->map_pirq(ctx->hv_priv, domid, irq, &pirq)) < 0)
         return r;
     r = hv->irq_permission(ctx->hv_priv, domid, pirq, true);
     if (r < 0) {
@@ -144,9 +217,10 @@ static int act_irq_revoke(xpci_ctx *ctx, const char *dev,
     const struct xpci_hv_ops *hv = ctx->hv;
     struct xpci_bdf bdf;
     uint32_t domid;
-    int r;
+    int r, pirq;
 
-    if ((r = step_target(dev, a, &domid, &bdf)) < 0)
+    if ((r = step_target(dev, a, &domid, &bdf)) < 0 ||
+        (r = parse_irq(a->val, &pirq)) < 0)
         return r;
     if (!hv || !hv->unmap_pirq || !hv->irq_permission)
         return -ENOSYS;
@@ -156,12 +230,12 @@ static int act_irq_revoke(xpci_ctx *ctx, const char *dev,
      * guest's device model has usually unmapped it already when it let
      * the function go, so a failed unmap is no error.
      */
-    r = hv->unmap_pirq(ctx->hv_priv, domid, atoi(a->val));
+    r = hv->unmap_pirq(ctx->hv_priv, domid, pirq);
     if (r == -ESRCH)
         return 0; /* the domain is gone, and its permissions with it */
     if (r < 0 && r != -EINVAL && r != -ENOENT)
         return r;
-    r = hv->irq_permission(ctx->hv_priv, domid, atoi(a->val), false);
+    r = hv->irq_permission(ctx->hv_priv, domid, pirq, false);
     if (r == -ESRCH)
         return 0;
     return r < 0 ? r : 1;
