@@ -18,6 +18,7 @@
 #include <libxlutil.h>
 
 #include "fuzz.h"
+#include "xlu-unsafe.h"
 #include "xpci.h"
 
 static XLU_Config *xlu;
@@ -32,46 +33,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* libxlutil's parse_bdf() reads an uninitialised %n when the numbers
- * match but the '.' after the device does not (bug 1 in spec.c). */
-static bool bdf_reads_uninitialised(const char *s)
-{
-    unsigned colons = 0, x, y, z;
-    int n = -1;
-
-    for (const char *p = s; isxdigit((unsigned char)*p) || *p == ':'; p++)
-        colons += *p == ':';
-    if (colons == 1)
-        return sscanf(s, "%x:%x.%n", &x, &y, &n) == 2 && n < 0;
-    if (colons == 2)
-        return sscanf(s, "%x:%x:%x.%n", &x, &y, &z, &n) == 3 && n < 0;
-    return false;
-}
-
-static bool xlu_unsafe(const char *s)
-{
-    if (bdf_reads_uninitialised(s))
-        return true;
-    for (const char *p = s; p; p = strchr(p, ',')) {
-        if (*p == ',')
-            p++;
-        if (!strncmp(p, "bdf=", 4)) {
-            char val[256];
-
-            snprintf(val, sizeof(val), "%.*s", (int)strcspn(p + 4, ","),
-                     p + 4);
-            if (bdf_reads_uninitialised(val))
-                return true;
-        }
-    }
-    return false;
-}
-
 static void differential(const char *s, const struct xpci_spec *ours)
 {
     libxl_device_pci a;
 
-    if (xlu_unsafe(s))
+    if (xlu_reads_uninitialised(s))
         return;
     libxl_device_pci_init(&a);
     if (xlu_pci_parse_spec_string(xlu, &a, s) == 0 && ours->has_bdf) {

@@ -19,6 +19,7 @@
 
 #include <libxlutil.h>
 
+#include "xlu-unsafe.h"
 #include "xpci.h"
 
 /* ------------------------------------------------------------------ */
@@ -251,44 +252,6 @@ static void our_result(const char *s, char *buf, size_t size)
     our_view(s, &v);
     view_str(&v, buf, size);
     view_dispose(&v);
-}
-
-/*
- * Whether libxlutil's parse_bdf() reads its uninitialised %n for s: its
- * sscanf matches every number but not the '.' after the device (bug 1 in
- * spec.c).  Checked for the positional BDF and every bdf= value, so that
- * the test never hands libxlutil such a string.
- */
-static bool xlu_bdf_reads_uninitialised(const char *s)
-{
-    unsigned colons = 0, x, y, z;
-    int n = -1;
-
-    for (const char *p = s; isxdigit((unsigned char)*p) || *p == ':'; p++)
-        colons += *p == ':';
-    if (colons == 1)
-        return sscanf(s, "%x:%x.%n", &x, &y, &n) == 2 && n < 0;
-    if (colons == 2)
-        return sscanf(s, "%x:%x:%x.%n", &x, &y, &z, &n) == 3 && n < 0;
-    return false;
-}
-
-static bool xlu_reads_uninitialised(const char *s)
-{
-    if (xlu_bdf_reads_uninitialised(s))
-        return true;
-    for (const char *p = s; p; p = strchr(p, ',')) {
-        if (*p == ',')
-            p++;
-        if (!strncmp(p, "bdf=", 4)) {
-            char val[256];
-
-            snprintf(val, sizeof(val), "%.*s", (int)strcspn(p + 4, ","), p + 4);
-            if (xlu_bdf_reads_uninitialised(val))
-                return true;
-        }
-    }
-    return false;
 }
 
 /* ------------------------------------------------------------------ */
