@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
+# xpci-vm: timeout=1200
 #
 # 70-xpci-crash - xpci killed mid-operation on a real Xen, and the PV
 # handshake with the host loaded.
