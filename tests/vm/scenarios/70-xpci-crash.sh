@@ -516,25 +516,36 @@ agree_detaching()
         detaching || { evidence; return 1; }
 }
 
+# load_cmd OP NAME: xpci OP of the e1000e under load with the short
+# timeout, its output kept in $XPCI_VM_OUT/70-load-NAME.txt; sets RC and
+# OUTPUT.
+load_cmd()
+{
+    local t0 out="$XPCI_VM_OUT/70-load-$2.txt"
+    t0=$(now_s)
+    timeout 200 xpci "$1" --timeout "$LOAD_TIMEOUT" "$G" "$bdf" > "$out" 2>&1
+    RC=$?
+    OUTPUT=$(cat "$out")
+    diag "$1 ($2): exit $RC after $(since "$t0") s" "$OUTPUT"
+}
+# says TEXT: the command failed (exit 1) and its message has TEXT
+says()
+{
+    [ "$RC" -eq 1 ] && printf '%s' "$OUTPUT" | grep -q "$1"
+}
+
 # load_detach C TRY: xpci detach under load; 0 once it is free.
 load_detach()
 {
-    local t0
-    t0=$(now_s)
-    timeout 200 xpci detach --timeout "$LOAD_TIMEOUT" "$G" "$bdf" \
-        > "$XPCI_VM_OUT/70-load-detach-$1-$2.txt" 2>&1
-    RC=$?
-    OUTPUT=$(cat "$XPCI_VM_OUT/70-load-detach-$1-$2.txt")
-    diag "detach (try $2): exit $RC after $(since "$t0") s" "$OUTPUT"
+    load_cmd detach "detach-$1-$2"
     if [ "$RC" -eq 0 ]; then
         tap_check "cycle $1: detach (try $2) exit 0: free by guest, xenstore, pciback, Xen" \
             back_free
         return $?
-    elif [ "$RC" -eq 1 ] &&
-            printf '%s' "$OUTPUT" | grep -q 'run xpci detach again'; then
+    elif says 'run xpci detach again'; then
         tap_check "cycle $1: detach (try $2) left it detaching: guest dropped it, entry Closing, Xen still the guest's" \
             agree_detaching
-    elif [ "$RC" -eq 1 ] && printf '%s' "$OUTPUT" | grep -q 'undone'; then
+    elif says 'undone'; then
         tap_check "cycle $1: detach (try $2) undone: still held by every account" \
             agree_held
     else
@@ -554,19 +565,14 @@ while [ "$c" -le "$LOAD_CYCLES" ]; do
     # Attach and detach both with the short timeout: whatever the starved
     # guest has done by then, xpci either finishes, undoes what the guest
     # never began, or leaves the function the guest's to finish taking.
-    timeout 200 xpci attach --timeout "$LOAD_TIMEOUT" "$G" "$bdf" \
-        > "$XPCI_VM_OUT/70-load-attach-$c.txt" 2>&1
-    RC=$?
-    OUTPUT=$(cat "$XPCI_VM_OUT/70-load-attach-$c.txt")
-    diag "attach with --timeout $LOAD_TIMEOUT: exit $RC" "$OUTPUT"
+    load_cmd attach "attach-$c"
     if [ "$RC" -eq 0 ]; then
         tap_check "cycle $c: attach exit 0: held by every account" \
             agree_held
-    elif [ "$RC" -eq 1 ] &&
-            printf '%s' "$OUTPUT" | grep -q 'left attached to the guest'; then
+    elif says 'left attached to the guest'; then
         tap_check "cycle $c: attach left it attaching: the guest finishes taking it, held by every account" \
             agree_held && RC=0
-    elif [ "$RC" -eq 1 ] && printf '%s' "$OUTPUT" | grep -q 'undone'; then
+    elif says 'undone'; then
         tap_check "cycle $c: attach undone before the guest began: free by every account" \
             back_free
     else
