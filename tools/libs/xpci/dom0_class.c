@@ -59,16 +59,53 @@ static char *resolve_link(const char *entry, const char *target)
     return out;
 }
 
-ssize_t xpci__class_owner(struct xpci_host *host, const char *entry)
+/* The owner of entry, a link whose target is target. */
+static ssize_t owner_of_link(struct xpci_host *host, const char *entry,
+                             const char *target)
 {
-    _cleanup_free_ char *target = NULL, *path = NULL;
+    _cleanup_free_ char *path = NULL;
 
-    if (xpci__readlink(host->ctx->sysfs_fd, entry, &target) < 0)
-        return -1;
     if (target[0] == '/' || !(path = resolve_link(entry, target)) ||
         strncmp(path, "devices/pci", 11))
         return -1;
     return xpci__host_owner_of(host, path);
+}
+
+ssize_t xpci__class_owner(struct xpci_host *host, const char *entry)
+{
+    _cleanup_free_ char *target = NULL;
+
+    if (xpci__readlink(host->ctx->sysfs_fd, entry, &target) < 0)
+        return -1;
+    return owner_of_link(host, entry, target);
+}
+
+ssize_t xpci__class_owner_at(struct xpci_host *host, int dirfd,
+                             const char *dir, const char *name)
+{
+    char target[4096], entry[512];
+    ssize_t r;
+
+    if (strchr(name, '/') ||
+        (size_t)snprintf(entry, sizeof(entry), "%s/%s", dir, name) >=
+            sizeof(entry))
+        return -1;
+    r = readlinkat(dirfd, name, target, sizeof(target) - 1);
+    if (r < 0)
+        return -1;
+    target[r] = '\0';
+    return owner_of_link(host, entry, target);
+}
+
+DIR *xpci__sysfs_opendir_beneath(struct xpci_host *host, const char *path)
+{
+    int fd = xpci__open_beneath(host->ctx->sysfs_fd, path,
+                                O_RDONLY | O_DIRECTORY, 0);
+    DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+
+    if (fd >= 0 && !dir)
+        close(fd);
+    return dir;
 }
 
 DIR *xpci__sysfs_opendir(struct xpci_host *host, const char *path)

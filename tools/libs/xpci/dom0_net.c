@@ -306,19 +306,19 @@ static int scan_netdevs(struct xpci_host *host)
     if (r == 0 && host->net_root_if && valid_ifname(host->net_root_if))
         r = add_start(&starts, &n_starts, host->net_root_if);
     n_required = n_starts;
-    if (r < 0 || !(dir = xpci__sysfs_opendir(host, SYSFS_CLASS_NET))) {
+    if (r < 0 ||
+        !(dir = xpci__sysfs_opendir_beneath(host, SYSFS_CLASS_NET))) {
         xpci__strv_free(starts, n_starts);
         return r;
     }
     while ((de = readdir(dir))) {
-        char entry[512];
         struct xpci__netdev *nd;
         ssize_t owner;
 
         if (de->d_name[0] == '.' || !valid_ifname(de->d_name))
             continue;
-        snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s", de->d_name);
-        owner = xpci__class_owner(host, entry);
+        owner = xpci__class_owner_at(host, dirfd(dir), SYSFS_CLASS_NET,
+                                     de->d_name);
         if (owner < 0) {
             /* a bridge, bond, VLAN...: lo is never above anything */
             if (strcmp(de->d_name, "lo") && is_up(host, de->d_name) &&

@@ -39,21 +39,13 @@ static void add_error(struct xpci_device *dev, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * A function's directory as its parent's fd and its own name: attributes
- * are opened as "<name>/<attr>" from the parent, which is kept open for
- * all the functions of a bus, so no function costs a directory open.
+ * A function's directory is opened once, O_PATH, from its parent's (kept
+ * open for all the functions of a bus, and opened beneath the root), and
+ * never through a link; its attributes and links are then names of one
+ * component, opened with O_NOFOLLOW or read with readlinkat(2).  d below
+ * is that directory's fd.
  */
-struct fdir {
-    int fd;
-    const char *name;
-};
-#define ATTR_PATH_MAX 96
-/* "<name>/<attr>" in buf (ATTR_PATH_MAX bytes). */
-static const char *at(const struct fdir *d, const char *attr, char *buf)
-{
-    snprintf(buf, ATTR_PATH_MAX, "%s/%s", d->name, attr);
-    return buf;
-}
+#define NAME_MAX_LEN 64
 
 /* Errors accumulate as one "; "-separated line per device. */
 static void add_error(struct xpci_device *dev, const char *fmt, ...)
@@ -240,28 +232,26 @@ static void parse_resources(struct xpci_device *dev, char *buf, ssize_t r)
 }
 
 /* Identity from the attribute files, when config space can't give it. */
-static void read_ids_from_attrs(struct xpci_device *dev,
-                                const struct fdir *d)
+static void read_ids_from_attrs(struct xpci_device *dev, int d)
 {
-    char p[ATTR_PATH_MAX];
     long v;
 
-    if (xpci__read_long(d->fd, at(d, "vendor", p), &v) < 0) {
+    if (xpci__read_long_at(d, "vendor", &v) < 0) {
         add_error(dev, "vendor: unreadable");
         return;
     }
     dev->vendor = (uint16_t)v;
-    if (xpci__read_long(d->fd, at(d, "device", p), &v) == 0)
+    if (xpci__read_long_at(d, "device", &v) == 0)
         dev->device = (uint16_t)v;
-    if (xpci__read_long(d->fd, at(d, "class", p), &v) == 0)
+    if (xpci__read_long_at(d, "class", &v) == 0)
         dev->class_code = (uint32_t)v & 0xffffff;
     else
         add_error(dev, "class: unreadable");
-    if (xpci__read_long(d->fd, at(d, "revision", p), &v) == 0)
+    if (xpci__read_long_at(d, "revision", &v) == 0)
         dev->revision = (uint8_t)v;
-    if (xpci__read_long(d->fd, at(d, "subsystem_vendor", p), &v) == 0)
+    if (xpci__read_long_at(d, "subsystem_vendor", &v) == 0)
         dev->subsys_vendor = (uint16_t)v;
-    if (xpci__read_long(d->fd, at(d, "subsystem_device", p), &v) == 0)
+    if (xpci__read_long_at(d, "subsystem_device", &v) == 0)
         dev->subsys_device = (uint16_t)v;
 }
 
@@ -390,7 +380,7 @@ static bool may_have_irq(const uint8_t *cfg, size_t len)
 
 /* Config space, already read into cfg (r: length or -errno).  Returns
  * whether the irq attribute is worth reading. */
-static bool parse_config(struct xpci_device *dev, const struct fdir *d,
+static bool parse_config(struct xpci_device *dev, int d,
                          const uint8_t *cfg, ssize_t r,
                          const struct uevent_ids *ue)
 {
@@ -414,10 +404,9 @@ static bool parse_config(struct xpci_device *dev, const struct fdir *d,
         dev->subsys_device = ue->subsys_device;
         dev->class_code = ue->class_code;
         if (r < 0x40) {
-            char p[ATTR_PATH_MAX];
             long v;
 
-            if (xpci__read_long(d->fd, at(d, "revision", p), &v) == 0)
+            if (xpci__read_long_at(d, "revision", &v) == 0)
                 dev->revision = (uint8_t)v;
         }
     } else if (r < 0x40 || dev->vendor == 0xffff) {
@@ -488,13 +477,13 @@ static bool group_exists(const struct group_set *gs, int g)
 }
 
 /* The iommu_group link: "../../../kernel/iommu_groups/N", N listed. */
-static void read_group(struct xpci_device *dev, const struct fdir *d,
+static void read_group(struct xpci_device *dev, int d,
                        const struct group_set *gs)
 {
     _cleanup_free_ char *name = NULL;
-    char p[ATTR_PATH_MAX], *end;
+    char *end;
     long g;
-    int r = xpci__readlink_base(d->fd, at(d, "iommu_group", p), &name);
+    int r = xpci__readlink_base(d, "iommu_group", &name);
 
     if (r == -ENOENT)
         return;
@@ -513,11 +502,10 @@ static void read_group(struct xpci_device *dev, const struct fdir *d,
 }
 
 /* Follow a link that must resolve; dangling ones are reported. */
-static int read_link_name(struct xpci_device *dev, const struct fdir *d,
-                          const char *attr, char **name_r)
+static int read_link_name(struct xpci_device *dev, int d, const char *attr,
+                          char **name_r)
 {
-    char p[ATTR_PATH_MAX];
-    int r = xpci__readlink_base(d->fd, at(d, attr, p), name_r);
+    int r = xpci__readlink_base(d, attr, name_r);
 
     if (r == -ENOENT)
         return 0;
@@ -525,7 +513,7 @@ static int read_link_name(struct xpci_device *dev, const struct fdir *d,
         add_error(dev, "%s: %s", attr, strerror(-r));
         return r;
     }
-    if (faccessat(d->fd, p, F_OK, 0) < 0) {
+    if (faccessat(d, attr, F_OK, 0) < 0) {
         add_error(dev, "%s: link to %s is dangling", attr, *name_r);
         free(*name_r);
         *name_r = NULL;
@@ -565,10 +553,9 @@ static bool sriov_layout(const uint8_t *cfg, ssize_t len, unsigned *offset_r,
     return false;
 }
 
-static void read_sriov(struct xpci_device *dev, const struct fdir *d,
-                       const uint8_t *cfg, ssize_t cfg_len)
+static void read_sriov(struct xpci_device *dev, int d, const uint8_t *cfg,
+                       ssize_t cfg_len)
 {
-    char p[ATTR_PATH_MAX];
     unsigned offset, stride;
     long total, num;
     int r;
@@ -578,7 +565,7 @@ static void read_sriov(struct xpci_device *dev, const struct fdir *d,
      * space says SR-IOV or could not be read whole. */
     if (!dev->has_sriov && dev->config_full)
         return;
-    r = xpci__read_long(d->fd, at(d, "sriov_totalvfs", p), &total);
+    r = xpci__read_long_at(d, "sriov_totalvfs", &total);
     if (r < 0)
         return;
     dev->has_sriov = true;
@@ -588,7 +575,7 @@ static void read_sriov(struct xpci_device *dev, const struct fdir *d,
         return;
     }
     dev->sriov_totalvfs = (int)total;
-    if (xpci__read_long(d->fd, at(d, "sriov_numvfs", p), &num) < 0)
+    if (xpci__read_long_at(d, "sriov_numvfs", &num) < 0)
         num = 0;
     if (num < 0 || num > total) {
         add_error(dev, "sriov_numvfs: %ld is out of range (0..%ld)", num,
@@ -622,7 +609,7 @@ static void read_sriov(struct xpci_device *dev, const struct fdir *d,
         _cleanup_free_ char *vf = NULL;
 
         snprintf(attr, sizeof(attr), "virtfn%ld", i);
-        if (xpci__readlink_base(d->fd, at(d, attr, p), &vf) < 0)
+        if (xpci__readlink_base(d, attr, &vf) < 0)
             continue;
         if (xpci__strv_push(&dev->virtfns, &dev->n_virtfns, vf) < 0)
             return;
@@ -644,38 +631,35 @@ static int parse_long(const char *s, long *v_r)
 
 /* Read the function in directory d; fds_r gets the fds of the attributes
  * read in one batch (-1 when not opened), for the caller to close. */
-static int read_device(const struct fdir *d, const struct group_set *gs,
-                       unsigned flags, struct xpci_device *dev, int *fds_r)
+static int read_device(int d, const struct group_set *gs, unsigned flags,
+                       struct xpci_device *dev, int *fds_r)
 {
     static const char *const batch[] = {"uevent", "config", "resource",
                                         "driver_override", "reset_method",
                                         "numa_node"};
     struct uevent_ids ue;
     char uevent[1024], resource[4096], numa[32], override[256];
-    char reset_method[256], names[SCAN_BATCH][ATTR_PATH_MAX];
-    char p[ATTR_PATH_MAX];
+    char reset_method[256];
     uint8_t cfg[4096];
     struct xpci__attr_req reqs[] = {
-        {names[0], uevent, sizeof(uevent), false, 0},
-        {names[1], cfg, sizeof(cfg), true, 0},
-        {names[2], resource, sizeof(resource), false, 0},
-        {names[3], override, sizeof(override), false, 0},
-        {names[4], reset_method, sizeof(reset_method), false, 0},
-        {names[5], numa, sizeof(numa), false, -ENOENT}, /* last */
+        {batch[0], uevent, sizeof(uevent), false, 0},
+        {batch[1], cfg, sizeof(cfg), true, 0},
+        {batch[2], resource, sizeof(resource), false, 0},
+        {batch[3], override, sizeof(override), false, 0},
+        {batch[4], reset_method, sizeof(reset_method), false, 0},
+        {batch[5], numa, sizeof(numa), false, -ENOENT}, /* last */
     };
     size_t n = ARRAY_SIZE(reqs) - !!(flags & XPCI_SCAN_NO_NUMA);
     long v;
 
     _Static_assert(ARRAY_SIZE(reqs) == SCAN_BATCH, "batch size");
     _Static_assert(ARRAY_SIZE(batch) == SCAN_BATCH, "batch names");
-    for (size_t i = 0; i < SCAN_BATCH; i++)
-        at(d, batch[i], names[i]);
     fds_r[SCAN_BATCH - 1] = -1;
-    xpci__read_attrs(d->fd, reqs, n, fds_r);
+    xpci__read_attrs(d, reqs, n, fds_r);
     if (parse_uevent(dev, uevent, reqs[0].len, &ue) < 0)
         return -ENOMEM;
     if (parse_config(dev, d, cfg, reqs[1].len, &ue) &&
-        xpci__read_long(d->fd, at(d, "irq", p), &v) == 0)
+        xpci__read_long_at(d, "irq", &v) == 0)
         dev->irq = (int)v;
     dev->is_bridge = dev->header_type == 1 || dev->header_type == 2;
     dev->is_host_bridge = (dev->class_code >> 8) == 0x0600;
@@ -700,10 +684,10 @@ static int read_device(const struct fdir *d, const struct group_set *gs,
         dev->has_reset = reset_method[0] != '\0';
     } else {
         /* Kernels before 5.15 have "reset" but no "reset_method". */
-        dev->has_reset = faccessat(d->fd, at(d, "reset", p), F_OK, 0) == 0;
+        dev->has_reset = faccessat(d, "reset", F_OK, 0) == 0;
     }
     if ((dev->class_code >> 16) == 0x03 &&
-        xpci__read_long(d->fd, at(d, "boot_vga", p), &v) == 0)
+        xpci__read_long_at(d, "boot_vga", &v) == 0)
         dev->boot_vga = (int)v;
     read_sriov(dev, d, cfg, reqs[1].len);
     return 0;
@@ -716,30 +700,33 @@ struct parent_dir {
     int fd;
 };
 
-/* The parent directory of sysfs-relative path, opened (or kept), and
- * the function's own name in *name_r; -1 when it can't be opened. */
-static int open_parent_dir(xpci_ctx *ctx, struct parent_dir *pd,
-                           const char *path, const char **name_r)
+/* The directory of the function at sysfs-relative path, O_PATH: its
+ * parent opened beneath the root (or kept), then the function's own name
+ * from there, never through a link.  The fd, or -1 with errno set. */
+static int open_function_dir(xpci_ctx *ctx, struct parent_dir *pd,
+                             const char *path)
 {
-    const char *slash = strrchr(path, '/');
+    const char *slash = strrchr(path, '/'), *name;
     size_t plen;
     char *np;
     int fd;
 
-    if (!slash || strlen(slash + 1) >= ATTR_PATH_MAX - 32) {
+    if (!slash || !slash[1] || strlen(slash + 1) >= NAME_MAX_LEN ||
+        !strcmp(slash + 1, ".") || !strcmp(slash + 1, "..")) {
         errno = EINVAL;
         return -1;
     }
     plen = (size_t)(slash - path);
-    *name_r = slash + 1;
+    name = slash + 1;
     if (pd->path && strlen(pd->path) == plen &&
         !memcmp(pd->path, path, plen))
-        return pd->fd;
+        goto open;
     if (!(np = strndup(path, plen)))
         return -1;
-    fd = openat(ctx->sysfs_fd, np, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    fd = xpci__open_beneath(ctx->sysfs_fd, np, O_PATH | O_DIRECTORY, 0);
     if (fd < 0) {
         free(np);
+        errno = -fd;
         return -1;
     }
     if (pd->fd >= 0)
@@ -747,7 +734,10 @@ static int open_parent_dir(xpci_ctx *ctx, struct parent_dir *pd,
     free(pd->path);
     pd->path = np;
     pd->fd = fd;
-    return fd;
+open:
+    /* a link is opened as itself with O_NOFOLLOW: not a directory */
+    return openat(pd->fd, name,
+                  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
@@ -755,8 +745,7 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
                        unsigned flags, struct xpci_device *dev)
 {
     _cleanup_free_ char *target = NULL;
-    int fds[SCAN_BATCH];
-    struct fdir d;
+    int fds[1 + SCAN_BATCH];
     int r;
 
     xpci_bdf_format(&dev->bdf, dev->bdf_str);
@@ -780,13 +769,13 @@ static int scan_device(xpci_ctx *ctx, int busfd, const char *name,
         add_error(dev, "unexpected sysfs link target %s", target);
         return 0;
     }
-    d.fd = open_parent_dir(ctx, pd, dev->sysfs_path, &d.name);
-    if (d.fd < 0) {
+    fds[0] = open_function_dir(ctx, pd, dev->sysfs_path);
+    if (fds[0] < 0) {
         add_error(dev, "%s: %s", dev->sysfs_path, strerror(errno));
         return 0;
     }
-    r = read_device(&d, gs, flags, dev, fds);
-    /* the batch, in as few close_range(2) as can be */
+    r = read_device(fds[0], gs, flags, dev, fds + 1);
+    /* the directory and the batch, in as few close_range(2) as can be */
     xpci__close_fds(fds, ARRAY_SIZE(fds));
     return r;
 }

@@ -289,30 +289,79 @@ static ssize_t readlink_beneath(int dirfd, const char *path, char *buf,
     return r;
 }
 
-/*
- * Readers open only regular files, without blocking: a FIFO planted in a
- * tree would wait for a writer, a device node (an attribute linked to
- * /dev/zero) would read forever.  fd is returned, or closed and -EINVAL.
- */
-static int regular_only(int fd)
+/* A whole attribute as a number (strtol base 0); -EINVAL otherwise. */
+static int parse_long(const char *s, long *val_r)
 {
-    struct stat st;
+    char *end;
+    long v;
 
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
+    errno = 0;
+    v = strtol(s, &end, 0);
+    if (errno || end == s || *end != '\0')
         return -EINVAL;
-    }
-    return fd;
+    *val_r = v;
+    return 0;
 }
 
+/*
+ * Readers refuse what is not a regular file and never block: a FIFO
+ * planted in a tree would wait for a writer, a device node (an attribute
+ * linked to /dev/zero) would read forever.  Every open is O_NONBLOCK, so
+ * opening a FIFO returns at once, and every read is a pread(2) of a
+ * bounded size: a FIFO, a socket or a terminal is a stream, and pread
+ * answers ESPIPE for it without waiting, which refuses it at no cost of
+ * its own (an fstat(2) per attribute was a fifth of a scan's system
+ * calls).  Links are never followed out of the root (openat2 beneath it,
+ * or O_NOFOLLOW where the name is one component), so a device node could
+ * only be one made inside the tree with CAP_MKNOD; xpci's own extraction
+ * of a capture makes none.  Such a node is read once, bounded, without
+ * blocking, like any regular file.
+ */
 #define READ_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY)
+
+/* pread(2) at off, EINTR retried; a stream is -EINVAL (see above). */
+static ssize_t pread_regular(int fd, void *buf, size_t size, off_t off)
+{
+    ssize_t r;
+
+    do
+        r = pread(fd, buf, size, off);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == ESPIPE ? -EINVAL : -errno;
+    return r;
+}
+
+/* Read fd into q as xpci__read_attrs describes; the length or -errno. */
+static ssize_t read_req(int fd, const struct xpci__attr_req *q)
+{
+    size_t want = q->size, got = 0;
+    char *buf = q->buf;
+
+    while (got < want) {
+        ssize_t r = pread_regular(fd, buf + got, want - got, (off_t)got);
+
+        if (r < 0)
+            return r;
+        got += (size_t)r;
+        /* sysfs hands out a text attribute whole, and config space
+         * in one piece of 64, 256 or 4096 bytes: no read for EOF */
+        if (r == 0 || !q->binary || got == 64 || got == 256)
+            break;
+    }
+    if (q->binary)
+        return (ssize_t)got;
+    if (got == want) /* no room for the NUL: more than fits */
+        return -EFBIG;
+    buf[got] = '\0';
+    if (got > 0 && buf[got - 1] == '\n')
+        buf[--got] = '\0';
+    return (ssize_t)got;
+}
 
 ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size)
 {
-    _cleanup_close_ int fd =
-        regular_only(xpci__open_beneath(dirfd, path, READ_FLAGS, 0));
+    _cleanup_close_ int fd = xpci__open_beneath(dirfd, path, READ_FLAGS, 0);
     size_t got = 0;
 
     if (fd < 0)
@@ -320,12 +369,11 @@ ssize_t xpci__read_bin(int dirfd, const char *path, void *buf, size_t size)
     /* sysfs hands out a whole attribute per read; binary files such as
      * "config" may come in pieces, so loop until EOF. */
     while (got < size) {
-        ssize_t r = read(fd, (char *)buf + got, size - got);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
+        ssize_t r = pread_regular(fd, (char *)buf + got, size - got,
+                                  (off_t)got);
+
+        if (r < 0)
+            return r;
         if (r == 0)
             break;
         got += (size_t)r;
@@ -363,71 +411,71 @@ void xpci__read_attrs(int dirfd, struct xpci__attr_req *reqs, size_t n,
 
     if (n > XPCI__MAX_ATTR_REQS)
         n = XPCI__MAX_ATTR_REQS;
+    /* An attribute is never a link: O_NOFOLLOW refuses one (ELOOP). */
     for (size_t i = 0; i < n; i++) {
-        int fd = openat(dirfd, reqs[i].name, READ_FLAGS | O_CLOEXEC);
+        int fd = openat(dirfd, reqs[i].name,
+                        READ_FLAGS | O_NOFOLLOW | O_CLOEXEC);
 
-        fd = regular_only(fd < 0 ? -errno : fd);
-        reqs[i].len = fd < 0 ? fd : 0;
-        fds[i] = fd < 0 ? -1 : fd;
+        reqs[i].len = fd < 0 ? -errno : 0;
+        fds[i] = fd;
     }
-    for (size_t i = 0; i < n; i++) {
-        struct xpci__attr_req *q = &reqs[i];
-        size_t want = q->binary ? q->size : q->size - 1;
-        size_t got = 0;
-        ssize_t r;
-
-        if (fds[i] < 0)
-            continue;
-        while (got < want) {
-            r = read(fds[i], (char *)q->buf + got, want - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0) {
-                q->len = -errno;
-                break;
-            }
-            got += (size_t)r;
-            /* sysfs hands out a text attribute whole, and config space
-             * in one piece of 64, 256 or 4096 bytes: no read for EOF */
-            if (r == 0 || !q->binary || got == 64 || got == 256)
-                break;
-        }
-        if (q->len < 0)
-            continue;
-        q->len = (ssize_t)got;
-        if (q->binary)
-            continue;
-        if (got == want && want) {
-            q->len = -EFBIG;
-            continue;
-        }
-        ((char *)q->buf)[got] = '\0';
-        if (got > 0 && ((char *)q->buf)[got - 1] == '\n')
-            ((char *)q->buf)[--q->len] = '\0';
-    }
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] >= 0)
+            reqs[i].len = read_req(fds[i], &reqs[i]);
     if (!fds_r)
         xpci__close_fds(fds, n);
 }
 
+ssize_t xpci__read_attr_at(int dirfd, const char *name, char *buf,
+                           size_t size)
+{
+    struct xpci__attr_req q = {name, buf, size, false, 0};
+
+    if (!size || strchr(name, '/') || !strcmp(name, "..") ||
+        !strcmp(name, "."))
+        return -EINVAL;
+    xpci__read_attrs(dirfd, &q, 1, NULL);
+    return q.len;
+}
+
+int xpci__read_long_at(int dirfd, const char *name, long *val_r)
+{
+    char buf[64];
+    ssize_t r = xpci__read_attr_at(dirfd, name, buf, sizeof(buf));
+
+    if (r < 0)
+        return (int)r;
+    return parse_long(buf, val_r);
+}
+
 ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size)
 {
-    _cleanup_close_ int fd =
-        regular_only(xpci__open_beneath(dirfd, path, READ_FLAGS, 0));
-    ssize_t r;
+    struct xpci__attr_req q = {path, buf, size, false, 0};
+    _cleanup_close_ int fd = -1;
+
+    if (!size)
+        return -EINVAL;
+    fd = xpci__open_beneath(dirfd, path, READ_FLAGS, 0);
+    if (fd < 0)
+        return fd;
+    return read_req(fd, &q);
+}
+
+/*
+ * The mount table, the routes, the command line: read whole, a few a
+ * run, so the fstat(2) that refuses a device node outright stays.
+ */
+static int regular_only(int fd)
+{
+    struct stat st;
 
     if (fd < 0)
         return fd;
-    do
-        r = read(fd, buf, size);
-    while (r < 0 && errno == EINTR);
-    if (r < 0)
-        return -errno;
-    if ((size_t)r == size)
-        return -EFBIG;
-    buf[r] = '\0';
-    if (r > 0 && buf[r - 1] == '\n')
-        buf[--r] = '\0';
-    return r;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -EINVAL;
+    }
+    return fd;
 }
 
 ssize_t xpci__read_file(int dirfd, const char *path, char **buf_r)
@@ -481,18 +529,12 @@ ssize_t xpci__read_fd(int fd, size_t max, char **buf_r)
 
 int xpci__read_long(int dirfd, const char *path, long *val_r)
 {
-    char buf[64], *end;
+    char buf[64];
     ssize_t r = xpci__read_attr(dirfd, path, buf, sizeof(buf));
-    long v;
 
     if (r < 0)
         return (int)r;
-    errno = 0;
-    v = strtol(buf, &end, 0);
-    if (errno || end == buf || *end != '\0')
-        return -EINVAL;
-    *val_r = v;
-    return 0;
+    return parse_long(buf, val_r);
 }
 
 int xpci__readlink(int dirfd, const char *path, char **target_r)

@@ -382,7 +382,13 @@ void xpci__dom0_net_free(struct xpci_host *host);
  * entry ("class/net/eth0") lives on, or -1; a directory of the sysfs
  * tree, or NULL; the kernel command line (bounded), or NULL. */
 ssize_t xpci__class_owner(struct xpci_host *host, const char *entry);
+/* The same for the entry name of dir, a class directory opened as dirfd
+ * (beneath the root): one readlinkat(2), no open of its own. */
+ssize_t xpci__class_owner_at(struct xpci_host *host, int dirfd,
+                             const char *dir, const char *name);
 DIR *xpci__sysfs_opendir(struct xpci_host *host, const char *path);
+/* The same, opened beneath the root (no link out of it followed). */
+DIR *xpci__sysfs_opendir_beneath(struct xpci_host *host, const char *path);
 
 /* The network interfaces below some (dom0_net_below.c). */
 #define XPCI__NET_BELOW_DEPTH 8 /* as deep as the walk up goes */
@@ -483,19 +489,28 @@ bool xpci__strv_contains(char *const *strv, unsigned n, const char *s);
 
 /* ---- sysfs / procfs readers (util.c) ---- */
 /*
- * Read a small attribute relative to dirfd in one read(2), NUL-terminate,
+ * Read a small attribute relative to dirfd in one pread(2), NUL-terminate,
  * strip one trailing newline.  Returns the length or -errno (-EFBIG when it
  * does not fit).
  */
 ssize_t xpci__read_attr(int dirfd, const char *path, char *buf, size_t size);
 /*
+ * The same for name, one component of dirfd (no '/'), never followed when
+ * it is a link (ELOOP): an attribute of a directory already opened.
+ */
+ssize_t xpci__read_attr_at(int dirfd, const char *name, char *buf,
+                           size_t size);
+/* xpci__read_attr_at as a number (strtol base 0), 0 or -errno. */
+int xpci__read_long_at(int dirfd, const char *name, long *val_r);
+/*
  * Read several attributes of one directory at once: every open, then every
  * read, then the closes (one close_range(2) when it can).  Text requests
  * behave as xpci__read_attr (buf NUL-terminated, one newline stripped,
  * -EFBIG when it does not fit); binary ones as xpci__read_bin.  len gets
- * the length or -errno.  At most XPCI__MAX_ATTR_REQS requests.  With
- * fds_r (n entries), the fds stay open and are handed to the caller, who
- * closes them with xpci__close_fds, possibly with others of its own.
+ * the length or -errno.  Each name is opened from dirfd with O_NOFOLLOW
+ * (an attribute is never a link).  At most XPCI__MAX_ATTR_REQS requests.
+ * With fds_r (n entries), the fds stay open and are handed to the caller,
+ * who closes them with xpci__close_fds, possibly with others of its own.
  */
 #define XPCI__MAX_ATTR_REQS 16
 struct xpci__attr_req {
