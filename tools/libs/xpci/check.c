@@ -62,10 +62,30 @@ static void add(struct checker *c, const char *id, enum xpci_level level,
         rep->checks = nc;
         c->alloc = na;
     }
-    va_start(ap, fmt);
-    if (vasprintf(&reason, fmt, ap) < 0)
-        reason = NULL;
-    va_end(ap);
+    /* Most reasons are short, many have nothing to format: a report of
+     * thousands of functions makes tens of thousands of them. */
+    if (!strchr(fmt, '%')) {
+        reason = strdup(fmt);
+    } else {
+        char buf[256];
+        int len;
+
+        va_start(ap, fmt);
+        len = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (len < 0) {
+            reason = NULL;
+        } else if ((size_t)len < sizeof(buf)) {
+            reason = malloc((size_t)len + 1);
+            if (reason)
+                memcpy(reason, buf, (size_t)len + 1);
+        } else {
+            va_start(ap, fmt);
+            if (vasprintf(&reason, fmt, ap) < 0)
+                reason = NULL;
+            va_end(ap);
+        }
+    }
     chk = &rep->checks[rep->n_checks];
     chk->id = id;
     chk->level = level;
@@ -624,16 +644,15 @@ static void check_net(struct checker *c)
     const struct xpci__netdev *route = NULL, *up = NULL, *root = NULL;
     const struct xpci__netdev *upper_route = NULL, *upper_up = NULL;
     char remedy[256];
+    size_t first, n;
 
     if (!c->dev->n_netdevs) {
         add(c, "dom0.net", XPCI_LEVEL_PASS, NULL, "no network interfaces");
         return;
     }
-    for (size_t i = 0; i < h->n_netdevs; i++) {
-        const struct xpci__netdev *nd = &h->netdevs[i];
-
-        if (nd->dev != self)
-            continue;
+    n = xpci__host_netdevs(h, self, &first);
+    for (size_t k = first; k < first + n; k++) {
+        const struct xpci__netdev *nd = &h->netdevs[h->netdevs_by_dev[k]];
         if (nd->net_root && !root)
             root = nd;
         if (nd->default_route && !route)

@@ -358,6 +358,57 @@ static int scan_netdevs(struct xpci_host *host)
     return r;
 }
 
+static const struct xpci_host *netdev_sort_host;
+
+static int cmp_netdev(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    size_t x = netdev_sort_host->netdevs[i].dev;
+    size_t y = netdev_sort_host->netdevs[j].dev;
+
+    if (x != y)
+        return x < y ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
+/* Index the interfaces by function, so a check finds a function's own
+ * without a pass over every interface of the host for each. */
+static int index_netdevs(struct xpci_host *host)
+{
+    size_t n = host->n_netdevs;
+
+    host->netdevs_by_dev = malloc((n ? n : 1) * sizeof(size_t));
+    if (!host->netdevs_by_dev)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        host->netdevs_by_dev[i] = i;
+    netdev_sort_host = host;
+    qsort(host->netdevs_by_dev, n, sizeof(size_t), cmp_netdev);
+    netdev_sort_host = NULL;
+    return 0;
+}
+
+size_t xpci__host_netdevs(const struct xpci_host *host, size_t dev,
+                          size_t *first_r)
+{
+    size_t lo = 0, hi = host->netdevs_by_dev ? host->n_netdevs : 0, end;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (host->netdevs[host->netdevs_by_dev[mid]].dev < dev)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (end = lo; host->netdevs_by_dev && end < host->n_netdevs &&
+                   host->netdevs[host->netdevs_by_dev[end]].dev == dev;
+         end++)
+        ;
+    *first_r = lo;
+    return end - lo;
+}
+
 int xpci__dom0_net_scan(struct xpci_host *host)
 {
     int r;
@@ -369,7 +420,7 @@ int xpci__dom0_net_scan(struct xpci_host *host)
     if ((r = scan_netdevs(host)) < 0)
         return r;
     mark_net_root(host);
-    return 0;
+    return index_netdevs(host);
 }
 
 void xpci__dom0_net_free(struct xpci_host *host)
@@ -384,4 +435,5 @@ void xpci__dom0_net_free(struct xpci_host *host)
         free(host->netdevs[i].upper_up);
     }
     free(host->netdevs);
+    free(host->netdevs_by_dev);
 }

@@ -336,6 +336,8 @@ struct xpci_host {
 
     struct xpci__netdev *netdevs;
     size_t n_netdevs;
+    size_t *netdevs_by_dev; /* indices into netdevs by function, each
+                               function's in the order of netdevs */
     struct xpci__blockdev *blockdevs;
     size_t n_blockdevs;
     size_t *console_devs; /* functions a console tty lives on */
@@ -378,6 +380,10 @@ ssize_t xpci__mount_of_path(const struct xpci_host *host, const char *path,
 void xpci__dom0_block_free(struct xpci_host *host);
 int xpci__dom0_net_scan(struct xpci_host *host);
 void xpci__dom0_net_free(struct xpci_host *host);
+/* The interfaces of function dev: its first position in
+ * host->netdevs_by_dev in *first_r, and how many it has. */
+size_t xpci__host_netdevs(const struct xpci_host *host, size_t dev,
+                          size_t *first_r);
 /* Helpers shared by the dom0 files (dom0_class.c): the function a sysfs
  * entry ("class/net/eth0") lives on, or -1; a directory of the sysfs
  * tree, or NULL; the kernel command line (bounded), or NULL. */
