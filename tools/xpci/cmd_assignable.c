@@ -137,14 +137,14 @@ int cmd_assignable_list(int argc, char **argv)
         return EXIT_FAILED;
     }
     if (json) {
-        yajl_gen g = json_open();
+        json_gen g = json_open();
 
-        yajl_gen_map_open(g);
+        json_map_open(g);
         json_kv_str(g, "schema", "xpci-assignable/1");
         json_str(g, "devices");
-        yajl_gen_array_open(g);
+        json_array_open(g);
         for (size_t i = 0; i < n; i++) {
-            yajl_gen_map_open(g);
+            json_map_open(g);
             json_kv_str(g, "bdf", list[i].bdf);
             json_kv_str(g, "location", list[i].location);
             json_kv_str(g, "name", list[i].name);
@@ -154,20 +154,20 @@ int cmd_assignable_list(int argc, char **argv)
             json_kv_bool(g, "quarantined", list[i].quarantined);
             json_str(g, "xen_free");
             if (list[i].xen_free == XPCI_UNKNOWN)
-                yajl_gen_null(g);
+                json_null(g);
             else
-                yajl_gen_bool(g, list[i].xen_free == XPCI_YES);
+                json_bool(g, list[i].xen_free == XPCI_YES);
             json_kv_bool(g, "persistent", list[i].persistent);
             json_kv_bool(g, "libxl_record", list[i].libxl_record);
             json_str(g, "domid");
             if (list[i].domid >= 0)
-                yajl_gen_integer(g, list[i].domid);
+                json_integer(g, list[i].domid);
             else
-                yajl_gen_null(g);
-            yajl_gen_map_close(g);
+                json_null(g);
+            json_map_close(g);
         }
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
+        json_array_close(g);
+        json_map_close(g);
         json_close(g);
         fputc('\n', stdout);
     } else {

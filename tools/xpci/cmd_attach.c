@@ -251,36 +251,36 @@ static const char *rdm_policy_name(int p)
                                           : NULL;
 }
 
-static void json_opt(yajl_gen g, const char *k, int v)
+static void json_opt(json_gen g, const char *k, int v)
 {
     json_str(g, k);
     if (v == XPCI_OPT_UNSET)
-        yajl_gen_null(g);
+        json_null(g);
     else
-        yajl_gen_bool(g, v);
+        json_bool(g, v);
 }
 
-static void json_int_or_null(yajl_gen g, const char *k, int v)
+static void json_int_or_null(json_gen g, const char *k, int v)
 {
     json_str(g, k);
     if (v >= 0)
-        yajl_gen_integer(g, v);
+        json_integer(g, v);
     else
-        yajl_gen_null(g);
+        json_null(g);
 }
 
 static void json_attached(const char *domain, const struct xpci_attached *l,
                           size_t n)
 {
-    yajl_gen g = json_open();
+    json_gen g = json_open();
 
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_str(g, "schema", "xpci-attached/1");
     json_kv_str(g, "domain", domain);
     json_str(g, "devices");
-    yajl_gen_array_open(g);
+    json_array_open(g);
     for (size_t i = 0; i < n; i++) {
-        yajl_gen_map_open(g);
+        json_map_open(g);
         json_kv_int(g, "domid", l[i].domid);
         json_kv_str(g, "domain", l[i].domain);
         json_kv_str(g, "bdf", l[i].bdf);
@@ -298,10 +298,10 @@ static void json_attached(const char *domain, const struct xpci_attached *l,
         json_kv_str(g, "rdm_policy", rdm_policy_name(l[i].rdm_policy));
         /* what pciback grants, whatever the options say */
         json_opt(g, "pciback_permissive", l[i].pciback_permissive);
-        yajl_gen_map_close(g);
+        json_map_close(g);
     }
-    yajl_gen_array_close(g);
-    yajl_gen_map_close(g);
+    json_array_close(g);
+    json_map_close(g);
     json_close(g);
     fputc('\n', stdout);
 }

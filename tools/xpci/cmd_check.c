@@ -54,12 +54,12 @@ static void print_report(const struct xpci_report *rep)
     printf("\n");
 }
 
-static void json_report(yajl_gen g, const struct xpci_report *rep)
+static void json_report(json_gen g, const struct xpci_report *rep)
 {
     const struct xpci_device *d = rep->dev;
     char buf[16];
 
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_str(g, "bdf", d->bdf_str);
     json_kv_str(g, "location", d->location);
     snprintf(buf, sizeof(buf), "%04x", d->vendor);
@@ -72,7 +72,7 @@ static void json_report(yajl_gen g, const struct xpci_report *rep)
     json_kv_str(g, "driver", d->driver);
     json_kv_str(g, "error", d->error);
     json_checks(g, rep);
-    yajl_gen_map_close(g);
+    json_map_close(g);
 }
 
 /*
@@ -94,7 +94,7 @@ int cmd_check(int argc, char **argv)
     const struct xpci_device **devs = NULL, **picked = NULL;
     struct xpci_host *host = NULL;
     xpci_ctx *ctx = NULL;
-    yajl_gen g = NULL;
+    json_gen g = NULL;
     bool json = false, all = false;
     int idx = cli_getopt(self, argc, argv, &json, &all, &sel);
     int rc = EXIT_OK;
@@ -157,11 +157,11 @@ int cmd_check(int argc, char **argv)
     out_names_load(host);
     if (json) {
         g = json_open();
-        yajl_gen_map_open(g);
+        json_map_open(g);
         json_kv_str(g, "schema", "xpci-check/1");
         json_host_info(g, host);
         json_str(g, "devices");
-        yajl_gen_array_open(g);
+        json_array_open(g);
     } else {
         out_host_header(host);
     }
@@ -184,8 +184,8 @@ int cmd_check(int argc, char **argv)
         xpci_report_free(rep);
     }
     if (json) {
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
+        json_array_close(g);
+        json_map_close(g);
         json_close(g);
         fputc('\n', stdout);
     }

@@ -76,7 +76,7 @@ static void holder(const struct xpci_device *d, char *buf, size_t len)
         snprintf(buf, len, "dom0");
 }
 
-static void json_hex(yajl_gen g, const char *k, unsigned width,
+static void json_hex(json_gen g, const char *k, unsigned width,
                      unsigned long long v)
 {
     char buf[32];
@@ -85,12 +85,12 @@ static void json_hex(yajl_gen g, const char *k, unsigned width,
     json_kv_str(g, k, buf);
 }
 
-static void json_device(yajl_gen g, const struct xpci_device *d,
+static void json_device(json_gen g, const struct xpci_device *d,
                         const struct xpci_report *rep)
 {
     char buf[64];
 
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_str(g, "bdf", d->bdf_str);
     json_kv_str(g, "location", d->location);
     json_kv_str(g, "sysfs_path", d->sysfs_path);
@@ -110,9 +110,9 @@ static void json_device(yajl_gen g, const struct xpci_device *d,
     json_kv_str(g, "driver_override", d->driver_override);
     json_str(g, "iommu_group");
     if (d->iommu_group >= 0)
-        yajl_gen_integer(g, d->iommu_group);
+        json_integer(g, d->iommu_group);
     else
-        yajl_gen_null(g);
+        json_null(g);
     json_kv_int(g, "numa_node", d->numa_node);
     json_kv_int(g, "irq", d->irq);
     json_kv_bool(g, "msi", d->has_msi);
@@ -120,7 +120,7 @@ static void json_device(yajl_gen g, const struct xpci_device *d,
     json_kv_bool(g, "flr", d->flr);
     json_kv_bool(g, "acs", d->acs);
     json_str(g, "reset_methods");
-    yajl_gen_array_open(g);
+    json_array_open(g);
     if (d->reset_method) {
         char *copy = strdup(d->reset_method), *save = NULL;
 
@@ -129,68 +129,68 @@ static void json_device(yajl_gen g, const struct xpci_device *d,
             json_str(g, m);
         free(copy);
     }
-    yajl_gen_array_close(g);
+    json_array_close(g);
     json_kv_tristate(g, "boot_vga", d->boot_vga < 0    ? XPCI_UNKNOWN
                                     : d->boot_vga ? XPCI_YES
                                                   : XPCI_NO);
     json_str(g, "bars");
-    yajl_gen_array_open(g);
+    json_array_open(g);
     for (int i = 0; i < XPCI_NUM_RESOURCES; i++) {
         const struct xpci_bar *b = &d->bars[i];
 
         if (b->type == XPCI_BAR_UNUSED)
             continue;
-        yajl_gen_map_open(g);
+        json_map_open(g);
         json_kv_int(g, "index", i);
         json_kv_str(g, "type", i == 6 ? "rom" : bar_type_name(b->type));
         json_kv_bool(g, "prefetchable", b->prefetchable);
         snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)b->start);
         json_kv_str(g, "start", buf);
         json_kv_u64(g, "size", b->size);
-        yajl_gen_map_close(g);
+        json_map_close(g);
     }
-    yajl_gen_array_close(g);
+    json_array_close(g);
     json_kv_strv(g, "parents", d->parents, d->n_parents);
     json_str(g, "sriov");
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_bool(g, "vf", d->is_vf);
     json_kv_str(g, "physfn", d->physfn);
     json_kv_int(g, "totalvfs", d->sriov_totalvfs);
     json_kv_int(g, "numvfs", d->sriov_numvfs);
     json_kv_strv(g, "virtfns", d->virtfns, d->n_virtfns);
-    yajl_gen_map_close(g);
+    json_map_close(g);
     json_str(g, "pciback");
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_bool(g, "bound", in_pciback(d));
     json_kv_bool(g, "slot", d->in_pciback_slots);
     json_str(g, "hidden_at_boot");
-    yajl_gen_array_open(g);
+    json_array_open(g);
     if (d->hidden_at_boot & XPCI_BOOT_HIDE_CMDLINE)
         json_str(g, "cmdline");
     if (d->hidden_at_boot & XPCI_BOOT_HIDE_MODPROBE)
         json_str(g, "modprobe");
     if (d->hidden_at_boot & XPCI_BOOT_HIDE_XPCI)
         json_str(g, "xpci");
-    yajl_gen_array_close(g);
+    json_array_close(g);
     json_kv_str(g, "state", pciback_state(d));
-    yajl_gen_map_close(g);
+    json_map_close(g);
     json_str(g, "xen");
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_tristate(g, "assignable", d->xen_assignable);
     json_str(g, "domid");
     if (d->xen_domid >= 0)
-        yajl_gen_integer(g, d->xen_domid);
+        json_integer(g, d->xen_domid);
     else
-        yajl_gen_null(g);
+        json_null(g);
     json_kv_bool(g, "libxl_assignable", d->libxl_assignable);
     json_kv_str(g, "libxl_driver_path", d->libxl_driver_path);
     json_kv_str(g, "libxl_name", d->libxl_name);
-    yajl_gen_map_close(g);
+    json_map_close(g);
     json_kv_strv(g, "netdevs", d->netdevs, d->n_netdevs);
     json_kv_strv(g, "blockdevs", d->blockdevs, d->n_blockdevs);
     json_kv_str(g, "error", d->error);
     json_kv_str(g, "verdict", xpci_level_name(rep->verdict));
-    yajl_gen_map_close(g);
+    json_map_close(g);
 }
 
 int cmd_list(int argc, char **argv)
@@ -201,7 +201,7 @@ int cmd_list(int argc, char **argv)
     struct xpci_host *host = NULL;
     xpci_ctx *ctx = NULL;
     struct table *t = NULL;
-    yajl_gen g = NULL;
+    json_gen g = NULL;
     bool json = false;
     size_t n;
     int idx = cli_getopt(self, argc, argv, &json, NULL, &sel);
@@ -226,11 +226,11 @@ int cmd_list(int argc, char **argv)
     out_names_load(host);
     if (json) {
         g = json_open();
-        yajl_gen_map_open(g);
+        json_map_open(g);
         json_kv_str(g, "schema", "xpci-list/1");
         json_host_info(g, host);
         json_str(g, "devices");
-        yajl_gen_array_open(g);
+        json_array_open(g);
     } else {
         t = table_new(6);
         if (!t)
@@ -269,8 +269,8 @@ int cmd_list(int argc, char **argv)
         xpci_report_free(rep);
     }
     if (json) {
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
+        json_array_close(g);
+        json_map_close(g);
         json_close(g);
         fputc('\n', stdout);
     } else {

@@ -190,34 +190,34 @@ static void print_noop_notes(const struct prep *p, FILE *out)
 }
 
 /* A 0/1 setting, or null when not given (-1). */
-static void json_opt(yajl_gen g, const char *k, long v)
+static void json_opt(json_gen g, const char *k, long v)
 {
     json_str(g, k);
     if (v < 0)
-        yajl_gen_null(g);
+        json_null(g);
     else
-        yajl_gen_bool(g, v);
+        json_bool(g, v);
 }
 
-static void json_prepare(yajl_gen g, const void *arg)
+static void json_prepare(json_gen g, const void *arg)
 {
     const struct prep *p = arg;
 
     json_kv_str(g, "config", p->path);
     json_str(g, "defaults");
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_opt(g, "pci_permissive", p->def.permissive);
     json_opt(g, "pci_msitranslate", p->def.msitranslate);
     json_opt(g, "pci_power_mgmt", p->def.power_mgmt);
     json_opt(g, "pci_seize", p->def.seize);
     json_kv_str(g, "rdm", p->def.rdm);
-    yajl_gen_map_close(g);
+    json_map_close(g);
     json_str(g, "functions");
-    yajl_gen_array_open(g);
+    json_array_open(g);
     for (unsigned i = 0; i < p->n; i++) {
         const struct fn *f = &p->fns[i];
 
-        yajl_gen_map_open(g);
+        json_map_open(g);
         json_kv_str(g, "bdf", f->bdf);
         json_kv_int(g, "entry", f->entry);
         json_kv_str(g, "spec", f->spec);
@@ -228,20 +228,20 @@ static void json_prepare(yajl_gen g, const void *arg)
         json_opt(g, "power_mgmt", f->power_mgmt);
         if (noop_opt(p, f, true) || noop_opt(p, f, false)) {
             json_str(g, "no_effect");
-            yajl_gen_array_open(g);
+            json_array_open(g);
             if (noop_opt(p, f, true))
                 json_str(g, "msitranslate");
             if (noop_opt(p, f, false))
                 json_str(g, "power_mgmt");
-            yajl_gen_array_close(g);
+            json_array_close(g);
         }
         json_kv_str(g, "rdm_policy",
                     f->rdm_policy == XPCI_RDM_POLICY_STRICT    ? "strict"
                     : f->rdm_policy == XPCI_RDM_POLICY_RELAXED ? "relaxed"
                                                                : NULL);
-        yajl_gen_map_close(g);
+        json_map_close(g);
     }
-    yajl_gen_array_close(g);
+    json_array_close(g);
 }
 
 static void print_list(const struct prep *p, bool already, const char *label)

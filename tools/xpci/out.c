@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * out.c - output helpers of the xpci command: colour (only on a terminal),
- * aligned text tables, JSON through libyajl, the result of a mutating
+ * aligned text tables, JSON members (json.c), the result of a mutating
  * command (text or xpci-result/1), and device names from the pci.ids
  * database.
  */
@@ -123,183 +123,61 @@ void table_free(struct table *t)
 }
 
 /* ------------------------------------------------------------ JSON */
-/* yajl hands out one token at a time: gather them, and write in blocks. */
-static char json_buf[65536];
-static size_t json_len;
-
-static void json_flush(void)
-{
-    fwrite_unlocked(json_buf, 1, json_len, stdout);
-    json_len = 0;
-}
-
-static void json_emit(const char *s, size_t len)
-{
-    if (json_len + len > sizeof(json_buf))
-        json_flush();
-    if (len > sizeof(json_buf)) {
-        fwrite_unlocked(s, 1, len, stdout);
-        return;
-    }
-    memcpy(json_buf + json_len, s, len);
-    json_len += len;
-}
-
-/*
- * A brief comment about indentation: yajl's own beautifier prints the
- * indent string once per level for every value, with a strlen each time,
- * which was a third of `check --all --json`'s user time on a large host.
- * yajl generates compact output here and the layout is added below, byte
- * for byte as yajl_gen_beautify with a two-space indent lays it out
- * (yajl 2.1 yajl_gen.c: "{" newline, ", " newline, ": ", a blank line
- * inside an empty container, a newline after the last close).  In compact
- * mode yajl prints each structural character as a call of its own and a
- * string as a lone '"', its escaped content, a lone '"'; a lone '"' never
- * occurs inside a string (quotes are escaped), so the state is exact.
- */
-#define JSON_INDENT 2
-static unsigned json_depth;
-static bool json_in_string, json_need_indent;
-
-static void json_indent(void)
-{
-    static const char spaces[] = "                                "
-                                 "                                ";
-    size_t n = (size_t)json_depth * JSON_INDENT;
-
-    while (n) {
-        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
-
-        json_emit(spaces, k);
-        n -= k;
-    }
-}
-
-static void json_print(void *ctx, const char *s, size_t len)
-{
-    (void)ctx;
-    if (json_in_string) {
-        json_emit(s, len);
-        json_in_string = !(len == 1 && s[0] == '"');
-        return;
-    }
-    if (len == 1) {
-        switch (s[0]) {
-        case '{':
-        case '[':
-            if (json_need_indent)
-                json_indent();
-            json_emit(s, 1);
-            json_emit("\n", 1);
-            json_depth++;
-            json_need_indent = true;
-            return;
-        case '}':
-        case ']':
-            if (json_depth)
-                json_depth--;
-            json_emit("\n", 1);
-            json_indent();
-            json_emit(s, 1);
-            if (!json_depth)
-                json_emit("\n", 1);
-            json_need_indent = false;
-            return;
-        case ',':
-            json_emit(",\n", 2);
-            json_need_indent = true;
-            return;
-        case ':':
-            json_emit(": ", 2);
-            json_need_indent = false;
-            return;
-        case '"':
-            json_in_string = true;
-            break;
-        default:
-            break;
-        }
-    }
-    if (json_need_indent) {
-        json_indent();
-        json_need_indent = false;
-    }
-    json_emit(s, len);
-}
-
-yajl_gen json_open(void)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-
-    if (!g)
-        abort();
-    json_depth = 0;
-    json_in_string = json_need_indent = false;
-    yajl_gen_config(g, yajl_gen_print_callback, json_print, NULL);
-    return g;
-}
-
-void json_close(yajl_gen g)
-{
-    json_flush();
-    yajl_gen_free(g);
-}
-
-void json_str(yajl_gen g, const char *s)
+void json_str(json_gen g, const char *s)
 {
     if (s)
-        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+        json_string(g, s, strlen(s));
     else
-        yajl_gen_null(g);
+        json_null(g);
 }
 
-void json_kv_str(yajl_gen g, const char *k, const char *v)
+void json_kv_str(json_gen g, const char *k, const char *v)
 {
     json_str(g, k);
     json_str(g, v);
 }
 
-void json_kv_int(yajl_gen g, const char *k, long long v)
+void json_kv_int(json_gen g, const char *k, long long v)
 {
     json_str(g, k);
-    yajl_gen_integer(g, v);
+    json_integer(g, v);
 }
 
-void json_kv_u64(yajl_gen g, const char *k, uint64_t v)
+void json_kv_u64(json_gen g, const char *k, uint64_t v)
 {
     char num[24];
 
-    /* yajl_gen_integer takes a long long: print the digits ourselves */
+    /* json_integer takes a long long: print the digits ourselves */
     snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
     json_str(g, k);
-    yajl_gen_number(g, num, strlen(num));
+    json_number(g, num, strlen(num));
 }
 
-void json_kv_bool(yajl_gen g, const char *k, bool v)
+void json_kv_bool(json_gen g, const char *k, bool v)
 {
     json_str(g, k);
-    yajl_gen_bool(g, v);
+    json_bool(g, v);
 }
 
-void json_kv_tristate(yajl_gen g, const char *k, enum xpci_tristate v)
+void json_kv_tristate(json_gen g, const char *k, enum xpci_tristate v)
 {
     json_str(g, k);
     if (v == XPCI_UNKNOWN)
-        yajl_gen_null(g);
+        json_null(g);
     else
-        yajl_gen_bool(g, v == XPCI_YES);
+        json_bool(g, v == XPCI_YES);
 }
 
-void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n)
+void json_kv_strv(json_gen g, const char *k, char *const *v, unsigned n)
 {
     json_str(g, k);
-    yajl_gen_array_open(g);
+    json_array_open(g);
     for (unsigned i = 0; i < n; i++)
         json_str(g, v[i]);
-    yajl_gen_array_close(g);
+    json_array_close(g);
 }
 
-void json_host_info(yajl_gen g, const struct xpci_host *host)
+void json_host_info(json_gen g, const struct xpci_host *host)
 {
     struct xpci_host_info info;
     const char *why;
@@ -310,7 +188,7 @@ void json_host_info(yajl_gen g, const struct xpci_host *host)
     while (noop[n_noop])
         n_noop++;
     json_str(g, "xen");
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_tristate(g, "running", info.xen_running);
     json_kv_tristate(g, "iommu", info.iommu_enabled);
     json_kv_str(g, "unavailable", info.hv_unavailable);
@@ -319,7 +197,7 @@ void json_host_info(yajl_gen g, const struct xpci_host *host)
     json_kv_str(g, "built_for", info.built_for);
     json_kv_strv(g, "noop_options", (char *const *)noop, n_noop);
     json_kv_str(g, "noop_reason", why);
-    yajl_gen_map_close(g);
+    json_map_close(g);
 }
 
 /* "4.20.4" and "4.20" name the same release. */
@@ -356,23 +234,23 @@ void out_host_header(const struct xpci_host *host)
     printf(" (%s)\n\n", why);
 }
 
-void json_checks(yajl_gen g, const struct xpci_report *rep)
+void json_checks(json_gen g, const struct xpci_report *rep)
 {
     json_kv_str(g, "verdict", xpci_level_name(rep->verdict));
     json_kv_strv(g, "together", rep->together, rep->n_together);
     json_str(g, "checks");
-    yajl_gen_array_open(g);
+    json_array_open(g);
     for (unsigned i = 0; i < rep->n_checks; i++) {
         const struct xpci_check *c = &rep->checks[i];
 
-        yajl_gen_map_open(g);
+        json_map_open(g);
         json_kv_str(g, "id", c->id);
         json_kv_str(g, "level", xpci_level_name(c->level));
         json_kv_str(g, "reason", c->reason);
         json_kv_str(g, "remedy", c->remedy);
-        yajl_gen_map_close(g);
+        json_map_close(g);
     }
-    yajl_gen_array_close(g);
+    json_array_close(g);
 }
 
 /* ------------------------------------------------------------ results */
@@ -396,9 +274,9 @@ static void json_result(const char *op, const struct xpci_result *res,
                         bool dry_run, int r, out_json_fn extra,
                         const void *arg)
 {
-    yajl_gen g = json_open();
+    json_gen g = json_open();
 
-    yajl_gen_map_open(g);
+    json_map_open(g);
     json_kv_str(g, "schema", "xpci-result/1");
     json_kv_str(g, "op", op);
     json_kv_bool(g, "ok", r == 0);
@@ -413,7 +291,7 @@ static void json_result(const char *op, const struct xpci_result *res,
                  res ? res->n_undo_errors : 0);
     if (extra)
         extra(g, arg);
-    yajl_gen_map_close(g);
+    json_map_close(g);
     json_close(g);
     fputc('\n', stdout);
 }

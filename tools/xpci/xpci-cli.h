@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <yajl/yajl_gen.h>
 
 #include "xpci.h"
 
@@ -137,26 +136,37 @@ void table_add(struct table *t, const char *cell, const char *color);
 void table_print(struct table *t, FILE *f);
 void table_free(struct table *t);
 
-/* JSON through yajl, streamed to stdout. */
-yajl_gen json_open(void);
-void json_close(yajl_gen g);
-void json_str(yajl_gen g, const char *s);     /* NULL -> null */
-void json_kv_str(yajl_gen g, const char *k, const char *v);
-void json_kv_int(yajl_gen g, const char *k, long long v);
-void json_kv_u64(yajl_gen g, const char *k, uint64_t v);
-void json_kv_bool(yajl_gen g, const char *k, bool v);
-void json_kv_tristate(yajl_gen g, const char *k, enum xpci_tristate v);
-void json_kv_strv(yajl_gen g, const char *k, char *const *v, unsigned n);
-void json_host_info(yajl_gen g, const struct xpci_host *host);
+/* JSON streamed to stdout, laid out as yajl's beautified output (json.c):
+ * one generator per document, closed (and flushed) by json_close. */
+typedef struct json_gen *json_gen;
+json_gen json_open(void);
+void json_close(json_gen g);
+void json_map_open(json_gen g);
+void json_map_close(json_gen g);
+void json_array_open(json_gen g);
+void json_array_close(json_gen g);
+void json_null(json_gen g);
+void json_bool(json_gen g, bool v);
+void json_integer(json_gen g, long long v);
+void json_number(json_gen g, const char *s, size_t len); /* as it is */
+void json_string(json_gen g, const char *s, size_t len);
+void json_str(json_gen g, const char *s);     /* NULL -> null */
+void json_kv_str(json_gen g, const char *k, const char *v);
+void json_kv_int(json_gen g, const char *k, long long v);
+void json_kv_u64(json_gen g, const char *k, uint64_t v);
+void json_kv_bool(json_gen g, const char *k, bool v);
+void json_kv_tristate(json_gen g, const char *k, enum xpci_tristate v);
+void json_kv_strv(json_gen g, const char *k, char *const *v, unsigned n);
+void json_host_info(json_gen g, const struct xpci_host *host);
 /* The text header of a report: which Xen, which release xpci is built
  * for, which spec options do nothing there. */
 void out_host_header(const struct xpci_host *host);
-void json_checks(yajl_gen g, const struct xpci_report *rep);
+void json_checks(json_gen g, const struct xpci_report *rep);
 
 /* The outcome of a mutating command: its plan (--dry-run), notes and
  * error, or with json one xpci-result/1 object, to which extra (may be
  * NULL) adds members. */
-typedef void (*out_json_fn)(yajl_gen g, const void *arg);
+typedef void (*out_json_fn)(json_gen g, const void *arg);
 void out_result(const char *op, const struct xpci_result *res, bool dry_run,
                 int r, bool json, out_json_fn extra, const void *arg);
 /* A library result as an exit code: 0, -EINVAL usage (2), else 1. */
