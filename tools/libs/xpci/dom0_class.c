@@ -59,16 +59,21 @@ static char *resolve_link(const char *entry, const char *target)
     return out;
 }
 
-/* The owner of entry, a link whose target is target. */
+/* The owner of entry, a link whose target is target; path_r (may be
+ * NULL) gets the sysfs-relative path the link resolves to. */
 static ssize_t owner_of_link(struct xpci_host *host, const char *entry,
-                             const char *target)
+                             const char *target, char **path_r)
 {
     _cleanup_free_ char *path = NULL;
+    ssize_t owner;
 
     if (target[0] == '/' || !(path = resolve_link(entry, target)) ||
         strncmp(path, "devices/pci", 11))
         return -1;
-    return xpci__host_owner_of(host, path);
+    owner = xpci__host_owner_of(host, path);
+    if (owner >= 0 && path_r)
+        *path_r = TAKE_PTR(path);
+    return owner;
 }
 
 ssize_t xpci__class_owner(struct xpci_host *host, const char *entry)
@@ -77,11 +82,12 @@ ssize_t xpci__class_owner(struct xpci_host *host, const char *entry)
 
     if (xpci__readlink(host->ctx->sysfs_fd, entry, &target) < 0)
         return -1;
-    return owner_of_link(host, entry, target);
+    return owner_of_link(host, entry, target, NULL);
 }
 
 ssize_t xpci__class_owner_at(struct xpci_host *host, int dirfd,
-                             const char *dir, const char *name)
+                             const char *dir, const char *name,
+                             char **path_r)
 {
     char target[4096], entry[512];
     ssize_t r;
@@ -94,7 +100,7 @@ ssize_t xpci__class_owner_at(struct xpci_host *host, int dirfd,
     if (r < 0)
         return -1;
     target[r] = '\0';
-    return owner_of_link(host, entry, target);
+    return owner_of_link(host, entry, target, path_r);
 }
 
 DIR *xpci__sysfs_opendir_beneath(struct xpci_host *host, const char *path)

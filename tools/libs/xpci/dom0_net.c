@@ -74,14 +74,25 @@ static bool valid_ifname(const char *name)
            name[0] != '.';
 }
 
+/* Whether the interface in directory dir (sysfs-relative) is up. */
+static bool dir_is_up(struct xpci_host *host, const char *dir)
+{
+    char entry[512];
+    long flags = 0;
+
+    if ((size_t)snprintf(entry, sizeof(entry), "%s/flags", dir) >=
+        sizeof(entry))
+        return false;
+    return xpci__read_long(host->ctx->sysfs_fd, entry, &flags) == 0 &&
+           (flags & IFF_UP_FLAG);
+}
+
 static bool is_up(struct xpci_host *host, const char *ifname)
 {
     char entry[128];
-    long flags = 0;
 
-    snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s/flags", ifname);
-    return xpci__read_long(host->ctx->sysfs_fd, entry, &flags) == 0 &&
-           (flags & IFF_UP_FLAG);
+    snprintf(entry, sizeof(entry), SYSFS_CLASS_NET "/%s", ifname);
+    return dir_is_up(host, entry);
 }
 
 /* What upper is to the device below it, from its sysfs directory. */
@@ -312,13 +323,16 @@ static int scan_netdevs(struct xpci_host *host)
         return r;
     }
     while ((de = readdir(dir))) {
+        _cleanup_free_ char *path = NULL;
         struct xpci__netdev *nd;
         ssize_t owner;
 
         if (de->d_name[0] == '.' || !valid_ifname(de->d_name))
             continue;
+        /* flags is then read from the interface's own directory: the
+         * walk through class/net's link is twice as long */
         owner = xpci__class_owner_at(host, dirfd(dir), SYSFS_CLASS_NET,
-                                     de->d_name);
+                                     de->d_name, &path);
         if (owner < 0) {
             /* a bridge, bond, VLAN...: lo is never above anything */
             if (strcmp(de->d_name, "lo") && is_up(host, de->d_name) &&
@@ -341,7 +355,7 @@ static int scan_netdevs(struct xpci_host *host)
         }
         host->n_netdevs++;
         nd->dev = (size_t)owner;
-        nd->up = is_up(host, nd->name);
+        nd->up = dir_is_up(host, path);
         nd->default_route =
             xpci__strv_contains(host->route_ifs, host->n_route_ifs, nd->name);
         if (nd->up && (r = add_start(&starts, &n_starts, nd->name)) < 0)

@@ -389,9 +389,12 @@ size_t xpci__host_netdevs(const struct xpci_host *host, size_t dev,
  * tree, or NULL; the kernel command line (bounded), or NULL. */
 ssize_t xpci__class_owner(struct xpci_host *host, const char *entry);
 /* The same for the entry name of dir, a class directory opened as dirfd
- * (beneath the root): one readlinkat(2), no open of its own. */
+ * (beneath the root): one readlinkat(2), no open of its own.  path_r (may
+ * be NULL) gets the sysfs-relative path of the entry's own directory when
+ * it has an owner. */
 ssize_t xpci__class_owner_at(struct xpci_host *host, int dirfd,
-                             const char *dir, const char *name);
+                             const char *dir, const char *name,
+                             char **path_r);
 DIR *xpci__sysfs_opendir(struct xpci_host *host, const char *path);
 /* The same, opened beneath the root (no link out of it followed). */
 DIR *xpci__sysfs_opendir_beneath(struct xpci_host *host, const char *path);
