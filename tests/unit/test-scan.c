@@ -481,6 +481,121 @@ static void test_fifo_and_device_node_attributes_do_not_hang(void **state)
     assert_non_null(strstr(d->error, "resource:"));
 }
 
+/* Replace attribute attr of bdf with a FIFO that holds text and has a
+ * writer, as a hostile tree could: a read(2) would return the text.  The
+ * FIFO's fd (open for reading and writing) is returned. */
+static int plant_fed_fifo(struct fixture *f, const char *bdf,
+                          const char *attr, const char *text)
+{
+    char path[512];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", fake_sysfs_sys(f->t),
+             fake_sysfs_dev_path(f->t, bdf), attr);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    return fd;
+}
+
+static void test_fed_fifo_attributes_are_refused_unread(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+    char path[512], buf[256];
+    int res, ovr, dirfd;
+    long v;
+
+    topo_nic(f->t);
+    res = plant_fed_fifo(f, "0000:01:00.0", "resource",
+                         "0x00000000fd000000 0x00000000fd003fff "
+                         "0x0000000000040200\n");
+    ovr = plant_fed_fifo(f, "0000:01:00.0", "driver_override", "vfio-pci\n");
+    arm_watchdog();
+    scan(f);
+    d = dev(f, "0000:01:00.0");
+    assert_non_null(strstr(d->error, "resource: Invalid argument"));
+    assert_int_equal(d->bars[0].size, 0);
+    assert_null(d->driver_override);
+    /* every reader refuses it, and leaves what it holds unread */
+    snprintf(path, sizeof(path), "%s/%s", fake_sysfs_sys(f->t),
+             fake_sysfs_dev_path(f->t, "0000:01:00.0"));
+    dirfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dirfd >= 0);
+    assert_int_equal(xpci__read_attr(dirfd, "driver_override", buf,
+                                     sizeof(buf)), -EINVAL);
+    assert_int_equal(xpci__read_attr_at(dirfd, "driver_override", buf,
+                                        sizeof(buf)), -EINVAL);
+    assert_int_equal(xpci__read_bin(dirfd, "driver_override", buf,
+                                    sizeof(buf)), -EINVAL);
+    assert_int_equal(xpci__read_long_at(dirfd, "driver_override", &v),
+                     -EINVAL);
+    alarm(0);
+    assert_int_equal(read(ovr, buf, sizeof(buf)), 9);
+    assert_memory_equal(buf, "vfio-pci\n", 9);
+    close(dirfd);
+    close(res);
+    close(ovr);
+}
+
+static void test_links_in_a_function_are_not_followed(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+    char rel[512], target[512];
+    int dirfd;
+
+    topo_nic(f->t);
+    /* resource as a link to a well-formed file elsewhere in the tree */
+    fake_sysfs_write(f->t, "sys/planted-resource",
+                     "0x00000000fd000000 0x00000000fd003fff "
+                     "0x0000000000040200\n", 57);
+    snprintf(rel, sizeof(rel), "sys/%s/resource",
+             fake_sysfs_dev_path(f->t, "0000:01:00.0"));
+    fake_sysfs_unlink(f->t, rel);
+    snprintf(target, sizeof(target), "%s/planted-resource",
+             fake_sysfs_sys(f->t));
+    fake_sysfs_symlink(f->t, rel, target);
+    scan(f);
+    d = dev(f, "0000:01:00.0");
+    assert_non_null(strstr(d->error, "resource: Too many levels"));
+    assert_int_equal(d->bars[0].size, 0);
+    assert_non_null(d->driver); /* the rest of the function is read */
+    /* and the attribute readers of one name refuse it too */
+    snprintf(target, sizeof(target), "%s/%s", fake_sysfs_sys(f->t),
+             fake_sysfs_dev_path(f->t, "0000:01:00.0"));
+    dirfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dirfd >= 0);
+    assert_int_equal(xpci__read_attr_at(dirfd, "resource", rel, sizeof(rel)),
+                     -ELOOP);
+    assert_int_equal(xpci__read_attr_at(dirfd, "../resource", rel,
+                                        sizeof(rel)), -EINVAL);
+    close(dirfd);
+}
+
+static void test_function_directory_as_a_link_is_not_read(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+    char from[512], to[512];
+
+    topo_nic(f->t);
+    /* the function's directory moved elsewhere, a link in its place */
+    snprintf(from, sizeof(from), "%s/%s", fake_sysfs_sys(f->t),
+             fake_sysfs_dev_path(f->t, "0000:01:00.0"));
+    snprintf(to, sizeof(to), "%s/planted-function", fake_sysfs_sys(f->t));
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(symlink(to, from), 0);
+    scan(f);
+    d = dev(f, "0000:01:00.0");
+    assert_non_null(strstr(d->error, "Not a directory"));
+    assert_null(d->driver);
+    assert_int_equal(d->vendor, 0);
+    assert_null(dev(f, "0000:00:1c.0")->error);
+}
+
 static void test_oversized_proc_file_is_refused(void **state)
 {
     struct fixture *f = *state;
@@ -522,6 +637,9 @@ int main(void)
         T(test_sriov_totalvfs_beyond_16_bits_is_refused),
         T(test_impossible_bar_size_is_refused),
         T(test_fifo_and_device_node_attributes_do_not_hang),
+        T(test_fed_fifo_attributes_are_refused_unread),
+        T(test_links_in_a_function_are_not_followed),
+        T(test_function_directory_as_a_link_is_not_read),
         T(test_oversized_proc_file_is_refused),
     };
 #undef T
