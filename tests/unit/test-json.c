@@ -211,6 +211,27 @@ static void test_long_strings(void **state)
     free(s);
 }
 
+/* Deep nesting, past the indent the writer copies in one piece (yajl
+ * refuses the 128th level, and its state goes astray past it). */
+static void test_deep_nesting(void **state)
+{
+    struct both b;
+    struct sink k;
+
+    (void)state;
+    both_begin(&b, &k);
+    for (int i = 0; i < 100; i++) {
+        both_op(&b, i % 2 ? OP_ARRAY_OPEN : OP_MAP_OPEN, NULL, 0, 0);
+        if (i % 2 == 0)
+            both_op(&b, OP_STRING, "k", 1, 0);
+        else
+            both_op(&b, OP_INT, NULL, 0, i);
+    }
+    for (int i = 0; i < 100; i++)
+        both_op(&b, OP_ARRAY_CLOSE, NULL, 0, 0);
+    both_end_and_compare(&b, &k);
+}
+
 /* Random documents: nesting, empty containers, every kind of value, and
  * the calls yajl refuses (a non-string key, anything after the end). */
 static void test_random_documents(void **state)
@@ -285,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strings_escaped_as_yajl_escapes_them),
         cmocka_unit_test(test_long_strings),
+        cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_random_documents),
     };
 

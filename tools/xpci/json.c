@@ -8,7 +8,7 @@
  * escaped as yajl escapes them (\" \\ \b \f \n \r \t, other control bytes
  * as \u00XX with upper-case hex, '/' and bytes >= 0x7f as they are).  A
  * call yajl would refuse (a key that is not a string, a value after the
- * document is complete, depth beyond its 128) prints nothing here either.
+ * document is complete, a 128th level) prints nothing here either.
  *
  * A report of a few thousand functions is megabytes of it: yajl printed
  * each token through a callback, and the layout had to be added from its
@@ -63,18 +63,30 @@ static void emit(const char *s, size_t len)
     json_len += len;
 }
 
-static void emit_indent(unsigned depth)
+/* ",\n" and the indent of depth, or from (2) the indent alone, in one
+ * copy while the indent fits the line below (depth 31). */
+static void emit_sep_indent(size_t from, unsigned depth)
 {
-    static const char spaces[] = "                                "
-                                 "                                ";
+    static const char line[] = ",\n                              "
+                               "                                ";
     size_t n = (size_t)depth * JSON_INDENT;
 
+    if (n + 2 <= sizeof(line) - 1) {
+        emit(line + from, 2 + n - from);
+        return;
+    }
+    emit(line + from, 2 - from);
     while (n) {
-        size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+        size_t k = n < sizeof(line) - 3 ? n : sizeof(line) - 3;
 
-        emit(spaces, k);
+        emit(line + 2, k);
         n -= k;
     }
+}
+
+static void emit_indent(unsigned depth)
+{
+    emit_sep_indent(2, depth);
 }
 
 /* ------------------------------------------------------------ layout */
@@ -94,8 +106,9 @@ static void before_value(struct json_gen *g)
     unsigned char s = g->state[g->depth];
 
     if (s == JS_MAP_KEY || s == JS_IN_ARRAY) {
-        emit(",\n", 2);
-        g->need_indent = true;
+        emit_sep_indent(0, g->depth);
+        g->need_indent = false;
+        return;
     } else if (s == JS_MAP_VAL) {
         emit(": ", 2);
         g->need_indent = false;
@@ -134,7 +147,7 @@ static void open_container(struct json_gen *g, char c, enum json_state st)
 {
     char s[2] = {c, '\n'};
 
-    if (!value_ok(g, false) || g->depth >= JSON_MAX_DEPTH)
+    if (!value_ok(g, false) || g->depth + 1 >= JSON_MAX_DEPTH)
         return;
     before_value(g);
     emit(s, 2);

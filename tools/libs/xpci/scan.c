@@ -5,7 +5,9 @@
  * state), plus the hypervisor's and libxl's view of each when available.
  * Each attribute is read once, relative to the function's directory fd,
  * and only the attributes that say something config space and uevent do
- * not: a function costs about twenty system calls.
+ * not: a function costs about fifteen system calls (its link, its
+ * directory, five opens and five reads, its IOMMU group's link, one
+ * close_range).
  */
 #include <dirent.h>
 #include <fcntl.h>
