@@ -47,6 +47,19 @@ need() {
         die "could not install $2"
 }
 
+# Descriptors inherited from the caller (a job server's pipe, a harness's
+# stray fd) would sit among the ones the scan opens and split its
+# close_range(2) runs: the commands start with 0, 1 and 2 only, as from a
+# login shell.
+for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    case $fd in
+    '' | *[!0-9]*) continue ;;
+    esac
+    # 255 and up: where bash keeps this script open
+    [ "$fd" -gt 2 ] && [ "$fd" -lt 255 ] && eval "exec $fd>&-" 2>/dev/null
+done
+
 case $RUNS in
 '' | *[!0-9]* | 0) die "XPCI_BENCH_RUNS must be a positive integer" ;;
 esac
