@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -596,6 +597,34 @@ static void test_function_directory_as_a_link_is_not_read(void **state)
     assert_null(dev(f, "0000:00:1c.0")->error);
 }
 
+/* A device node made in the tree (only CAP_MKNOD can): read once and
+ * bounded, without blocking, like a file.  /dev/zero's numbers where
+ * uevent and config should be. */
+static void test_device_node_in_the_tree_is_read_bounded(void **state)
+{
+    struct fixture *f = *state;
+    const struct xpci_device *d;
+    static const char *const attrs[] = {"uevent", "config"};
+    char path[512];
+
+    topo_nic(f->t);
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s/%s", fake_sysfs_sys(f->t),
+                 fake_sysfs_dev_path(f->t, "0000:01:00.0"), attrs[i]);
+        assert_int_equal(unlink(path), 0);
+        if (mknod(path, S_IFCHR | 0600, makedev(1, 5)) < 0) {
+            assert_true(errno == EPERM || errno == EACCES);
+            skip();
+        }
+    }
+    arm_watchdog();
+    scan(f);
+    alarm(0);
+    d = dev(f, "0000:01:00.0");
+    assert_int_equal(d->vendor, 0); /* what the zeros say */
+    assert_int_not_equal(d->bars[0].size, 0); /* the rest is read */
+}
+
 static void test_oversized_proc_file_is_refused(void **state)
 {
     struct fixture *f = *state;
@@ -640,6 +669,7 @@ int main(void)
         T(test_fed_fifo_attributes_are_refused_unread),
         T(test_links_in_a_function_are_not_followed),
         T(test_function_directory_as_a_link_is_not_read),
+        T(test_device_node_in_the_tree_is_read_bounded),
         T(test_oversized_proc_file_is_refused),
     };
 #undef T
