@@ -67,6 +67,12 @@ set_platform() {
 # fuzzers use its clang 14.
 TEST_DEPS=(clang-14 libclang-rt-14-dev)
 
+# What `make check-vm` adds: it builds the Debian packages (`make deb`,
+# dpkg-buildpackage checks debian/control's Build-Depends) and dom0
+# installs them.  Not for `run.sh packages`: the other release's root
+# (tests/chroot/run.sh) builds a `make install` tree for its VM.
+DEB_DEPS=(dpkg-dev debhelper bash-completion)
+
 install_deps() {
     local missing=()
     for p in "${BUILD_DEPS[@]}"; do
@@ -131,6 +137,7 @@ build)
     build
     ;;
 demo)
+    BUILD_DEPS+=("${DEB_DEPS[@]}")
     install_deps
     build
     echo
@@ -157,6 +164,7 @@ check)
     ;;
 test)
     [ "$CODENAME" != bookworm ] || BUILD_DEPS+=("${TEST_DEPS[@]}")
+    BUILD_DEPS+=("${DEB_DEPS[@]}")
     install_deps
     build
     results=()

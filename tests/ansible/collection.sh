@@ -98,5 +98,40 @@ else
     not_ok "ansible: --check wrote state: $(cat "$XPCI_FAKE_STATE")"
 fi
 
+# the declared state (state.yml): each way once, then no change; --check
+# from either side changes nothing
+# state WANT CHANGE [ARGS...]: one run; CHANGE is none or some
+state() {
+    local want=$1 change=$2 n
+    shift 2
+    ansible-playbook "${INV[@]}" "$top_srcdir/tests/ansible/state.yml" \
+        -e "xpci_path=$top_srcdir/tests/ansible/fake-xpci" -e want="$want" \
+        -e domain=guest3 -e "match=pf=0000:07:00.0" -e expect=2 "$@" \
+        >"$work/out" 2>&1
+    n=$(sed -n 's/.* changed=\([0-9]*\) .*failed=0 .*/\1/p' "$work/out")
+    if [ -n "$n" ] && { { [ "$change" = none ] && [ "$n" = 0 ]; } ||
+        { [ "$change" = some ] && [ "$n" != 0 ]; }; }; then
+        ok "ansible: state.yml want=$want $* (changed=$n)"
+    else
+        not_ok "ansible: state.yml want=$want $*: changed=${n:-?}," \
+            "expected $change"
+        grep -E 'fatal|FAILED|msg' "$work/out" | head -n 20 | sed 's/^/#   /'
+    fi
+}
+rm -f "$XPCI_FAKE_STATE"
+state attached some --check
+[ ! -e "$XPCI_FAKE_STATE" ] && ok "ansible: state.yml --check wrote nothing" ||
+    not_ok "ansible: state.yml --check wrote state"
+state attached some
+state attached none
+state attached none --check
+cp "$XPCI_FAKE_STATE" "$work/held.json"
+state absent some --check
+cmp -s "$XPCI_FAKE_STATE" "$work/held.json" &&
+    ok "ansible: state.yml want=absent --check changed nothing" ||
+    not_ok "ansible: state.yml want=absent --check changed the state"
+state absent some
+state absent none
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

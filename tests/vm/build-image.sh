@@ -30,13 +30,13 @@ suite=${XPCI_VM_SUITE:-bookworm}
 xen_rel=${XPCI_VM_XEN:-4.17}
 
 # Packages of the dom0 root.  xen-utils brings xl, xenstored, xenconsoled
-# and libxenctrl; jq validates JSON in the scenarios (dom0 has no python
-# worth relying on); nvme-cli manages the NVMe SR-IOV secondary controllers;
-# qemu-system-xen is the device model libxl starts for HVM guests
-# (/usr/libexec/xen-qemu-system-i386, with seabios; xen-utils brings
-# hvmloader).
+# and libxenctrl; jq validates JSON in the scenarios; nvme-cli manages the
+# NVMe SR-IOV secondary controllers; qemu-system-xen is the device model
+# libxl starts for HVM guests (/usr/libexec/xen-qemu-system-i386, with
+# seabios; xen-utils brings hvmloader); ansible-core (with python3) runs the
+# xpci.passthrough collection's playbooks against the real xpci.
 dom0_pkgs=xen-utils-$xen_rel,xenstore-utils,pciutils,kmod,busybox,procps
-dom0_pkgs=$dom0_pkgs,libyajl2,jq,nvme-cli,iproute2,qemu-system-xen
+dom0_pkgs=$dom0_pkgs,libyajl2,jq,nvme-cli,iproute2,qemu-system-xen,ansible-core
 
 # Kernel modules, each with its dependencies.  Everything Xen needs in a
 # dom0 is a module in Debian's kernel except the xenbus/hvc core.
@@ -153,15 +153,19 @@ chroot "$r" apt-get -q update > "$work/apt.log" 2>&1 &&
 umount "$r/proc"
 chroot "$r" dpkg-query -W -f='${Package} ${Version}\n' \
     xen-utils-$xen_rel libxenmisc$xen_rel jq nvme-cli qemu-system-xen \
+    ansible-core python3 \
     > "$work/dom0-versions"
 
-# Trim what a dom0 that lives for a few minutes never reads.
+# Trim what a dom0 that lives for a few minutes never reads.  Python
+# stays (ansible-core), with its compiled modules: importing Ansible from
+# source under TCG would cost seconds per task.
 log "trimming"
 rm -rf "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* \
     "$r"/usr/share/locale/* "$r"/usr/share/lintian "$r"/usr/share/zoneinfo \
     "$r"/var/cache/apt/* "$r"/var/lib/apt/lists/* "$r"/var/cache/debconf/*-old \
     "$r"/usr/lib/udev/hwdb.bin "$r"/usr/lib/udev/hwdb.d \
-    "$r"/usr/lib/python3* "$r"/usr/lib/xen-$xen_rel/lib/python* \
+    "$r"/usr/lib/xen-$xen_rel/lib/python* \
+    "$r"/usr/lib/python3/dist-packages/ansible_test \
     "$r"/var/log/* "$r"/debootstrap
 rm -f "$r/etc/resolv.conf"
 

@@ -3,12 +3,13 @@
 #
 # dom0-run.sh - runs in the test dom0 (started by the image's /init from the
 # 9p share): brings up the Xen toolstack the way Debian's init script does
-# (xenfs, xenstored, xen-init-dom0, xenconsoled), installs the xpci stage
-# if the host gave one, then runs each scenario listed in
+# (xenfs, xenstored, xen-init-dom0, xenconsoled), installs xpci from the
+# packages or the stage the host gave, then runs each scenario listed in
 # in/scenarios.list with a time limit and collects the logs.
 #
 # Share layout (host: the boot's results directory):
-#   in/   lib.sh, scenarios/, scenarios.list, stage/ (optional), this file
+#   in/   lib.sh, scenarios/, scenarios.list, debs/ or stage/ (optional),
+#         probes/ (optional), ansible/, playbooks/, env, this file
 #   out/  <scenario>.tap, <scenario>.rc, dom0-run.log, console/guest-*.log,
 #         xen-dmesg.log, dom0-dmesg.log, xenstore.txt, lspci.txt, finished
 S=/mnt/share
@@ -71,11 +72,22 @@ step "start xenconsoled" "$XEN_BIN/xenconsoled" \
     --pid-file=/run/xenconsoled.pid --log=guest --log-dir="$OUT/console" ||
     setup_ok=0
 
-if [ -d "$IN/stage" ]; then
+if [ -d "$IN/debs" ]; then
+    # The packages as an administrator installs them: their file layout,
+    # maintainer scripts, unit and udev rule are what the scenarios use.
+    step "install the xpci packages" dpkg -i "$IN"/debs/*.deb || setup_ok=0
+    log "xpci: $(dpkg-query -W -f='${Package} ${Version} ${Status}, ' \
+        xpci libxpci0 2>&1) $(command -v xpci || echo missing)"
+elif [ -d "$IN/stage" ]; then
     # The stage was installed with prefix=/usr: lay it over the root.
     step "install the xpci stage" cp -a "$IN/stage/." / && ldconfig ||
         setup_ok=0
     log "xpci: $(command -v xpci || echo missing)"
+fi
+if [ -d "$IN/probes" ]; then
+    mkdir -p /usr/libexec/xpci-vm
+    step "install the test probes" \
+        cp -a "$IN/probes/." /usr/libexec/xpci-vm/ || setup_ok=0
 fi
 log "toolstack up after $(cut -d' ' -f1 /proc/uptime) s"
 # Which Xen this boot runs, for the host's report.

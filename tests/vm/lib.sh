@@ -37,8 +37,10 @@
 #            dom0's nvme driver; their BDFs in NVME_VFS)
 #
 # Scenario environment (set by dom0-run.sh): XPCI_VM_IN (share input),
-# XPCI_VM_OUT (share output), XPCI_VM_HAVE_XPCI (1 when the xpci stage is
-# installed), XPCI_VM_IOMMU (intel or amd), XPCI_VM_SLOW (deadline factor).
+# XPCI_VM_OUT (share output), XPCI_VM_HAVE_XPCI (1 when xpci is
+# installed), XPCI_VM_XPCI_FROM (deb: from the packages, stage: a make
+# install tree, none), XPCI_VM_IOMMU (intel or amd), XPCI_VM_SLOW
+# (deadline factor).
 
 TAP_N=0
 TAP_PASSED=0

@@ -16,9 +16,16 @@
 #   XPCI_VM_APT_ROOT   a root of that release whose apt finds its packages,
 #                      when this host's apt does not (tests/chroot/run.sh
 #                      makes one); default: this host's apt
+#   XPCI_VM_DEBS       a directory with the xpci and libxpci0 packages
+#                      (`make deb` writes them to _deb/), built for the
+#                      platform's Xen: dom0 installs them with dpkg -i;
+#                      preferred to XPCI_STAGE
 #   XPCI_STAGE         an installed xpci tree (DESTDIR of `make install`
-#                      with prefix=/usr), built for the platform's Xen;
-#                      unset: scenarios needing xpci skip
+#                      with prefix=/usr), built for the platform's Xen,
+#                      laid over dom0's root instead; neither set:
+#                      scenarios needing xpci skip
+#   XPCI_VM_PROBES     test programs dom0 gets in /usr/libexec/xpci-vm
+#                      (space-separated paths; make check-vm: xen-perms)
 #   XPCI_VM_CACHE      images, packages, results
 #                      (default ${XDG_CACHE_HOME:-$HOME/.cache}/xpci-vm)
 #   XPCI_VM_RESULTS    results directory (default $XPCI_VM_CACHE/results/<time>)
@@ -63,7 +70,7 @@ APT_ROOT=${XPCI_VM_APT_ROOT:-}
 say() { echo "vm: $*"; }
 skip() { say "SKIP: $*"; exit 77; }
 die() { say "ERROR: $*" >&2; exit 1; }
-usage() { sed -n '3,39p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '3,57p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 # ---------------------------------------------------------------- platform
 # A platform is a Debian release; it decides the Xen release of the dom0.
@@ -123,13 +130,32 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 fi
 [ ${#scenarios[@]} -gt 0 ] || die "no scenarios in $sdir"
 
-if [ -n "${XPCI_STAGE:-}" ]; then
+# How dom0 gets xpci: the packages (one xpci and one libxpci0 .deb), or
+# a stage laid over its root, or not at all.
+DEBS=()
+if [ -n "${XPCI_VM_DEBS:-}" ]; then
+    for p in xpci libxpci0; do
+        m=("$XPCI_VM_DEBS/${p}_"*_amd64.deb)
+        [ ${#m[@]} -eq 1 ] && [ -f "${m[0]}" ] ||
+            die "XPCI_VM_DEBS=$XPCI_VM_DEBS must hold exactly one ${p}_*_amd64.deb"
+        DEBS+=("$(cd "$(dirname "${m[0]}")" && pwd)/$(basename "${m[0]}")")
+    done
+    [ -z "${XPCI_STAGE:-}" ] || say "XPCI_VM_DEBS given: XPCI_STAGE is not used"
+    XPCI_STAGE=
+    say "xpci from the packages: ${DEBS[*]##*/}"
+elif [ -n "${XPCI_STAGE:-}" ]; then
     [ -x "$XPCI_STAGE/usr/sbin/xpci" ] || [ -x "$XPCI_STAGE/usr/bin/xpci" ] ||
         die "XPCI_STAGE=$XPCI_STAGE has no usr/sbin/xpci or usr/bin/xpci"
     XPCI_STAGE=$(cd "$XPCI_STAGE" && pwd)
+    say "xpci from the stage $XPCI_STAGE"
 else
-    say "XPCI_STAGE unset: scenarios that need xpci will SKIP"
+    say "XPCI_VM_DEBS and XPCI_STAGE unset: scenarios that need xpci will SKIP"
 fi
+PROBES=()
+for f in ${XPCI_VM_PROBES:-}; do
+    [ -f "$f" ] && [ -x "$f" ] || die "XPCI_VM_PROBES: $f is not a program"
+    PROBES+=("$(cd "$(dirname "$f")" && pwd)/$(basename "$f")")
+done
 
 # ---------------------------------------------------------------- host tools
 SUDO=
@@ -406,18 +432,31 @@ run_scenario()
     serial=$dir/serial.log
     mkdir -p "$share/in/scenarios" "$out"
     cp "$here/lib.sh" "$here/dom0-run.sh" "$share/in/"
+    # The Ansible collection and the playbooks that drive it.
+    mkdir -p "$share/in/ansible" "$share/in/playbooks"
+    cp -a "$here/../../ansible/ansible_collections" "$share/in/ansible/"
+    cp "$here"/../ansible/*.yml "$share/in/playbooks/"
     cp "$sdir/$name" "$share/in/scenarios/"
     echo "$name" > "$share/in/scenarios.list"
-    local have_xpci=0
-    if [ -n "${XPCI_STAGE:-}" ]; then
+    local have_xpci=0 xpci_from=none
+    if [ ${#DEBS[@]} -gt 0 ]; then
+        mkdir -p "$share/in/debs"
+        cp "${DEBS[@]}" "$share/in/debs/"
+        have_xpci=1 xpci_from=deb
+    elif [ -n "${XPCI_STAGE:-}" ]; then
         cp -a "$XPCI_STAGE" "$share/in/stage"
-        have_xpci=1
+        have_xpci=1 xpci_from=stage
+    fi
+    if [ ${#PROBES[@]} -gt 0 ]; then
+        mkdir -p "$share/in/probes"
+        cp "${PROBES[@]}" "$share/in/probes/"
     fi
     cat > "$share/in/env" <<EOF
 export XPCI_VM_IN=/mnt/share/in XPCI_VM_OUT=/mnt/share/out
 export XPCI_VM_HAVE_XPCI=$have_xpci XPCI_VM_IOMMU=$IOMMU XPCI_VM_SLOW=$SLOW
 export XPCI_VM_SCENARIO_TIMEOUT=$((limit - 90)) XPCI_VM_CPU=$cpu
 export XPCI_VM_HVM_CYCLES=${XPCI_VM_HVM_CYCLES:-1} XPCI_VM_LOAD=${XPCI_VM_LOAD:-1}
+export XPCI_VM_XPCI_FROM=$xpci_from
 EOF
     qemu_cmd "$share" "$serial" "$cpu"
     printf '%q ' "${QEMU[@]}" > "$dir/qemu-cmdline"

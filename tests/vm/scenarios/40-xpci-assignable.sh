@@ -122,13 +122,27 @@ echo 1 > "/sys/bus/pci/devices/$bdf/remove"
 echo 1 > /sys/bus/pci/rescan
 tap_check "the function is back on the bus, without a driver" \
     wait_for 20 "rescan" driver_is "$bdf" none
-tap_check "xpci-pciback reconcile" xpci-pciback reconcile
+# From the packages, boot runs what the unit and the udev rule say: run
+# exactly that (no systemd or udevd in this dom0).
+RECONCILE="xpci-pciback reconcile"
+MATCH="xpci-pciback match"
+UNIT=/lib/systemd/system/xpci-pciback.service
+RULE=/lib/udev/rules.d/70-xpci-pciback.rules
+if [ "${XPCI_VM_XPCI_FROM:-}" = deb ]; then
+    RECONCILE=$(sed -n 's/^ExecStart=//p' "$UNIT")
+    MATCH=$(sed -n 's/.*PROGRAM="\([^"]*\) %k".*/\1/p' "$RULE")
+    tap_check "the packaged unit's ExecStart runs the packaged xpci-pciback" \
+        sh -c "[ -n '$RECONCILE' ] && dpkg -S '${RECONCILE%% *}' | grep -q '^xpci:'"
+    tap_check "the packaged udev rule's PROGRAM runs the packaged xpci-pciback" \
+        sh -c "[ -n '$MATCH' ] && dpkg -S '${MATCH%% *}' | grep -q '^xpci:'"
+fi
+tap_check "xpci-pciback reconcile ($RECONCILE)" $RECONCILE
 tap_check "re-hidden: bound to pciback" driver_is "$bdf" pciback
 tap_check "re-quarantined" xen_owner_is "$bdf" io
 modprobe e1000e
 tap_check "loading e1000e afterwards leaves it on pciback" driver_is "$bdf" pciback
-tap_check "xpci-pciback match says pciback for it" \
-    sh -c "[ \"\$(xpci-pciback match '$bdf')\" = pciback ]"
+tap_check "xpci-pciback match says pciback for it ($MATCH)" \
+    sh -c "[ \"\$($MATCH '$bdf')\" = pciback ]"
 tap_check "xpci assignable-remove -r after reconcile" xpci assignable-remove -r "$bdf"
 tap_check "back on e1000e" wait_for 30 "e1000e" back_on_e1000e
 
