@@ -36,7 +36,10 @@ xen_rel=${XPCI_VM_XEN:-4.17}
 # seabios; xen-utils brings hvmloader); ansible-core (with python3) runs the
 # xpci.passthrough collection's playbooks against the real xpci.
 dom0_pkgs=xen-utils-$xen_rel,xenstore-utils,pciutils,kmod,busybox,procps
-dom0_pkgs=$dom0_pkgs,libyajl2,jq,nvme-cli,iproute2,qemu-system-xen,ansible-core
+dom0_pkgs=$dom0_pkgs,libyajl2,jq,nvme-cli,iproute2,qemu-system-xen
+# Installed with apt-get after debootstrap, whose resolver knows no
+# virtual packages (python3-cryptography needs python3-cffi-backend-api-*).
+dom0_apt_pkgs="ansible-core"
 
 # Kernel modules, each with its dependencies.  Everything Xen needs in a
 # dom0 is a module in Debian's kernel except the xenbus/hvc core.
@@ -136,7 +139,7 @@ debootstrap --variant=minbase --cache-dir="$db_cache" \
 
 # The hypervisor comes from the security suite when it has a newer one:
 # bring dom0's Xen tools to the same level.
-log "updating the dom0 root from $suite-security and $suite-updates"
+log "updating the dom0 root from $suite-security and $suite-updates, adding $dom0_apt_pkgs"
 cat > "$r/etc/apt/sources.list" <<EOF
 deb $mirror $suite main
 deb $mirror $suite-updates main
@@ -146,7 +149,9 @@ cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
 mount -t proc proc "$r/proc"
 chroot "$r" apt-get -q update > "$work/apt.log" 2>&1 &&
     DEBIAN_FRONTEND=noninteractive chroot "$r" apt-get -q -y \
-        -o Dpkg::Options::=--force-confold upgrade >> "$work/apt.log" 2>&1 || {
+        -o Dpkg::Options::=--force-confold upgrade >> "$work/apt.log" 2>&1 &&
+    DEBIAN_FRONTEND=noninteractive chroot "$r" apt-get -q -y \
+        --no-install-recommends install $dom0_apt_pkgs >> "$work/apt.log" 2>&1 || {
     tail -n 30 "$work/apt.log"
     exit 1
 }
