@@ -123,6 +123,7 @@ unchanged()
 }
 
 back_on_e1000e() { [ "$(dev_driver "$bdf")" = e1000e ]; }
+on_pciback() { [ "$(dev_driver "$bdf")" = pciback ]; }
 
 guest_create "$G" || { tap_fail "PV guest $G boots"; tap_done; exit 1; }
 s0=$(host_state)
@@ -135,7 +136,7 @@ unchanged "Ansible: --check left the host as it was" "$s0"
 
 run_book "Ansible: the attached state applied (hide, attach to $G)" \
     some attach state.yml -e want=attached --diff
-tap_check "the e1000e is on pciback" sh -c "[ \"\$(dev_driver $bdf)\" = pciback ]"
+tap_check "the e1000e is on pciback" on_pciback
 tap_check "xl pci-list $G lists it" xl_pci_has "$G" "$bdf"
 tap_check "$G's pcifront sees the e1000e" \
     wait_for 30 "the guest's report" guest_has "$G" "$E1000E_ID"
