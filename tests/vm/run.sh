@@ -36,7 +36,7 @@
 #                      random in VT-d unmaps; see README.md)
 #   XPCI_VM_TIMEOUT    hard limit per boot in seconds (default 600; a
 #                      scenario may ask for more, see below)
-#   XPCI_VM_SUITE_TIMEOUT  limit for all boots together (default 2700);
+#   XPCI_VM_SUITE_TIMEOUT  limit for all boots together (default 5400);
 #                      scenarios left when it is spent count as failed
 #   XPCI_VM_SLOW       factor for the scenarios' deadlines (default 1, 2 for amd)
 #   XPCI_VM_HVM_CYCLES attach/detach cycles of 60-xpci-hvm with each tool
@@ -63,7 +63,7 @@ IOMMU=${XPCI_VM_IOMMU:-intel}
 ACCEL=${XPCI_VM_ACCEL:-tcg}
 TCG_THREAD=${XPCI_VM_TCG_THREAD:-single}
 BOOT_TIMEOUT=${XPCI_VM_TIMEOUT:-600}
-SUITE_TIMEOUT=${XPCI_VM_SUITE_TIMEOUT:-2700}
+SUITE_TIMEOUT=${XPCI_VM_SUITE_TIMEOUT:-5400}
 HOST_PKGS=(qemu-system-x86 debootstrap zstd cpio busybox-static kmod xz-utils)
 APT_ROOT=${XPCI_VM_APT_ROOT:-}
 

@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
+# xpci-vm: timeout=2400
 #
 # 80-ansible - the xpci.passthrough collection driven by Debian's
 # ansible-playbook in dom0 against the real xpci (as installed in dom0) on
@@ -10,7 +11,9 @@
 # round trip (tests/ansible/scenario.yml, its own assertions) unchanged
 # from the host-tree tests.  The host's state (driver, xl's assignable list, Xen's
 # owner, xl pci-list, the guest's pcifront) is read before and after every
-# run, without Ansible.  Outputs in $XPCI_VM_OUT/80-*.txt.
+# run, without Ansible.  Outputs in $XPCI_VM_OUT/80-*.txt.  Python under
+# TCG makes each ansible-playbook run take one to two minutes, hence the
+# boot's longer limit.
 . "$XPCI_VM_IN/lib.sh"
 
 E1000E_ID=8086:10d3
