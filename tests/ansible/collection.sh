@@ -68,6 +68,16 @@ playbook "round trip: hide, attach, detach, give back, each idempotent" \
     scenario.yml -e "xpci_path=$top_srcdir/tests/ansible/fake-xpci" \
     -e domain=guest3 -e "match=pf=0000:07:00.0" -e expect=2
 
+# giving back returns the functions to dom0's drivers (xl's -r): without
+# --rebind a real host leaves them with no driver at all
+n_gb=$(grep -c '^assignable-remove ' "$XPCI_FAKE_LOG")
+n_rb=$(grep '^assignable-remove ' "$XPCI_FAKE_LOG" | grep -c -- '--rebind')
+if [ "$n_gb" -gt 0 ] && [ "$n_gb" = "$n_rb" ]; then
+    ok "ansible: scenario.yml gives back with --rebind ($n_gb calls)"
+else
+    not_ok "ansible: scenario.yml: $n_rb of $n_gb give-back calls rebind"
+fi
+
 # check mode: only --dry-run calls reach a mutating command
 if grep -E '^(assignable-add|attach) ' "$XPCI_FAKE_LOG" | head -n 1 |
     grep -q -- '--dry-run'; then
@@ -130,7 +140,15 @@ state absent some --check
 cmp -s "$XPCI_FAKE_STATE" "$work/held.json" &&
     ok "ansible: state.yml want=absent --check changed nothing" ||
     not_ok "ansible: state.yml want=absent --check changed the state"
+: >"$XPCI_FAKE_LOG"
 state absent some
+n_gb=$(grep -c '^assignable-remove ' "$XPCI_FAKE_LOG")
+n_rb=$(grep '^assignable-remove ' "$XPCI_FAKE_LOG" | grep -c -- '--rebind')
+if [ "$n_gb" -gt 0 ] && [ "$n_gb" = "$n_rb" ]; then
+    ok "ansible: state.yml want=absent gives back with --rebind"
+else
+    not_ok "ansible: state.yml want=absent: $n_rb of $n_gb give-back calls rebind"
+fi
 state absent none
 
 echo "$passed passed, $failed failed"

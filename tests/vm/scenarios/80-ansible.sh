@@ -9,9 +9,10 @@
 # --check runs change nothing on the host; the state withdrawn takes it
 # from the guest and gives it back to dom0's driver, again once; then the
 # round trip (tests/ansible/scenario.yml, its own assertions) unchanged
-# from the host-tree tests.  The host's state (driver, xl's assignable list, Xen's
-# owner, xl pci-list, the guest's pcifront) is read before and after every
-# run, without Ansible.  Outputs in $XPCI_VM_OUT/80-*.txt.  Python under
+# from the host-tree tests.  The host's state (driver, pciback's slots,
+# libxl's xenstore record, xl's assignable list, pciback's backend entry,
+# Xen's owner, xl pci-list, the guest's pcifront) is read before and after
+# every run, without Ansible.  Outputs in $XPCI_VM_OUT/80-*.txt.  Python under
 # TCG makes each ansible-playbook run take one to two minutes, hence the
 # boot's longer limit.
 . "$XPCI_VM_IN/lib.sh"
@@ -47,16 +48,24 @@ bdf=$(find_bdf "$E1000E_ID")
 [ -n "$bdf" ] || { tap_fail "an e1000e is present"; tap_done; exit 1; }
 for i in $(dev_netif "$bdf"); do ip link set "$i" down; done
 
-# The host's state as dom0 and Xen see it, one line.
+# The host's state as dom0, xenstore and Xen see it, one line: the
+# driver, pciback's slots, libxl's record of the hidden function, xl's
+# lists, pciback's backend entry for the guest (its XenbusState), Xen's
+# owner and the guest's pcifront.
 host_state()
 {
-    local a=no h=no g=-
+    local a=no h=no g=- slot=no rec be
     xl_assignable "$bdf" && a=yes
     xl_pci_has "$G" "$bdf" && h=yes
     guest_has "$G" "$E1000E_ID" && g=$E1000E_ID
-    echo "driver=$(dev_driver "$bdf") xl-assignable=$a" \
-        "xen-owner=$(xen_dev_owner "$bdf" || echo dom0)" \
-        "xl-pci-list=$h guest=$g"
+    grep -qx "$bdf" /sys/bus/pci/drivers/pciback/slots 2> /dev/null &&
+        slot=yes
+    rec=$(xenstore-read "/libxl/pci/$(bdf_key "$bdf")/driver_path" \
+        2> /dev/null || echo -)
+    be=$(pci_backend_sub "$(guest_domid "$G")" "$bdf" || echo -)
+    echo "driver=$(dev_driver "$bdf") pciback-slot=$slot libxl-record=$rec" \
+        "xl-assignable=$a xen-owner=$(xen_dev_owner "$bdf" || echo dom0)" \
+        "backend-entry-state=$be xl-pci-list=$h guest=$g"
 }
 
 # book NAME PLAYBOOK ARGS...: ansible-playbook on this host; output kept
