@@ -474,9 +474,15 @@ int xpci__tar_extract(int fd, const char *dir, char **why_r)
             return pfd;
         }
         if (h.typeflag == '5') {
-            r = mkdirat(pfd, base, 0755) < 0 && errno != EEXIST ? -errno : 0;
-            if (r == 0)
-                (void)fchmodat(pfd, base, ((unsigned)mode & 0777) | 0700, 0);
+            /* the mode only on a directory made here (a name that is
+             * there already may be a link: never chmod through it) */
+            if (mkdirat(pfd, base, 0755) == 0)
+                r = fchmodat(pfd, base, ((unsigned)mode & 0777) | 0700,
+                             AT_SYMLINK_NOFOLLOW) < 0 && errno != ENOTSUP
+                        ? -errno
+                        : 0;
+            else
+                r = errno == EEXIST ? 0 : -errno;
         } else if (h.typeflag == '2') {
             r = symlinkat(link, pfd, base) < 0 ? -errno : 0;
         } else {
