@@ -2622,6 +2622,39 @@ static bool driver_attr(const char *norm, char *drv, size_t size,
 }
 
 /* The device whose directory holds the attribute norm, or NULL. */
+/* reset_method lists only "bus" (drivers/pci/pci.c reset_store). */
+static bool bus_only_methods(const char *methods)
+{
+    char buf[128], *w, *save = NULL;
+    bool bus = false;
+
+    snprintf(buf, sizeof(buf), "%s", methods);
+    for (w = strtok_r(buf, " \n", &save); w;
+         w = strtok_r(NULL, " \n", &save)) {
+        if (strcmp(w, "bus"))
+            return false;
+        bus = true;
+    }
+    return bus;
+}
+
+/*
+ * pci_parent_bus_reset (drivers/pci/pci.c): a secondary bus reset of one
+ * function needs a parent bridge and no other device on its bus; the
+ * other functions of a multi-function slot make it ENOTTY, though the
+ * kernel listed "bus" in reset_method when it probed function 0 alone.
+ */
+static bool alone_on_bus(const struct fake_sysfs *t, const struct fdev *d)
+{
+    if (d->parent < 0 || d->bridge)
+        return false;
+    for (size_t i = 0; i < t->n_devs; i++)
+        if (&t->devs[i] != d && t->devs[i].bus == d->bus &&
+            t->devs[i].parent == d->parent)
+            return false;
+    return true;
+}
+
 static struct fdev *attr_device(struct fake_sysfs *t, const char *norm,
                                 const char **attr)
 {
@@ -2693,15 +2726,18 @@ static int dispatch(struct fake_sysfs *t, int rootfd, const char *norm,
          * pci_reset_function() then answers ENOTTY */
         if (!strcmp(attr, "reset")) {
             char path[PATH_MAX], *methods;
-            bool none;
+            bool none, bus_only;
 
             if (strcmp(val, "1"))
                 return -EINVAL;
             pathf(path, sizeof(path), "%s/%s/reset_method", t->sys, d->path);
             methods = slurp(path);
             none = methods && !methods[strspn(methods, " \n")];
+            bus_only = methods && !none && bus_only_methods(methods);
             free(methods);
-            return none ? -ENOTTY : 0;
+            if (none || (bus_only && !alone_on_bus(t, d)))
+                return -ENOTTY;
+            return 0;
         }
         if (!strcmp(attr, "remove") || !strcmp(attr, "rescan"))
             return 0;

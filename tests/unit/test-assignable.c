@@ -666,6 +666,35 @@ static void test_functions_that_go_together_are_hidden_together(void **st)
     xpci_result_free(res);
 }
 
+/*
+ * A multi-function slot whose only reset is a secondary bus reset: the
+ * kernel lists "bus" for each function but refuses (ENOTTY) to reset one
+ * while the other shares its bus.  The slot is hidden all the same, as
+ * libxl does, and the result says which function went unreset.
+ */
+static void test_bus_reset_refused_in_a_shared_slot_is_noted(void **st)
+{
+    struct fixture *f = *st;
+    static const char *const slot[] = {"0000:04:00.0", "0000:04:00.1"};
+    struct xpci_op_opts o = {.force = true}; /* boot VGA */
+    struct xpci_result *res = NULL;
+    bool noted0 = false, noted1 = false;
+
+    assert_int_equal(add(f, slot, 2, &o, &res), 0);
+    assert_string_equal(driver_of(f, "0000:04:00.0"), "pciback");
+    assert_string_equal(driver_of(f, "0000:04:00.1"), "pciback");
+    assert_int_equal(fake_hv_owner(f->hv, "0000:04:00.0"), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_owner(f->hv, "0000:04:00.1"), XPCI_DOMID_IO);
+    for (unsigned i = 0; i < res->n_notes; i++) {
+        noted0 |= !!strstr(res->notes[i], "0000:04:00.0: not reset");
+        noted1 |= !!strstr(res->notes[i], "0000:04:00.1: not reset");
+    }
+    assert_true(noted0);
+    assert_true(noted1);
+    assert_int_equal(res->n_undo_errors, 0);
+    xpci_result_free(res);
+}
+
 static void test_name_and_location_path_select_the_function(void **state)
 {
     struct fixture *f = *state;
@@ -1122,6 +1151,7 @@ int main(void)
         T(test_no_iommu_refuses_even_with_force),
         T(test_without_xen_nothing_is_hidden),
         T(test_functions_that_go_together_are_hidden_together),
+        T(test_bus_reset_refused_in_a_shared_slot_is_noted),
         T(test_name_and_location_path_select_the_function),
         T(test_remove_gives_the_nic_back_to_its_driver),
         T(test_remove_of_unquarantined_pciback_device_works),

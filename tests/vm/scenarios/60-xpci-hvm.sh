@@ -1,21 +1,24 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# xpci-vm: cpu=svm timeout=1800 optional
+# xpci-vm: cpu=svm timeout=2400
 #
 # 60-xpci-hvm - xpci with an HVM guest on a real Xen (SVM with nested
 # paging under TCG; one HVM guest for every check, it takes minutes to
-# boot): xpci prepare + xl create with pci=[...] (cold-plug); the guest's
-# own sysfs sees the e1000e, e1000e binds, takes interrupts and does DMA
-# (a DHCP lease and pings through QEMU's user-mode network); xpci detach
-# (QMP device_del: the guest sees it go, Xen quarantines it, the guest's
-# iomem/irq permissions are gone, read back from Xen by xen-perms) and
-# xpci attach (device_add xen-pci-passthrough); interop with xl
-# pci-attach/pci-detach both ways; attach/detach cycles with xpci and with
-# xl; a two-function slot (BB:DD.*) and an NVMe SR-IOV VF; a device model
-# that answers an error and one that does not answer (stopped): nothing
-# left; xl destroy of the guest holding a function leaves it quarantined
-# and attachable.  Every TAP line starts with "HVM:".  Needs the xpci stage
-# and a boot with the SVM CPU (the line above).
+# boot): xpci prepare + xl create with pci=[...] (cold-plug of the
+# e1000e); the guest's own sysfs sees it, e1000e binds, takes interrupts
+# and does DMA (a DHCP lease and pings through QEMU's user-mode network).
+# With the e1000e in the guest, an NVMe SR-IOV VF is hot-plugged: xpci
+# attach (QMP device_add xen-pci-passthrough; the guest's nvme runs it:
+# DMA, MSI-X) and xpci detach (device_del: the guest sees it go, Xen
+# quarantines it, the guest's iomem/irq permissions are gone, read back
+# from Xen by xen-perms); interop with xl pci-attach/pci-detach both ways;
+# attach/detach cycles with xpci and with xl; a two-function slot
+# (BB:DD.*); a device model that answers an error and one that does not
+# answer (stopped): nothing left.  Last, the cold-plugged e1000e's detach,
+# a TODO (the guest's kernel faults in that eject, with xl as with xpci:
+# tests/vm/README.md), and xl destroy of the guest holding it leaves it
+# quarantined and attachable.  Every TAP line starts with "HVM:".  Needs
+# the xpci stage and a boot with the SVM CPU (the line above).
 #
 # XPCI_VM_HVM_CYCLES (default 1): attach/detach cycles with each tool.
 # Every command's output is kept in $XPCI_VM_OUT/60-*.txt.
@@ -29,6 +32,7 @@ H=xpci-hvm
 P=xpci-pv
 PERMS=/usr/libexec/xpci-vm/xen-perms
 CYCLES=${XPCI_VM_HVM_CYCLES:-1}
+T_START=$(now_s)
 trap 'kill -CONT $DM 2>/dev/null; guest_destroy_all' EXIT
 
 if [ "${XPCI_VM_HAVE_XPCI:-0}" != 1 ]; then
@@ -207,9 +211,13 @@ iface_down()
 # ---------------------------------------------------------------- the rig
 hcheck "Xen runs HVM guests with HAP (SVM, nested paging)" \
     sh -c "xl info | grep '^virt_caps' | grep -w hvm | grep -qw hap"
-hcheck "dom0 has the device model and hvmloader" \
-    test -x /usr/libexec/xen-qemu-system-i386 -a \
-    -f /usr/lib/xen-4.17/boot/hvmloader
+# hvmloader comes with the tools of the running Xen's release
+# (/usr/lib/xen-4.17/boot, /usr/lib/xen-4.20/boot): where libxl looks.
+xen_rel=$(xl info | awk '$1 == "xen_major" { a = $3 }
+    $1 == "xen_minor" { b = $3 } END { if (a != "") print a "." b }')
+HVMLOADER=/usr/lib/xen-${xen_rel:-?}/boot/hvmloader
+hcheck "dom0 has the device model and $HVMLOADER" \
+    test -x /usr/libexec/xen-qemu-system-i386 -a -f "$HVMLOADER"
 hcheck "xen-perms reads dom0's rangesets" "$PERMS" 0
 
 bdf=$(find_bdf "$E1000E_ID")
@@ -276,83 +284,107 @@ xenstore-ls -fp "$(pci_backend "$d")" "/libxl/$d/device/pci" \
 hcheck "Xen lists $bdf's BARs in $H's iomem permissions" \
     perms_there "$d" "$bdf"
 
-# ---------------------------------------------------------------- detach
-check_run "xpci detach $H $bdf" detach xpci detach "$H" "$bdf"
-check_wait 60 "the guest sees $bdf go" lacks "$E1000E_ID"
-hcheck "$bdf back in quarantine (Xen's IOMMU log, no domid record)" \
-    quarantined "$bdf"
-hcheck "$H's permissions for $bdf are gone (xen-perms)" perms_gone "$d" "$bdf"
+# ---------------------------------------------------------------- hot-plug
+# The cold-plugged e1000e stays in the guest until the end (its detach is
+# the TODO below): hot-plug, detach, interop and the cycles go with an NVMe
+# VF, whose nvme driver does DMA (the admin queue) and takes MSI-X
+# interrupts.  nvme_vf_live: the guest's nvme runs a VF.
+vf_live() { guest_has "$H" " $NVME_ID driver=nvme nvme=nvme[0-9]+:live"; }
 not_listed() { ! xl pci-list "$H" | grep -q "$1"; }
-hcheck "xl pci-list $H: no $bdf" not_listed "$bdf"
-hcheck "the guest lives" alive
-
-# ---------------------------------------------------------------- attach
-n=$(net_tests)
-check_run "xpci attach $H $bdf (QMP device_add xen-pci-passthrough)" \
-    attach xpci attach "$H" "$bdf"
-check_wait 120 "the guest's e1000e binds the hot-plugged $bdf" \
-    sees "$E1000E_ID" e1000e
-addr=$(gaddr "$E1000E_ID")
-check_wait 120 "DMA and interrupts after hot-plug" net_ok "$n"
-diag "$(net_ok "$n")"
-hcheck "xl pci-list $H shows $bdf" xl_pci_has "$H" "$bdf"
-hcheck "xpci attached: guest address $addr" attached_vdev "$bdf" "$addr"
-hcheck "Xen lists $bdf's BARs in $H's permissions" perms_there "$d" "$bdf"
-
-# ---------------------------------------------------------------- interop
-check_run "xl pci-detach $H $bdf (attached by xpci)" xl-detach \
-    xl pci-detach "$H" "$bdf"
-check_wait 60 "the guest sees it go" lacks "$E1000E_ID"
-hcheck "$bdf back in quarantine" quarantined "$bdf"
-diag "xl 4.17 leaves $H these grants of $bdf: $(perms_of "$d" "$bdf" | tr '\n' ' ')"
-check_run "xl pci-attach $H $bdf" xl-attach xl pci-attach "$H" "$bdf"
-check_wait 120 "the guest's e1000e binds it (xl's hot-plug)" \
-    sees "$E1000E_ID" e1000e
-addr=$(gaddr "$E1000E_ID")
-hcheck "xpci attached lists xl's hot-plug at $addr" attached_vdev "$bdf" "$addr"
-check_run "xpci detach $H $bdf (attached by xl)" detach-xl \
-    xpci detach "$H" "$bdf"
-check_wait 60 "the guest sees it go" lacks "$E1000E_ID"
-hcheck "$bdf back in quarantine" quarantined "$bdf"
-hcheck "$H's permissions for $bdf are gone" perms_gone "$d" "$bdf"
-
-# ---------------------------------------------------------------- cycles
-# Attach and detach in a row, as a user would: the guest must live
-# through each, with xpci as with xl.
-cycle()
-{
-    local tool=$1 i=$2 ta td
-    ta=$(now_s)
-    if [ "$tool" = xpci ]; then
-        run "cycle-$tool-$i-a" xpci attach "$H" "$bdf"
+if [ -n "$vf" ]; then
+    check_run "xpci assignable-add $vf (an NVMe VF)" vf-add \
+        xpci assignable-add "$vf"
+    check_run "xpci attach $H $vf (QMP device_add xen-pci-passthrough)" \
+        vf-attach xpci attach "$H" "$vf"
+    check_wait 120 "the guest sees the hot-plugged VF ($NVME_ID)" \
+        sees_id "$NVME_ID"
+    vaddr=$(gaddr "$NVME_ID")
+    if [ "$XPCI_VM_IOMMU" = amd ]; then
+        tap_todo "HVM: the guest's nvme runs the VF (DMA)" \
+            "QEMU 7.2's AMD IOMMU: wrong device-table entry behind a root port" \
+            wait_for 60 "nvme live" vf_live
     else
-        run "cycle-$tool-$i-a" xl pci-attach "$H" "$bdf"
-    fi || { echo "attach: $OUTPUT"; return 1; }
-    wait_for 120 "e1000e in the guest" sees "$E1000E_ID" e1000e ||
-        return 1
-    ta=$(since "$ta")
-    td=$(now_s)
-    if [ "$tool" = xpci ]; then
-        run "cycle-$tool-$i-d" xpci detach "$H" "$bdf"
-    else
-        run "cycle-$tool-$i-d" xl pci-detach "$H" "$bdf"
-    fi || { echo "detach: $OUTPUT"; return 1; }
-    wait_for 60 "e1000e gone" lacks "$E1000E_ID" || return 1
-    echo "attach to driver bound $ta s, detach to gone $(since "$td") s"
-    alive && quarantined "$bdf"
-}
-for tool in xpci xl; do
-    i=1
-    while [ "$i" -le "$CYCLES" ]; do
-        hcheck "$tool attach/detach cycle $i: the guest lives, $bdf quarantined" \
-            cycle "$tool" "$i"
-        i=$((i + 1))
+        check_wait 120 "the guest's nvme runs the VF (admin queue: DMA, MSI-X)" \
+            vf_live
+    fi
+    hcheck "xl pci-list $H shows $vf" xl_pci_has "$H" "$vf"
+    hcheck "$vf held by $H (Xen, libxl's domid record)" held_by "$vf" "$H"
+    hcheck "xpci attached: $vf at guest address $vaddr" \
+        attached_vdev "$vf" "$vaddr"
+    hcheck "Xen lists $vf's BARs in $H's iomem permissions" \
+        perms_there "$d" "$vf"
+
+    # ------------------------------------------------------------ detach
+    check_run "xpci detach $H $vf (QMP device_del)" vf-detach \
+        xpci detach "$H" "$vf"
+    check_wait 60 "the guest sees $vf go" lacks "$NVME_ID"
+    hcheck "$vf back in quarantine (Xen's IOMMU log, no domid record)" \
+        quarantined "$vf"
+    hcheck "$H's permissions for $vf are gone (xen-perms)" \
+        perms_gone "$d" "$vf"
+    hcheck "xl pci-list $H: no $vf" not_listed "$vf"
+    hcheck "the guest lives" alive
+
+    # ------------------------------------------------------------ interop
+    check_run "xl pci-attach $H $vf" xl-attach xl pci-attach "$H" "$vf"
+    check_wait 120 "the guest's nvme runs it (xl's hot-plug)" vf_live
+    vaddr=$(gaddr "$NVME_ID")
+    hcheck "xpci attached lists xl's hot-plug at $vaddr" \
+        attached_vdev "$vf" "$vaddr"
+    check_run "xpci detach $H $vf (attached by xl)" detach-xl \
+        xpci detach "$H" "$vf"
+    check_wait 60 "the guest sees it go" lacks "$NVME_ID"
+    hcheck "$vf back in quarantine" quarantined "$vf"
+    hcheck "$H's permissions for $vf are gone" perms_gone "$d" "$vf"
+    check_run "xpci attach $H $vf (for xl pci-detach)" attach-for-xl \
+        xpci attach "$H" "$vf"
+    check_wait 120 "the guest's nvme runs it" vf_live
+    check_run "xl pci-detach $H $vf (attached by xpci)" xl-detach \
+        xl pci-detach "$H" "$vf"
+    check_wait 60 "the guest sees it go" lacks "$NVME_ID"
+    hcheck "$vf back in quarantine" quarantined "$vf"
+    diag "xl 4.17 leaves $H these grants of $vf: $(perms_of "$d" "$vf" | tr '\n' ' ')"
+
+    # ------------------------------------------------------------ cycles
+    # Attach and detach in a row, as a user would: the guest must live
+    # through each, with xpci as with xl.
+    cycle()
+    {
+        local tool=$1 i=$2 ta td
+        ta=$(now_s)
+        if [ "$tool" = xpci ]; then
+            run "cycle-$tool-$i-a" xpci attach "$H" "$vf"
+        else
+            run "cycle-$tool-$i-a" xl pci-attach "$H" "$vf"
+        fi || { echo "attach: $OUTPUT"; return 1; }
+        wait_for 120 "nvme in the guest" vf_live || return 1
+        ta=$(since "$ta")
+        td=$(now_s)
+        if [ "$tool" = xpci ]; then
+            run "cycle-$tool-$i-d" xpci detach "$H" "$vf"
+        else
+            run "cycle-$tool-$i-d" xl pci-detach "$H" "$vf"
+        fi || { echo "detach: $OUTPUT"; return 1; }
+        wait_for 60 "the VF gone" lacks "$NVME_ID" || return 1
+        echo "attach to nvme live $ta s, detach to gone $(since "$td") s"
+        alive && quarantined "$vf"
+    }
+    for tool in xpci xl; do
+        i=1
+        while [ "$i" -le "$CYCLES" ]; do
+            hcheck "$tool attach/detach cycle $i of $vf: the guest lives, quarantined" \
+                cycle "$tool" "$i"
+            i=$((i + 1))
+        done
     done
-done
+else
+    tap_fail "HVM: an NVMe VF to hot-plug into the guest" "no VF came up"
+fi
 
 # ---------------------------------------------------------------- slot
-check_run "xpci assignable-add $mf0 $mf1" mf-add \
-    xpci assignable-add "$mf0" "$mf1"
+check_run "xpci assignable-add $mf0 $mf1 (bus reset only: skipped, noted)" \
+    mf-add xpci assignable-add "$mf0" "$mf1"
+diag "$OUTPUT"
 check_run "xpci attach $H $slot.* (two functions, legacy INTx, I/O BAR)" \
     mf-attach xpci attach "$H" "$slot.*"
 both_fns() { [ "$(guest_pci "$H" | grep -c " $E1000_ID driver=e1000")" -eq 2 ]; }
@@ -368,58 +400,41 @@ hcheck "$mf0 back in quarantine" quarantined "$mf0"
 hcheck "$mf1 back in quarantine" quarantined "$mf1"
 hcheck "$H's permissions for $mf0 (ports, IRQ) are gone" perms_gone "$d" "$mf0"
 hcheck "$H's permissions for $mf1 are gone" perms_gone "$d" "$mf1"
-
-# ---------------------------------------------------------------- VF
-if [ -n "$vf" ]; then
-    check_run "xpci assignable-add $vf (an NVMe VF)" vf-add \
-        xpci assignable-add "$vf"
-    check_run "xpci attach $H $vf" vf-attach xpci attach "$H" "$vf"
-    check_wait 120 "the guest sees the VF ($NVME_ID)" sees_id "$NVME_ID"
-    vf_live() { guest_has "$H" " $NVME_ID driver=nvme nvme=nvme[0-9]+:live"; }
-    if [ "$XPCI_VM_IOMMU" = amd ]; then
-        tap_todo "HVM: the guest's nvme runs the VF (DMA)" \
-            "QEMU 7.2's AMD IOMMU: wrong device-table entry behind a root port" \
-            wait_for 60 "nvme live" vf_live
-    else
-        check_wait 120 "the guest's nvme runs the VF (admin queue: DMA)" vf_live
-    fi
-    hcheck "xl pci-list $H shows $vf" xl_pci_has "$H" "$vf"
-    check_run "xpci detach $H $vf" vf-detach xpci detach "$H" "$vf"
-    check_wait 60 "the guest sees the VF go" lacks "$NVME_ID"
-    hcheck "$vf back in quarantine" quarantined "$vf"
-else
-    tap_fail "HVM: an NVMe VF into the guest" "no VF came up"
-fi
+hcheck "the guest lives" alive
 
 # ---------------------------------------------------------------- failures
-# Nothing of a failed attach is left: quarantined, not listed by xl, not
-# in the guest, no permissions, no pending journal.
+# Nothing of a failed attach of the VF is left: quarantined, not listed by
+# xl, not in the guest, no permissions, no pending journal.
 nothing_left()
 {
-    quarantined "$bdf" || { echo "not quarantined"; return 1; }
-    ! xl pci-list "$H" | grep -q "$bdf" || { echo "xl lists it"; return 1; }
-    lacks "$E1000E_ID" || { echo "the guest has it"; return 1; }
-    perms_gone "$d" "$bdf" || return 1
+    quarantined "$vf" || { echo "not quarantined"; return 1; }
+    ! xl pci-list "$H" | grep -q "$vf" || { echo "xl lists it"; return 1; }
+    lacks "$NVME_ID" || { echo "the guest has it"; return 1; }
+    perms_gone "$d" "$vf" || return 1
     [ ! -e /var/lib/xpci/journal ] ||
         { echo "a journal is pending: $(cat /var/lib/xpci/journal)"; return 1; }
 }
-# An error from the device model: a guest slot its platform device holds.
-pslot=$(gaddr "$PLATFORM_ID" | cut -d: -f3 | cut -d. -f1)
-run dm-error xpci attach "$H" "$bdf@${pslot:-02}"
-if [ "$RC" -eq 1 ] && printf '%s' "$OUTPUT" | grep -q "$bdf"; then
-    tap_ok "HVM: attach to an occupied guest slot ${pslot:-02}: exit 1, names $bdf"
-else
-    tap_fail "HVM: attach to an occupied guest slot: exit 1" "exit $RC" "$OUTPUT"
+if [ -n "$vf" ]; then
+    # An error from the device model: a guest slot its platform device
+    # holds.
+    pslot=$(gaddr "$PLATFORM_ID" | cut -d: -f3 | cut -d. -f1)
+    run dm-error xpci attach "$H" "$vf@${pslot:-02}"
+    if [ "$RC" -eq 1 ] && printf '%s' "$OUTPUT" | grep -q "$vf"; then
+        tap_ok "HVM: attach to an occupied guest slot ${pslot:-02}: exit 1, names $vf"
+    else
+        tap_fail "HVM: attach to an occupied guest slot: exit 1" "exit $RC" \
+            "$OUTPUT"
+    fi
+    diag "$OUTPUT"
+    hcheck "nothing left of it (quarantine, xl, guest, permissions, journal)" \
+        nothing_left
 fi
-diag "$OUTPUT"
-hcheck "nothing left of it (quarantine, xl, guest, permissions, journal)" \
-    nothing_left
 
 # A device model that does not answer: stopped while xpci waits.
-if [ -n "$DM" ]; then
+if [ -n "$DM" ] && [ -n "$vf" ]; then
     kill -STOP "$DM"
     t0=$(now_s)
-    run dm-stopped xpci attach --timeout 3 "$H" "$bdf"
+    run dm-stopped xpci attach --timeout 3 "$H" "$vf"
     el=$(since "$t0")
     kill -CONT "$DM"
     if [ "$RC" -eq 1 ]; then
@@ -432,11 +447,11 @@ if [ -n "$DM" ]; then
     hcheck "nothing left of it after the device model resumed" nothing_left
     hcheck "the guest lives" alive
     # detach while stopped: refused, the function stays usable
-    check_run "xpci attach $H $bdf (for a detach against a stopped model)" \
-        attach-4 xpci attach "$H" "$bdf"
-    check_wait 120 "the guest's e1000e binds it" sees "$E1000E_ID" e1000e
+    check_run "xpci attach $H $vf (for a detach against a stopped model)" \
+        attach-4 xpci attach "$H" "$vf"
+    check_wait 120 "the guest's nvme runs it" vf_live
     kill -STOP "$DM"
-    run dm-stopped-detach xpci detach --timeout 3 "$H" "$bdf"
+    run dm-stopped-detach xpci detach --timeout 3 "$H" "$vf"
     rc=$RC
     kill -CONT "$DM"
     if [ "$rc" -eq 1 ] && ! printf '%s' "$OUTPUT" | grep -q 'UNDO FAILED'; then
@@ -446,18 +461,36 @@ if [ -n "$DM" ]; then
             "exit $rc" "$OUTPUT"
     fi
     diag "$OUTPUT"
-    hcheck "$bdf still $H's" held_by "$bdf" "$H"
-    hcheck "the guest still has the e1000e" sees "$E1000E_ID" e1000e
+    hcheck "$vf still $H's" held_by "$vf" "$H"
+    hcheck "the guest still has the VF" sees_id "$NVME_ID"
+    run vf-detach-2 xpci detach "$H" "$vf"
+    wait_for 60 "the VF gone" lacks "$NVME_ID"
 else
-    tap_fail "HVM: the device model's pid" "$(pgrep -af qemu)"
+    tap_fail "HVM: the device model's pid and a VF" "DM '${DM:-}' VF '$vf'" \
+        "$(pgrep -af qemu)"
 fi
+hcheck "the guest lives through it all (no triple fault)" alive
+
+# ---------------------------------------------------------------- cold detach
+# The cold-plugged e1000e's detach, last: the guest's kernel faults in
+# the ACPI eject of a function it had from boot, with xl pci-detach as with
+# xpci detach (tests/vm/README.md, Known problems).
+cold_detach()
+{
+    run cold-detach xl pci-detach "$H" "$bdf" || return 1
+    wait_for 60 "the cold-plugged e1000e gone" lacks "$E1000E_ID" &&
+        alive && quarantined "$bdf"
+}
+tap_todo "HVM: detach of the cold-plugged $bdf (xl pci-detach; xpci detach alike): the guest lives, quarantined" \
+    "the guest's kernel faults in the ACPI eject of a function cold-plugged at boot, with xl and xpci (tests/vm/README.md)" \
+    cold_detach
+diag "xl pci-detach of the cold-plugged $bdf: exit $RC, $OUTPUT"
+diag "the guest after it: $(alive && echo lives || echo dead)"
+diag "$(guest_console "$H" | grep -m3 -E 'BUG:|Oops|panic')"
+cp "/var/log/xen/qemu-dm-$H.log" "$XPCI_VM_OUT/60-qemu-dm.log" 2>/dev/null
+xl dmesg > "$XPCI_VM_OUT/60-xl-dmesg.txt" 2>&1
 
 # ---------------------------------------------------------------- destroy
-xl_pci_has "$H" "$bdf" || {
-    xpci attach "$H" "$bdf" > /dev/null 2>&1
-    wait_for 120 "e1000e in the guest" sees "$E1000E_ID" e1000e
-}
-hcheck "the guest lives through it all (no triple fault)" alive
 check_run "xl destroy $H (holding $bdf)" destroy xl destroy "$H"
 hcheck "$bdf quarantined, no domid record" quarantined "$bdf"
 if guest_create "$P"; then
@@ -471,4 +504,5 @@ else
 fi
 
 diag "HVM guest boot (xl create to the first report): ${BOOT_S:-?} s"
+diag "scenario: $(since "$T_START") s"
 tap_done

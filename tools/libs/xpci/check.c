@@ -494,9 +494,14 @@ static void check_reset(struct checker *c)
         c->err = -ENOMEM;
         return;
     }
+    /* pci_parent_bus_reset (drivers/pci/pci.c) resets no function that
+     * shares its bus: the kernel listed the method when it probed the
+     * first function alone, and refuses it now (ENOTTY). */
     add(c, "reset", XPCI_LEVEL_WARN,
-        "assign the functions on that bus together",
-        "bus reset only (%s): it also resets %s", d->reset_method, list);
+        "give them to one trusted guest only, or reboot the host before "
+        "reusing them",
+        "bus reset only (%s), which the kernel refuses while %s shares its "
+        "bus: not reset between guests", d->reset_method, list);
 }
 
 static void check_rmrr(struct checker *c)

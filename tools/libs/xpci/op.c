@@ -660,6 +660,19 @@ static long run_batch(xpci_ctx *ctx, struct xpci__plan *plan, unsigned first,
     return failed;
 }
 
+/* A reset step that did nothing: the kernel had no reset for it then. */
+static void note_skipped_resets(const struct xpci__plan *plan,
+                                struct xpci_result *res)
+{
+    for (unsigned i = 0; i < plan->n; i++)
+        if (plan->steps[i].fwd.kind == XPCI__STEP_RESET &&
+            plan->steps[i].applied == 0)
+            xpci__result_note(res, "%s: not reset: the kernel refused "
+                                   "(ENOTTY; a bus reset needs it alone "
+                                   "on its bus): what its last user left "
+                                   "in it stays", plan->steps[i].dev);
+}
+
 int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
                    struct xpci_result *res)
 {
@@ -741,6 +754,7 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
     }
     res->n_done = plan->n;
     journal_close(ctx, &j, true);
+    note_skipped_resets(plan, res);
     return 0;
 }
 
