@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
+# xpci-vm: timeout=1200
 #
 # 50-xpci-attach - xpci gives functions to running PV guests and takes them
 # back on a real Xen: hot-plug of the e1000e and an NVMe VF in one call,
