@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# xpci-vm: timeout=1200
+# xpci-vm: timeout=1500
 #
 # 50-xpci-attach - xpci gives functions to running PV guests and takes them
 # back on a real Xen: hot-plug of the e1000e and an NVMe VF in one call,
@@ -199,17 +199,18 @@ vf_out()
         ! xl_pci_has "$1" "$2"
 }
 
-# attach_vf DESC GUEST NAME VF CMD...: CMD attaches VF (maybe with other
-# functions) to GUEST.  Exit 0: a pass, VF_IN=1.  A failure with a new
-# sign of the stalls above: the TODO; anything else: a failure.
+# attach_vf DESC GUEST NAME VF WAIT CMD...: CMD attaches VF (maybe with
+# other functions) to GUEST.  Exit 0: a pass, VF_IN=1.  A failure with a
+# new sign of the stalls above: the TODO; anything else: a failure.
 # Either way VF is then settled: a guest that began taking it is waited
-# for (VF_IN=1 once it is the guest's by every account); a guest that
-# does not finish gets it taken back as an administrator would, with
-# xpci detach -f, and it is checked back in quarantine (VF_IN=0).
+# for, WAIT seconds at most (VF_IN=1 once it is the guest's by every
+# account); a guest that does not finish gets it taken back as an
+# administrator would, with xpci detach -f, and it is checked back in
+# quarantine (VF_IN=0).
 attach_vf()
 {
-    local desc=$1 g=$2 name=$3 vf=$4 n0 t0
-    shift 4
+    local desc=$1 g=$2 name=$3 vf=$4 wait=$5 n0 t0
+    shift 5
     n0=$(vf_stalls "$g" "$vf")
     t0=$(now_s)
     RUN_OK=1
@@ -227,7 +228,7 @@ attach_vf()
     if vf_out "$g" "$vf"; then
         VF_IN=0
         tap_ok "$vf: the attach was undone, back in quarantine"
-    elif wait_for 300 "$g to finish taking $vf" vf_taken "$g" "$vf"; then
+    elif wait_for "$wait" "$g to finish taking $vf" vf_taken "$g" "$vf"; then
         VF_IN=1
         tap_ok "$vf, left to $g by the attach, is $g's by every account once the guest finished (pciback, pcifront, Xen, libxl's record, xl pci-list)"
     else
@@ -304,7 +305,9 @@ else
 fi
 diag "xpci attach --dry-run prints:" "$OUTPUT"
 
-attach_vf "xpci attach $G1 $bdf $vf" "$G1" attach "$vf" \
+# $G1 has no e820_host: a stall on the DMA fault, over in about 60 s.
+# The checks that follow need $G1 in order: it gets 5 minutes.
+attach_vf "xpci attach $G1 $bdf $vf" "$G1" attach "$vf" 300 \
     xpci attach "$G1" "$bdf" "$vf"
 # The e1000e, hot-plugged before the VF, stays the guest's when the VF's
 # attach fails; were it undone too, it is attached alone.
@@ -557,8 +560,10 @@ check_run "xpci attach $G3 $bdf (after xl destroy of $G2)" "$G3" attach-new \
     xpci attach "$G3" "$bdf"
 check_wait 120 "$G3 sees the e1000e, driver bound" "$G3" sees_nic "$G3"
 tap_check "$bdf held by $G3" held_by "$bdf" "$G3"
+# $G3 has e820_host (xl set it): a stall on MSI-X, minutes of polling.
+# Only the last checks follow: a minute, then detach -f.
 attach_vf "xpci attach $G3 $vf (after xl destroy of $G1 left its backend)" \
-    "$G3" attach-new-vf "$vf" xpci attach "$G3" "$vf"
+    "$G3" attach-new-vf "$vf" 60 xpci attach "$G3" "$vf"
 two_vfs() { [ "$(guest_pci "$1" | grep -c " $NVME_ID ")" -eq 2 ]; }
 if [ "$VF_IN" = 1 ]; then
     check_wait 120 "$G3's pcifront lists $vf too" "$G3" two_vfs "$G3"
