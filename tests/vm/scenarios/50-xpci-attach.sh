@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# xpci-vm: timeout=1500
+# xpci-vm: timeout=1800
 #
 # 50-xpci-attach - xpci gives functions to running PV guests and takes them
 # back on a real Xen: hot-plug of the e1000e and an NVMe VF in one call,
@@ -556,6 +556,17 @@ check_wait 120 "$G3's pcifront lists the VF" "$G3" sees_vf "$G3"
 tap_check "$vf2 held by $G3" held_by "$vf2" "$G3"
 
 # ---------------------------------------------------------------- a new guest
+# A Linux 6.12 guest's pcifront is not Connected before nvme's probe of
+# the VF it booted with is over (the MSI-X stall above, minutes), and a
+# hot-plug waits behind it: as an administrator would, wait for the guest
+# to be up first (at once with Linux 6.1).
+g3_up()
+{
+    [ "$(fe_state "$(guest_domid "$G3")")" = 4 ] &&
+        [ "$(pci_backend_state "$(guest_domid "$G3")")" = 4 ]
+}
+wait_for 300 "$G3's pcifront Connected" g3_up ||
+    diag "$G3's pcifront: state $(fe_state "$(guest_domid "$G3")")"
 check_run "xpci attach $G3 $bdf (after xl destroy of $G2)" "$G3" attach-new \
     xpci attach "$G3" "$bdf"
 check_wait 120 "$G3 sees the e1000e, driver bound" "$G3" sees_nic "$G3"
