@@ -216,8 +216,9 @@ test)
         if [ "$p" = "$CODENAME" ]; then
             make check-vm || vrc=$?
         else
-            # The scenarios make check-vm runs by default (the HVM one is
-            # optional).
+            # Those of this host's dom0 but 80, which installs the Debian
+            # packages built here, for this host's release (60 is
+            # optional on both).
             XPCI_VM_PLATFORM=$p XPCI_VM_APT_ROOT=${aptroot[$p]} \
                 XPCI_STAGE=${stage[$p]} tests/vm/run.sh 10 20 30 40 50 70 ||
                 vrc=$?
