@@ -220,8 +220,9 @@ test)
         (
             t0=$SECONDS
             vrc=0
-            # The scenarios make check-vm runs by default, but for the
-            # HVM one, which runs on this host's release.
+            # The scenarios make check-vm runs by default, but 60 (HVM)
+            # and 80, which installs the Debian packages built here, for
+            # this host's release.
             XPCI_VM_PLATFORM=$p XPCI_VM_APT_ROOT=${aptroot[$p]} \
                 XPCI_VM_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/xpci-vm-$p" \
                 XPCI_STAGE=${stage[$p]} tests/vm/run.sh 10 20 30 40 50 70 ||

@@ -42,6 +42,17 @@ LOAD_CYCLES=3
 LOAD_BUDGET=$((90 * XPCI_VM_SLOW))
 HOGS=
 
+# The load section's hogs, stopped on the way out too (so defined here,
+# before any early exit).
+load_stop()
+{
+    [ -n "$HOGS" ] || return 0
+    kill $HOGS 2>/dev/null
+    wait $HOGS 2>/dev/null
+    HOGS=
+    xl vcpu-pin Domain-0 all all > /dev/null 2>&1
+}
+
 cleanup()
 {
     load_stop
@@ -470,14 +481,6 @@ load_start()
     taskset -c 1 sh -c 'while :; do :; done' &
     HOGS=$!
     xl vcpu-list | grep -E "^($G|Domain-0) "
-}
-load_stop()
-{
-    [ -n "$HOGS" ] || return 0
-    kill $HOGS 2>/dev/null
-    wait $HOGS 2>/dev/null
-    HOGS=
-    xl vcpu-pin Domain-0 all all > /dev/null 2>&1
 }
 # The e1000 stays with the guest through the load, so that its backend
 # is connected and each attach and detach is a hot-plug handshake
