@@ -80,8 +80,11 @@ struct fake_pv {
     pthread_mutex_t lock; /* everything below */
     pthread_cond_t cond;  /* a change, or a request done */
     bool stop;
+    bool paused, parked; /* fake_pv_pause: the thread waits, holding nothing */
     enum fake_pv_guest mode;
     int delay_ms; /* the guest's latency before each reaction */
+    int drop_stall_ms; /* and between seeing a removal and answering it */
+    bool catch_up;     /* a silent guest woke: it reads the backend again */
     char refused[MAX_FUNCS][16];
     unsigned n_refused;
     struct req *req;
@@ -676,18 +679,31 @@ static int fe_scan(struct fake_pv *pv, const char *be)
     return 0;
 }
 
-/* pcifront_detach_devices; with hold, a guest that never lets go. */
+static void sleep_ms(int ms)
+{
+    struct timespec ts;
+
+    if (ms <= 0)
+        return;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* pcifront_detach_devices; with hold, a guest that never lets go.  The
+ * functions to drop are those Closing when it looks; a guest stalled
+ * mid-removal drops them, and answers, drop_stall_ms later. */
 static void fe_detach(struct fake_pv *pv, const char *be, bool hold)
 {
-    char key[32], *s;
-    int num;
+    char key[32], *s, *drop[MAX_FUNCS];
+    unsigned n_drop = 0;
+    int num, stall;
 
     s = g_be_read(pv, be, "num_devs");
     num = s ? atoi(s) : 0;
     free(s);
-    for (int i = 0; i < num; i++) {
-        char *vdev;
-
+    for (int i = 0; i < num && n_drop < MAX_FUNCS; i++) {
         snprintf(key, sizeof(key), "state-%d", i);
         s = g_be_read(pv, be, key);
         if (parse_state(s) != ST_CLOSING) {
@@ -697,15 +713,22 @@ static void fe_detach(struct fake_pv *pv, const char *be, bool hold)
         free(s);
         if (hold) {
             note(pv, "guest holds on");
-            return;
+            goto out;
         }
         snprintf(key, sizeof(key), "vdev-%d", i);
-        vdev = g_be_read(pv, be, key);
-        if (vdev)
-            fe_drop(pv, vdev);
-        free(vdev);
+        if ((drop[n_drop] = g_be_read(pv, be, key)))
+            n_drop++;
     }
+    pthread_mutex_lock(&pv->lock);
+    stall = pv->drop_stall_ms;
+    pthread_mutex_unlock(&pv->lock);
+    sleep_ms(stall);
+    for (unsigned k = 0; k < n_drop; k++)
+        fe_drop(pv, drop[k]);
     fe_switch(pv, ST_RECONFIGURING);
+out:
+    for (unsigned k = 0; k < n_drop; k++)
+        free(drop[k]);
 }
 
 static enum fake_pv_guest guest_mode(struct fake_pv *pv)
@@ -843,18 +866,12 @@ static void dom0_events(struct fake_pv *pv)
 /* A busy guest: its vCPU gets to the event late. */
 static void guest_latency(struct fake_pv *pv)
 {
-    struct timespec ts;
     int ms;
 
     pthread_mutex_lock(&pv->lock);
     ms = pv->delay_ms;
     pthread_mutex_unlock(&pv->lock);
-    if (ms <= 0)
-        return;
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
+    sleep_ms(ms);
 }
 
 static void guest_events(struct fake_pv *pv)
@@ -873,6 +890,8 @@ static void guest_events(struct fake_pv *pv)
     }
 }
 
+static void wake(struct fake_pv *pv);
+
 static void *run(void *arg)
 {
     struct fake_pv *pv = arg;
@@ -884,7 +903,7 @@ static void *run(void *arg)
             {.fd = xsd_dom_fd(pv->guest), .events = POLLIN},
         };
         char buf[16];
-        bool stop;
+        bool stop, catch_up;
 
         /* Events a request of ours queued come first. */
         guest_events(pv);
@@ -894,10 +913,20 @@ static void *run(void *arg)
         while (read(pv->wake[0], buf, sizeof(buf)) > 0)
             ;
         pthread_mutex_lock(&pv->lock);
+        while (pv->paused && !pv->stop) {
+            pv->parked = true;
+            pthread_cond_broadcast(&pv->cond);
+            pthread_cond_wait(&pv->cond, &pv->lock);
+        }
+        pv->parked = false;
         stop = pv->stop;
+        catch_up = pv->catch_up;
+        pv->catch_up = false;
         pthread_mutex_unlock(&pv->lock);
         if (stop)
             break;
+        if (catch_up)
+            fe_backend_changed(pv);
         serve_request(pv);
     }
     return NULL;
@@ -993,14 +1022,44 @@ void fake_pv_stop(struct fake_pv *pv)
 void fake_pv_set_guest(struct fake_pv *pv, enum fake_pv_guest mode)
 {
     pthread_mutex_lock(&pv->lock);
+    if (pv->mode != mode)
+        pv->catch_up = true;
     pv->mode = mode;
     pthread_mutex_unlock(&pv->lock);
+    wake(pv);
 }
 
 void fake_pv_set_guest_delay(struct fake_pv *pv, int ms)
 {
     pthread_mutex_lock(&pv->lock);
     pv->delay_ms = ms;
+    pthread_mutex_unlock(&pv->lock);
+}
+
+void fake_pv_pause(struct fake_pv *pv)
+{
+    pthread_mutex_lock(&pv->lock);
+    pv->paused = true;
+    pthread_mutex_unlock(&pv->lock);
+    wake(pv);
+    pthread_mutex_lock(&pv->lock);
+    while (!pv->parked && pv->running)
+        pthread_cond_wait(&pv->cond, &pv->lock);
+    pthread_mutex_unlock(&pv->lock);
+}
+
+void fake_pv_resume(struct fake_pv *pv)
+{
+    pthread_mutex_lock(&pv->lock);
+    pv->paused = false;
+    pthread_cond_broadcast(&pv->cond);
+    pthread_mutex_unlock(&pv->lock);
+}
+
+void fake_pv_set_guest_drop_stall(struct fake_pv *pv, int ms)
+{
+    pthread_mutex_lock(&pv->lock);
+    pv->drop_stall_ms = ms;
     pthread_mutex_unlock(&pv->lock);
 }
 

@@ -49,10 +49,22 @@ int fake_pv_start(struct xsd *xsd, unsigned domid, enum fake_pv_guest mode,
 /* Stop the thread, drop both connections, free.  NULL is a no-op. */
 void fake_pv_stop(struct fake_pv *pv);
 
+/* A guest that changes its ways catches up at once on the backend's
+ * state, as a stalled guest handles its queued watch event. */
 void fake_pv_set_guest(struct fake_pv *pv, enum fake_pv_guest mode);
+/* Park the peer's thread between events, holding no lock, until
+ * fake_pv_resume: a process forked meanwhile inherits no lock the thread
+ * held (AddressSanitizer's allocator does not take its locks around a
+ * fork, so a child forked while the thread allocates can hang). */
+void fake_pv_pause(struct fake_pv *pv);
+void fake_pv_resume(struct fake_pv *pv);
 /* A busy guest: pcifront gets to each change of the backend's state ms
  * late (and then reads the state as it is by then, as the kernel does). */
 void fake_pv_set_guest_delay(struct fake_pv *pv, int ms);
+/* A guest descheduled mid-removal: pcifront reads which functions are
+ * Closing as soon as the backend goes Reconfiguring, then drops them and
+ * answers ms later (whatever the backend says by then). */
+void fake_pv_set_guest_drop_stall(struct fake_pv *pv, int ms);
 /* Make pciback refuse to export bdf ("DDDD:BB:DD.F"), as when the
  * function is not one of its seized devices. */
 void fake_pv_refuse(struct fake_pv *pv, const char *bdf);

@@ -1095,6 +1095,29 @@ static void test_xpci_silent_guest_keeps_exported_function(void **state)
 
 /* A hot-plug the guest never noticed (pcifront stays Connected) is rolled
  * back, and the backend is Connected again. */
+/* After an undo the guest may still answer what it was asked before: a
+ * guest descheduled mid-removal.  It must find pciback ready to finish
+ * the cycle (a backend left Connected makes pciback ignore the guest's
+ * Reconfiguring, and both ends stay stuck). */
+static void wait_answer(struct fixture *f)
+{
+    double t0 = now_ms();
+
+    while (fake_pv_log_count(f->pv, "fe=7") == 0) {
+        if (now_ms() - t0 > WAIT_MS) {
+            show_state(f);
+            fail_msg("the stalled guest never answered");
+        }
+        usleep(10000);
+    }
+}
+
+static void wait_settled(struct fixture *f)
+{
+    wait_node(f, FE "/state", "4", WAIT_MS);
+    wait_node(f, BE "/state", "4", WAIT_MS);
+}
+
 static void test_xpci_silent_guest_rolls_back_hotplug(void **state)
 {
     struct fixture *f = *state;
@@ -1117,11 +1140,14 @@ static void test_xpci_silent_guest_rolls_back_hotplug(void **state)
     xpci_result_free(res);
     expect_nic_attached(f);
     expect_node(f, BE "/num_devs", "1");
-    expect_node(f, BE "/state", "4");
+    /* left Reconfiguring for the guest to answer when it can */
+    expect_node(f, BE "/state", "7");
     expect_absent(f, "/libxl/pci/" HIDDEN_KEY "/domid");
     check(f, fake_hv_owner(f->hv, HIDDEN) == XPCI_DOMID_IO);
 
     fake_pv_set_guest(f->pv, FAKE_PV_GUEST_OK);
+    wait_settled(f);
+    check(f, !fake_pv_exported(f->pv, HIDDEN));
     detach_ok(f, NIC);
     wait_guest(f, 0);
     expect_nothing_attached(f);
@@ -1134,7 +1160,7 @@ static void test_xpci_guest_keeps_function(void **state)
     static const char *const both[] = {NIC, HIDDEN};
     struct xpci_attach_opts o = {.timeout_ms = SHORT_MS};
     struct xpci_result *res = NULL;
-    char *before, *after;
+    char *before, *after, *reconf;
     unsigned grants;
     int r;
 
@@ -1152,8 +1178,13 @@ static void test_xpci_guest_keeps_function(void **state)
         fail_msg("error does not name the device: %s", res->error);
     assert_true(res->rolled_back);
     xpci_result_free(res);
-    /* still attached, as before */
+    /* still attached, as before, the backend left Reconfiguring for the
+     * guest to answer */
+    expect_node(f, BE "/state", "7");
     after = dump(f, BE, true);
+    reconf = strstr(after, BE "/state = \"7\"");
+    assert_non_null(reconf);
+    reconf[strlen(BE "/state = \"")] = '4';
     if (strcmp(before, after)) {
         show_state(f);
         fail_msg("backend before\n%safter\n%s", before, after);
@@ -1165,7 +1196,11 @@ static void test_xpci_guest_keeps_function(void **state)
     check(f, fake_pv_guest_sees(f->pv, NIC, NULL));
     check(f, fake_pv_exported(f->pv, NIC));
 
-    /* and usable: a hot-plug goes through */
+    /* the guest answers at last: nothing to let go, and usable: a
+     * hot-plug goes through */
+    fake_pv_set_guest(f->pv, FAKE_PV_GUEST_OK);
+    wait_settled(f);
+    check(f, fake_pv_guest_sees(f->pv, NIC, NULL));
     attach_ok(f, HIDDEN);
     wait_guest(f, 2);
     expect_node(f, BE "/state", "4");
@@ -1179,6 +1214,71 @@ static void test_xpci_guest_keeps_function(void **state)
     xpci_result_free(res);
     expect_nothing_attached(f);
     wait_guest(f, 0);
+}
+
+static void test_xpci_guest_answers_detach_after_undo(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const nic[] = {NIC};
+    struct xpci_attach_opts o = {.timeout_ms = SHORT_MS};
+    struct xpci_result *res = NULL;
+    int r;
+
+    attach_ok(f, NIC);
+    wait_guest(f, 1);
+    fake_pv_set_guest_drop_stall(f->pv, 4 * SHORT_MS);
+    r = do_detach(f, nic, 1, &o, &res);
+    fprintf(stderr, "    %s\n", res && res->error ? res->error : "");
+    assert_int_equal(r, -ETIMEDOUT);
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    /* the guest drops the function it saw Closing, then answers; pciback
+     * finds nothing to release and the guest's rescan finds it again */
+    wait_answer(f);
+    assert_true(fake_pv_log_has(f->pv, "drop " NIC, "fe=7", NULL));
+    wait_settled(f);
+    wait_guest(f, 1);
+    check(f, fake_pv_guest_sees(f->pv, NIC, NULL));
+    check(f, fake_pv_exported(f->pv, NIC));
+    expect_node(f, BE "/state-0", "3");
+    expect_nic_attached(f);
+
+    fake_pv_set_guest_drop_stall(f->pv, 0);
+    detach_ok(f, NIC);
+    wait_guest(f, 0);
+    expect_nothing_attached(f);
+}
+
+static void test_xpci_guest_answers_hotplug_after_undo(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const specs[] = {HIDDEN};
+    struct xpci_attach_opts o = {.timeout_ms = SHORT_MS};
+    struct xpci_result *res = NULL;
+    int r;
+
+    attach_ok(f, NIC);
+    wait_guest(f, 1);
+    fake_pv_set_guest_drop_stall(f->pv, 4 * SHORT_MS);
+    r = do_attach(f, specs, 1, &o, &res);
+    fprintf(stderr, "    %s\n", res && res->error ? res->error : "");
+    assert_int_equal(r, -ETIMEDOUT);
+    assert_true(res->rolled_back);
+    xpci_result_free(res);
+    wait_answer(f);
+    wait_settled(f);
+    assert_true(fake_pv_log_has(f->pv, "fe=7", "be=8", "fe=4", "be=4",
+                                NULL));
+    wait_guest(f, 1);
+    check(f, !fake_pv_exported(f->pv, HIDDEN));
+    expect_node(f, BE "/num_devs", "1");
+    check(f, fake_hv_owner(f->hv, HIDDEN) == XPCI_DOMID_IO);
+    expect_nic_attached(f);
+
+    fake_pv_set_guest_drop_stall(f->pv, 0);
+    detach_ok(f, NIC);
+    wait_guest(f, 0);
+    expect_nothing_attached(f);
 }
 
 static void test_xpci_pciback_refuses(void **state)
@@ -1282,6 +1382,8 @@ int main(int argc, char **argv)
         T(test_xpci_silent_guest_keeps_exported_function),
         T(test_xpci_silent_guest_rolls_back_hotplug),
         T(test_xpci_guest_keeps_function),
+        T(test_xpci_guest_answers_detach_after_undo),
+        T(test_xpci_guest_answers_hotplug_after_undo),
         T(test_xpci_pciback_refuses),
         T(test_xpci_takes_over_what_xl_attached),
     };

@@ -393,11 +393,20 @@ int xpci__pv_backend_add(xpci_ctx *ctx, uint32_t domid, const char *dev,
     req.dom_name = name;
     backend_path(domid, be, sizeof(be));
     snprintf(fe, sizeof(fe), XPCI__XS_PCIFRONT_FMT, domid);
-    /* a function the guest is letting go stays going (be_add_txn) */
+    /* a function listed and not being released is there already, and one
+     * the guest is letting go stays going (be_add_txn): neither waits for
+     * a busy backend (one left Reconfiguring for the guest to answer) */
     if (backend_num(ctx, XPCI_XS_NO_TXN, be, &n) == 0 &&
-        backend_index(ctx, XPCI_XS_NO_TXN, be, n, &req.bdf) >= 0 &&
-        releasing(ctx, XPCI_XS_NO_TXN, be, fe))
-        return 0;
+        (r = backend_index(ctx, XPCI_XS_NO_TXN, be, n, &req.bdf)) >= 0) {
+        char key[32];
+        int sub;
+
+        snprintf(key, sizeof(key), "state-%d", r);
+        sub = read_int_at(ctx, be, key);
+        if ((sub >= 0 && sub < XB_CLOSING) ||
+            releasing(ctx, XPCI_XS_NO_TXN, be, fe))
+            return 0;
+    }
     /* libxl waits for a connected backend before it adds to it */
     if (e->wait && backend_num(ctx, XPCI_XS_NO_TXN, be, &n) == 0 &&
         (r = wait_backend(ctx, domid, be, -1, 0,
@@ -423,7 +432,6 @@ struct be_del {
     unsigned n, index;
     bool closing;   /* phase 1: mark; else phase 2: remove */
     int prev_sub;   /* phase 1 out: state-N before */
-    int prev_state; /* phase 1 out: backend state before */
 };
 
 /* Remove path, then its parent if that is left empty. */
@@ -463,13 +471,11 @@ static int be_del_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
         return r;
     req->index = (unsigned)r;
     if (req->closing) {
-        _cleanup_free_ char *sub = NULL, *st = NULL;
+        _cleanup_free_ char *sub = NULL;
 
         snprintf(key, sizeof(key), "state-%u", req->index);
         req->prev_sub = xs_read_at(ctx, txn, be, key, &sub) == 0 ? atoi(sub)
                                                                  : -1;
-        req->prev_state = xs_read_at(ctx, txn, be, "state", &st) == 0
-                              ? atoi(st) : -1;
         if ((r = xs_write_at(ctx, txn, be, key, "%d", XB_CLOSING)) < 0)
             return r;
         return xs_write_at(ctx, txn, be, "state", "%d", XB_RECONFIGURING);
@@ -557,7 +563,8 @@ struct be_unadd {
 /* Take back an added function the guest has not noticed, in one
  * transaction with the look at the guest's state, so that it cannot
  * begin in between: a created backend goes with its frontend; a
- * hot-plugged entry goes and the backend is Connected again, as it was. */
+ * hot-plugged entry goes, the backend left Reconfiguring for a guest that
+ * may yet answer (be_restore). */
 static int be_unadd_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
 {
     struct be_unadd *u = arg;
@@ -572,13 +579,9 @@ static int be_unadd_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
             return r;
         return rm_with_parent(ctx, txn, u->fe);
     }
+    /* The backend stays Reconfiguring (see be_restore_txn). */
     r = be_del_txn(ctx, txn, &del);
-    if (r < 0)
-        return r == -ENOENT ? 0 : r;
-    if (del.n > 1 &&
-        read_int_txn(ctx, txn, u->be, "state") == XB_RECONFIGURING)
-        return xs_write_at(ctx, txn, u->be, "state", "%d", XB_CONNECTED);
-    return 0;
+    return r == -ENOENT ? 0 : r;
 }
 
 static int front_closed(xpci_ctx *ctx, void *arg)
@@ -631,10 +634,21 @@ static int stalled_add(xpci_ctx *ctx, const char *dev,
     return -EINPROGRESS;
 }
 
+/*
+ * A removal the guest did not answer is undone by putting the function's
+ * state-N back; the backend itself stays Reconfiguring.  The guest may
+ * have read the request already and answer it any time later (a vCPU
+ * descheduled mid-removal): pciback acts on the guest's Reconfiguring only
+ * while the backend is Reconfiguring too, so a backend put back to
+ * Connected would leave both ends stuck, the guest without a function
+ * xenstore says it has.  Left Reconfiguring, the guest's answer runs the
+ * cycle to its end with nothing to remove, and its rescan finds again any
+ * function it dropped.
+ */
 struct be_restore {
     uint32_t domid;
     unsigned index;
-    int sub, state;
+    int sub;
 };
 
 static int be_restore_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
@@ -648,9 +662,7 @@ static int be_restore_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
     if (req->sub >= 0 &&
         (r = xs_write_at(ctx, txn, be, key, "%d", req->sub)) < 0)
         return r;
-    return req->state >= 0
-               ? xs_write_at(ctx, txn, be, "state", "%d", req->state)
-               : 0;
+    return 0;
 }
 
 /* Take dev out of the backend.  With wait, the guest is asked to release
@@ -719,8 +731,7 @@ int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
         if (r < 0 && !(force && r == -ETIMEDOUT) &&
             !(r == -ETIMEDOUT && w.released)) {
             struct be_restore back = {.domid = domid, .index = req.index,
-                                      .sub = req.prev_sub,
-                                      .state = req.prev_state};
+                                      .sub = req.prev_sub};
 
             xpci__xs_txn_run(ctx, be_restore_txn, &back);
             return r;
