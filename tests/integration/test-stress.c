@@ -604,6 +604,53 @@ static void check_states(struct xs_handle *xs, unsigned *hidden_r,
     free(set);
 }
 
+/* Whether the guest's backend lists bdf. */
+static bool backend_lists(struct xs_handle *xs, const char *bdf)
+{
+    char path[96];
+    unsigned len, n = 0;
+    char *v;
+    bool found = false;
+
+    snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%d/0/num_devs",
+             GUEST);
+    if ((v = xs_read(xs, XBT_NULL, path, &len)))
+        n = (unsigned)atoi(v);
+    free(v);
+    for (unsigned i = 0; i < n && i < 64 && !found; i++) {
+        snprintf(path, sizeof(path), "/local/domain/0/backend/pci/%d/0/dev-%u",
+                 GUEST, i);
+        if ((v = xs_read(xs, XBT_NULL, path, &len)))
+            found = !strcmp(v, bdf);
+        free(v);
+    }
+    return found;
+}
+
+/* The guest and its pciback act on xenstore's watches in a thread of
+ * their own: give them time (a loaded host delays them) to catch up with
+ * what the last operation did, that is until each function the backend
+ * lists is exported and seen and no other is.  check_states says what is
+ * wrong if they never do. */
+static void peer_catch_up(struct xs_handle *xs)
+{
+    int64_t end = now_ms() + 10000;
+
+    while (now_ms() < end) {
+        bool agree = true;
+
+        for (int i = 0; i < N_FNS && agree; i++) {
+            bool listed = backend_lists(xs, fns[i]);
+
+            agree = fake_pv_exported(pv, fns[i]) == listed &&
+                    fake_pv_guest_sees(pv, fns[i], NULL) == listed;
+        }
+        if (agree)
+            return;
+        usleep(20000);
+    }
+}
+
 /* ---------------------------------------------------------- the runs */
 
 static void run_matrix_row(unsigned nproc, bool disjoint)
@@ -619,6 +666,8 @@ static void run_matrix_row(unsigned nproc, bool disjoint)
     memset(sh->count, 0, sizeof(sh->count));
     sh->max_op_ms = 0;
     sh->xl_txns = sh->xl_retries = 0;
+    /* forked with the guest's peer thread parked (fake_pv_pause) */
+    fake_pv_pause(pv);
     for (unsigned i = 0; i <= nproc; i++) {
         pid_t pid = fork();
 
@@ -632,6 +681,7 @@ static void run_matrix_row(unsigned nproc, bool disjoint)
         }
         pids[n++] = pid;
     }
+    fake_pv_resume(pv);
     /* every process must be done soon after the run: a hang fails */
     for (unsigned i = 0; i < n; i++) {
         int status;
@@ -667,8 +717,7 @@ static void run_matrix_row(unsigned nproc, bool disjoint)
 
     xs = xs_open(0);
     assert_non_null(xs);
-    /* the guest has caught up with what the last operation did */
-    usleep(200000);
+    peer_catch_up(xs);
     check_states(xs, &hidden, &attached);
     txns = sh->xl_txns;
     for (int k = 0; k < XL_KEYS; k++) {
