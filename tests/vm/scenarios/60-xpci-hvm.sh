@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# xpci-vm: cpu=svm timeout=2400
+# xpci-vm: cpu=svm timeout=2400 optional
 #
 # 60-xpci-hvm - xpci with an HVM guest on a real Xen (SVM with nested
 # paging under TCG; one HVM guest for every check, it takes minutes to
