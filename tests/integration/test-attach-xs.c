@@ -1216,10 +1216,13 @@ static void test_xpci_guest_keeps_function(void **state)
     wait_guest(f, 0);
 }
 
-static void test_xpci_guest_answers_detach_after_undo(void **state)
+/* With the NIC attached and the guest stalling mid-reconfiguration,
+ * detach the NIC (hotplug false) or hot-plug HIDDEN: xpci gives up and
+ * undoes it, then the stalled guest answers. */
+static void undone_then_answered(struct fixture *f, bool hotplug)
 {
-    struct fixture *f = *state;
     static const char *const nic[] = {NIC};
+    static const char *const hidden[] = {HIDDEN};
     struct xpci_attach_opts o = {.timeout_ms = SHORT_MS};
     struct xpci_result *res = NULL;
     int r;
@@ -1227,20 +1230,21 @@ static void test_xpci_guest_answers_detach_after_undo(void **state)
     attach_ok(f, NIC);
     wait_guest(f, 1);
     fake_pv_set_guest_drop_stall(f->pv, 4 * SHORT_MS);
-    r = do_detach(f, nic, 1, &o, &res);
+    r = hotplug ? do_attach(f, hidden, 1, &o, &res)
+                : do_detach(f, nic, 1, &o, &res);
     fprintf(stderr, "    %s\n", res && res->error ? res->error : "");
     assert_int_equal(r, -ETIMEDOUT);
     assert_true(res->rolled_back);
     xpci_result_free(res);
-    /* the guest drops the function it saw Closing, then answers; pciback
-     * finds nothing to release and the guest's rescan finds it again */
     wait_answer(f);
-    assert_true(fake_pv_log_has(f->pv, "drop " NIC, "fe=7", NULL));
     wait_settled(f);
     wait_guest(f, 1);
     check(f, fake_pv_guest_sees(f->pv, NIC, NULL));
     check(f, fake_pv_exported(f->pv, NIC));
+    check(f, !fake_pv_exported(f->pv, HIDDEN));
+    expect_node(f, BE "/num_devs", "1");
     expect_node(f, BE "/state-0", "3");
+    check(f, fake_hv_owner(f->hv, HIDDEN) == XPCI_DOMID_IO);
     expect_nic_attached(f);
 
     fake_pv_set_guest_drop_stall(f->pv, 0);
@@ -1249,36 +1253,25 @@ static void test_xpci_guest_answers_detach_after_undo(void **state)
     expect_nothing_attached(f);
 }
 
+/* The guest drops the function it saw Closing, then answers; pciback
+ * finds nothing to release and the guest's rescan finds it again. */
+static void test_xpci_guest_answers_detach_after_undo(void **state)
+{
+    struct fixture *f = *state;
+
+    undone_then_answered(f, false);
+    assert_true(fake_pv_log_has(f->pv, "drop " NIC, "fe=7", "be=8",
+                                "see " NIC, "fe=4", "be=4", NULL));
+}
+
+/* The guest finds nothing to take, and the cycle ends. */
 static void test_xpci_guest_answers_hotplug_after_undo(void **state)
 {
     struct fixture *f = *state;
-    static const char *const specs[] = {HIDDEN};
-    struct xpci_attach_opts o = {.timeout_ms = SHORT_MS};
-    struct xpci_result *res = NULL;
-    int r;
 
-    attach_ok(f, NIC);
-    wait_guest(f, 1);
-    fake_pv_set_guest_drop_stall(f->pv, 4 * SHORT_MS);
-    r = do_attach(f, specs, 1, &o, &res);
-    fprintf(stderr, "    %s\n", res && res->error ? res->error : "");
-    assert_int_equal(r, -ETIMEDOUT);
-    assert_true(res->rolled_back);
-    xpci_result_free(res);
-    wait_answer(f);
-    wait_settled(f);
+    undone_then_answered(f, true);
     assert_true(fake_pv_log_has(f->pv, "fe=7", "be=8", "fe=4", "be=4",
                                 NULL));
-    wait_guest(f, 1);
-    check(f, !fake_pv_exported(f->pv, HIDDEN));
-    expect_node(f, BE "/num_devs", "1");
-    check(f, fake_hv_owner(f->hv, HIDDEN) == XPCI_DOMID_IO);
-    expect_nic_attached(f);
-
-    fake_pv_set_guest_drop_stall(f->pv, 0);
-    detach_ok(f, NIC);
-    wait_guest(f, 0);
-    expect_nothing_attached(f);
 }
 
 static void test_xpci_pciback_refuses(void **state)
