@@ -69,8 +69,8 @@ TEST_DEPS=(clang-14 libclang-rt-14-dev)
 
 # What `make check-vm` adds: it builds the Debian packages (`make deb`,
 # dpkg-buildpackage checks debian/control's Build-Depends) and dom0
-# installs them.  Not for `run.sh packages`: the other release's root
-# (tests/chroot/run.sh) builds a `make install` tree for its VM.
+# installs them.  `run.sh packages` names them too: the other release's
+# root (tests/chroot/run.sh) builds that release's packages for its VM.
 DEB_DEPS=(dpkg-dev debhelper bash-completion)
 
 install_deps() {
@@ -126,7 +126,7 @@ TOTAL_FAILED=0
 cmd=${1:-demo}
 if [ "$cmd" = packages ]; then
     set_platform "${2:-$(host_codename)}"
-    echo "${BUILD_DEPS[@]}"
+    echo "${BUILD_DEPS[@]}" "${DEB_DEPS[@]}"
     exit 0
 fi
 set_platform "$(host_codename)"
@@ -193,8 +193,8 @@ test)
         results+=("fuzz smoke: exit $fuzz_rc, $((SECONDS - t0)) s")
     fi
     # The other releases: built and checked in a Debian root of their own,
-    # which also yields the install tree their VM images get.
-    declare -A stage=() aptroot=()
+    # which also builds the Debian packages their VM's dom0 installs.
+    declare -A debs=() aptroot=()
     for other in $(other_releases); do
         t0=$SECONDS
         crc=0
@@ -202,7 +202,7 @@ test)
         [ $rc -ne 0 ] || rc=$crc
         results+=("unit+integration, Xen $(xen_release_of "$other") (Debian $other, chroot): exit $crc, $((SECONDS - t0)) s (totals above)")
         if [ $crc -eq 0 ]; then
-            stage[$other]=$(tests/chroot/run.sh "$other" --root)/build/_stage
+            debs[$other]=$(tests/chroot/run.sh "$other" --root)/build/_deb
             aptroot[$other]=$(tests/chroot/run.sh "$other" --root)
         fi
     done
@@ -212,7 +212,7 @@ test)
     # and its output is printed whole once this host's suite is done.
     declare -A vmout=() vmpid=()
     for p in $(other_releases); do
-        if [ -z "${stage[$p]:-}" ]; then
+        if [ -z "${debs[$p]:-}" ]; then
             results+=("VM suite, Xen $(xen_release_of "$p") (Debian $p): not run, its build failed")
             continue
         fi
@@ -220,13 +220,12 @@ test)
         (
             t0=$SECONDS
             vrc=0
-            # The scenarios make check-vm runs by default, but 60 (HVM)
-            # and 80, which installs the Debian packages built here, for
-            # this host's release.
+            # The scenarios make check-vm runs by default, with that
+            # release's packages, built in its root.
             XPCI_VM_PLATFORM=$p XPCI_VM_APT_ROOT=${aptroot[$p]} \
                 XPCI_VM_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/xpci-vm-$p" \
-                XPCI_STAGE=${stage[$p]} tests/vm/run.sh 10 20 30 40 50 70 ||
-                vrc=$?
+                XPCI_VM_DEBS=${debs[$p]} \
+                tests/vm/run.sh || vrc=$?
             [ $vrc -ne 77 ] || vrc=0
             echo "$vrc $((SECONDS - t0))" > "${vmout[$p]}.rc"
         ) > "${vmout[$p]}" 2>&1 &

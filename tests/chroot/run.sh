@@ -16,8 +16,9 @@
 # candidate versions of those packages; when any differs from what is
 # installed (a point release, a security update), or the package list or
 # the way the root is made changed, the root is built again.  After a passing check the
-# build is installed into ROOT/build/_stage (prefix /usr, /etc, /var), the
-# tree a VM image of that release gets.
+# build is installed into ROOT/build/_stage (prefix /usr, /etc, /var), and
+# the release's Debian packages are built into ROOT/build/_deb (what a VM
+# of that release installs in its dom0).
 #
 # Runs as root.  Mirror: XPCI_VM_MIRROR (default deb.debian.org).
 # Exit status: that of `run.sh check` in the root; 1 when the root cannot
@@ -156,19 +157,25 @@ bind /dev "$root/dev"
 bind "$top" "$root/mnt/src"
 mount -o remount,bind,ro "$root/mnt/src"
 
-# The copy: what git tracks (and new files it does not ignore), else the
-# whole tree without build products.
+# A copy into DIR (in the root): what git tracks (and new files it does
+# not ignore), else the whole tree without build products.
+copy_tree() {
+    mkdir -p "$root$1"
+    if [ -f "$root/build/files" ]; then
+        in_root tar -C /mnt/src --null -T /build/files -cf - |
+            in_root tar -C "$1" -xf -
+    else
+        in_root tar -C /mnt/src --exclude='*.o' --exclude='*.lo' \
+            --exclude=.libs --exclude=Makefile --exclude=config.status \
+            --exclude=configure -cf - . | in_root tar -C "$1" -xf -
+    fi
+}
 rm -rf "$root/build"
-mkdir -p "$root/build/xpci"
+mkdir -p "$root/build"
 if git -C "$top" rev-parse --git-dir > /dev/null 2>&1; then
     git -C "$top" ls-files -z --cached --others --exclude-standard > "$root/build/files"
-    in_root tar -C /mnt/src --null -T /build/files -cf - |
-        in_root tar -C /build/xpci -xf -
-else
-    in_root tar -C /mnt/src --exclude='*.o' --exclude='*.lo' --exclude=.libs \
-        --exclude=Makefile --exclude=config.status --exclude=configure -cf - . |
-        in_root tar -C /build/xpci -xf -
 fi
+copy_tree /build/xpci
 
 t0=$SECONDS
 rc=0
@@ -180,5 +187,24 @@ if [ $rc -eq 0 ]; then
         DESTDIR=/build/_stage prefix=/usr sysconfdir=/etc localstatedir=/var' \
         > /dev/null || rc=$?
     say "installed into $root/build/_stage"
+fi
+# The release's Debian packages, from a clean copy (make check ran above),
+# for its VM's dom0 to install.
+if [ $rc -eq 0 ]; then
+    t0=$SECONDS
+    mkdir -p "$root/build/_deb"
+    copy_tree /build/debsrc/xpci
+    if in_root env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+            LANG=C.UTF-8 DEB_BUILD_OPTIONS=nocheck /bin/bash -c \
+            'cd /build/debsrc/xpci && dpkg-buildpackage -us -uc -b' \
+            > "$root/build/deb.log" 2>&1; then
+        mv "$root"/build/debsrc/*.deb "$root/build/_deb/"
+        say "Debian packages in $root/build/_deb after $((SECONDS - t0)) s:" \
+            "$(cd "$root/build/_deb" && echo *.deb)"
+    else
+        rc=$?
+        tail -n 30 "$root/build/deb.log"
+        say "dpkg-buildpackage failed: exit $rc (log: $root/build/deb.log)"
+    fi
 fi
 exit $rc
