@@ -242,6 +242,30 @@ static int w_xs_rm(void *p, uint32_t txn, const char *path)
     return inject() ? -EACCES : fake_xs_ops.rm(p, txn, path);
 }
 
+/* A guest that answers a removal the moment xpci's wait for it ran out:
+ * at the next transaction once the backend is Reconfiguring with a
+ * Closing entry, pcifront has dropped the function (Reconfiguring) and
+ * pciback released it (Reconfigured). */
+static bool answer_at_deadline;
+
+static int w_xs_txn_start(void *p, uint32_t *txn_r)
+{
+    struct fake_xs *xs = p;
+    const char *fe = fake_xs_get(xs, FE "/state");
+    int n = num_at(xs, "num_devs", -1);
+    bool closing = false;
+
+    for (int i = 0; i < n; i++)
+        closing |= num_at(xs, "state", i) == 5;
+    if (answer_at_deadline && closing && num_at(xs, "state", -1) == 7 &&
+        fe && atoi(fe) == 4) {
+        answer_at_deadline = false;
+        fake_xs_set(xs, FE "/state", "7");
+        fake_xs_set(xs, BE "/state", "8");
+    }
+    return fake_xs_ops.txn_start(p, txn_r);
+}
+
 static void open_ctx(struct fixture *f)
 {
     struct xpci_params p = {
@@ -301,6 +325,8 @@ static int setup(void **state)
     wrapped_xs = fake_xs_ops;
     wrapped_xs.write = w_xs_write;
     wrapped_xs.rm = w_xs_rm;
+    wrapped_xs.txn_start = w_xs_txn_start;
+    answer_at_deadline = false;
     fail_at = calls = 0;
 
     open_ctx(f);
@@ -1758,6 +1784,29 @@ static void test_released_then_silent_guest_is_finished(void **state)
     assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
 }
 
+/* The guest and pciback answer just as the wait runs out, before the
+ * undo: the removal goes forward, never put back (pciback no longer holds
+ * the function, so a later removal would stall in it for good). */
+static void test_answer_at_the_deadline_goes_forward(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    f->mode = PEER_SILENT;
+    answer_at_deadline = true;
+    assert_int_equal(detach1(f, NIC, false, &res), 0);
+    assert_false(answer_at_deadline);
+    assert_null(res->error);
+    assert_int_equal(res->n_notes, 1);
+    assert_non_null(strstr(res->notes[0], "fell silent"));
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_int_equal(fake_hv_grants(f->hv, GUEST), 0);
+}
+
 /* pcifront dropped the function, pciback never answers: it is left
  * Closing ("detaching"), never put back, and a later detach finishes. */
 static void test_dropped_function_is_left_detaching(void **state)
@@ -1965,6 +2014,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_silent_guest_times_out_and_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_answer_at_the_deadline_goes_forward, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_that_keeps_a_function,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),

@@ -649,16 +649,35 @@ struct be_restore {
     uint32_t domid;
     unsigned index;
     int sub;
+    /* out: the guest answered after all, and pciback let it go too;
+     * the states seen */
+    bool answered, pciback_done;
+    int seen_be, seen_fe;
 };
 
+/* In one transaction with the look at both ends, so that neither can
+ * answer in between: a guest that went Reconfiguring as the wait ran out
+ * may have dropped the function, and pciback, once it saw that, released
+ * it (it reads state-N only then); putting the entry back would then tell
+ * xenstore of a function neither end has, and pciback would find nothing
+ * to release at the next removal and stall there for good. */
 static int be_restore_txn(xpci_ctx *ctx, uint32_t txn, void *arg)
 {
     struct be_restore *req = arg;
-    char be[64], key[32];
-    int r;
+    char be[64], fe[64], key[32];
+    int st, sub, r;
 
     backend_path(req->domid, be, sizeof(be));
+    snprintf(fe, sizeof(fe), XPCI__XS_PCIFRONT_FMT, req->domid);
     snprintf(key, sizeof(key), "state-%u", req->index);
+    st = req->seen_be = read_int_txn(ctx, txn, be, "state");
+    req->seen_fe = read_int_txn(ctx, txn, fe, "state");
+    sub = read_int_txn(ctx, txn, be, key);
+    req->answered = req->seen_fe == XB_RECONFIGURING ||
+                    st == XB_RECONFIGURED || sub == XB_CLOSED;
+    req->pciback_done = st == XB_RECONFIGURED || sub == XB_CLOSED;
+    if (req->answered)
+        return 0;
     if (req->sub >= 0 &&
         (r = xs_write_at(ctx, txn, be, key, "%d", req->sub)) < 0)
         return r;
@@ -701,6 +720,21 @@ int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
             return r;
         r = wait_backend_w(ctx, domid, be, -1, 0, (int)req.index,
                            "the guest did not release the function", &w);
+        if (r < 0 && !(force && r == -ETIMEDOUT) &&
+            !(r == -ETIMEDOUT && w.released)) {
+            struct be_restore back = {.domid = domid, .index = req.index,
+                                      .sub = req.prev_sub};
+
+            if (xpci__xs_txn_run(ctx, be_restore_txn, &back) < 0 ||
+                !back.answered)
+                return r;
+            /* it answered as the wait ran out: forward, as below */
+            r = -ETIMEDOUT;
+            w.released = true;
+            w.pciback_done = back.pciback_done;
+            w.seen_be = back.seen_be;
+            w.seen_fe = back.seen_fe;
+        }
         /*
          * Once the guest has begun letting go, the only safe way is
          * forward: putting the entry back would tell xenstore the guest
@@ -727,14 +761,6 @@ int xpci__pv_backend_remove(xpci_ctx *ctx, uint32_t domid, const char *dev,
                 "%s: the guest and pciback let it go, then the guest fell "
                 "silent (backend state %d, frontend state %d): removed",
                 dev, w.seen_be, w.seen_fe);
-        }
-        if (r < 0 && !(force && r == -ETIMEDOUT) &&
-            !(r == -ETIMEDOUT && w.released)) {
-            struct be_restore back = {.domid = domid, .index = req.index,
-                                      .sub = req.prev_sub};
-
-            xpci__xs_txn_run(ctx, be_restore_txn, &back);
-            return r;
         }
     }
     req.closing = false;
