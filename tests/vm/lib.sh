@@ -459,6 +459,15 @@ _nvme_vfs_live()
 # $CONSOLE_DIR/hvm-NAME.log, passthrough enabled, HAP (Debian's Xen has
 # no shadow paging).  xpci.nettest makes the guest test each e1000e's
 # network (see image/guest-init).
+#
+# timer_mode: under TCG the guest runs far slower than the wall clock, so
+# Xen's default mode (no_delay_for_missed_ticks) queues the virtual PIT's
+# missed ticks and delivers them back to back; SeaBIOS's 16-bit code then
+# took one timer interrupt after another and, in three boots of four,
+# ended up executing its own data (an invalid-opcode loop at its default
+# handler, f000:ff53: tests/vm/README.md).  One late tick at a time
+# (one_missed_tick_pending) is what the firmware can digest.  edd=off
+# spares the kernel's real-mode setup its BIOS disk probes (no disk).
 hvm_cfg()
 {
     local name=$1 spec list=
@@ -473,13 +482,14 @@ type = "hvm"
 device_model_version = "qemu-xen"
 kernel = "$GUEST_KERNEL"
 ramdisk = "$GUEST_RAMDISK"
-extra = "console=ttyS0,115200 loglevel=4 xpci.nettest=1"
+extra = "console=ttyS0,115200 earlyprintk=ttyS0,115200 edd=off loglevel=4 xpci.nettest=1"
 serial = "file:$CONSOLE_DIR/hvm-$name.log"
 vga = "none"
 vnc = 0
 memory = 256
 vcpus = 1
 hap = 1
+timer_mode = "one_missed_tick_pending"
 passthrough = "enabled"
 pci = [ $list ]
 on_crash = "preserve"
@@ -487,15 +497,96 @@ on_reboot = "preserve"
 EOC
 }
 
+# _hvm_where DOMID: where vCPU 0 of the domain is, from its registers
+# (xenctx): "cs:eip SEG:OFF" in real or 32-bit mode (the firmware, the
+# kernel's setup), "rip ADDR" in long mode (Linux), "?" when unknown.
+_hvm_where()
+{
+    local x
+    for x in /usr/lib/xen-*/bin/xenctx; do
+        [ -x "$x" ] || continue
+        "$x" "$1" 0 2>/dev/null | awk '
+            /^cs:eip:/ { print "cs:eip " $2; found = 1; exit }
+            /^ *rip:/ { print "rip " $2; found = 1; exit }
+            END { if (!found) print "?" }'
+        return 0
+    done
+    echo "?"
+}
+
+# _hvm_cpu DOMID: the domain's CPU time in seconds (xl list).
+_hvm_cpu()
+{
+    xl list "$1" 2>/dev/null | awk 'NR == 2 { print $6 }'
+}
+
 # hvm_boot NAME: xl create /tmp/NAME.cfg and wait for the guest's first
-# PCI report (minutes under TCG: SeaBIOS, then Linux without KVM).
+# PCI report (minutes under TCG: SeaBIOS, then Linux without KVM).  Every
+# minute a diagnostic says where the guest is (its vCPU's registers, its
+# CPU time, the firmware's last line in Xen's log, the console's last
+# line); at the end, how long each phase took from xl create's return:
+# the firmware to "Booting from ROM" (the kernel's load from fw_cfg
+# starts), the kernel in long mode, its /init, the first report.  A vCPU
+# found three minutes in a row at SeaBIOS's default interrupt handler
+# (f000:ff53, an iret) loops on an exception in the firmware and will
+# never boot: that ends the wait at once, with the registers.
+HVM_BOOT_WAIT=${HVM_BOOT_WAIT:-900}
 hvm_boot()
 {
-    local name=$1
+    local name=$1 log d start el limit next=60 stuck=0 where
+    local t_rom= t_linux= t_init= t_rep=
     _GUESTS="$_GUESTS $name"
     timed "xl create $name (HVM)" xl create "/tmp/$name.cfg" || return 1
-    wait_for 900 "the first PCI report of HVM guest $name" \
-        grep -q 'xpci-guest: pci-end' "$CONSOLE_DIR/hvm-$name.log"
+    log=$CONSOLE_DIR/hvm-$name.log
+    d=$(guest_domid "$name") || return 1
+    limit=$((HVM_BOOT_WAIT * XPCI_VM_SLOW))
+    start=$(date +%s)
+    while :; do
+        el=$(($(date +%s) - start))
+        if grep -q 'xpci-guest: pci-end' "$log" 2>/dev/null; then
+            t_rep=$el
+            break
+        fi
+        if [ -z "$t_rom" ] &&
+                xl dmesg 2>/dev/null | grep -q "(d$d) Booting from ROM"; then
+            t_rom=$el
+        fi
+        where=$(_hvm_where "$d")
+        case "$where" in
+        "rip ffffffff"*) [ -n "$t_linux" ] || t_linux=$el ;;
+        esac
+        if [ -z "$t_init" ] && grep -q 'xpci-guest: booted' "$log" 2>/dev/null
+        then
+            t_init=$el
+        fi
+        if [ "$el" -ge "$next" ]; then
+            next=$((next + 60))
+            diag "HVM guest $name at +$el s: vCPU at $where," \
+                "$(_hvm_cpu "$d") s of CPU; firmware: $(xl dmesg 2>/dev/null |
+                    tr -d '\r' | grep "(d$d) " | tail -n 1 | cut -c1-70);" \
+                "console ($(wc -c < "$log" 2>/dev/null || echo 0) bytes):" \
+                "$(tr -d '\r' < "$log" 2>/dev/null | tail -n 1 | cut -c1-100)"
+            case "$where" in
+            "cs:eip f000:0000ff53") stuck=$((stuck + 1)) ;;
+            *) stuck=0 ;;
+            esac
+            if [ "$stuck" -ge 3 ]; then
+                diag "HVM guest $name: its vCPU has sat at SeaBIOS's" \
+                    "default interrupt handler (f000:ff53) for 3 minutes:" \
+                    "the firmware loops on an exception and will not boot"
+                diag "$(/usr/lib/xen-*/bin/xenctx -a "$d" 0 2>&1 |
+                    head -n 30)"
+                break
+            fi
+        fi
+        [ "$el" -ge "$limit" ] && break
+        sleep 2
+    done
+    diag "HVM guest $name boot, seconds after xl create:" \
+        "firmware to 'Booting from ROM' ${t_rom:-?}," \
+        "Linux running by ${t_linux:-?}, its /init by ${t_init:-?}," \
+        "first report ${t_rep:-? (not within $limit s)}"
+    [ -n "$t_rep" ]
 }
 
 # guest_net NAME BDF: the guest's last network test of its function at
