@@ -533,7 +533,7 @@ _hvm_cpu()
 HVM_BOOT_WAIT=${HVM_BOOT_WAIT:-900}
 hvm_boot()
 {
-    local name=$1 log d start el limit next=60 stuck=0 where
+    local name=$1 log d start el limit next=60 stuck=0 where fw con msg
     local t_rom= t_linux= t_init= t_rep=
     _GUESTS="$_GUESTS $name"
     timed "xl create $name (HVM)" xl create "/tmp/$name.cfg" || return 1
@@ -561,19 +561,21 @@ hvm_boot()
         fi
         if [ "$el" -ge "$next" ]; then
             next=$((next + 60))
-            diag "HVM guest $name at +$el s: vCPU at $where," \
-                "$(_hvm_cpu "$d") s of CPU; firmware: $(xl dmesg 2>/dev/null |
-                    tr -d '\r' | grep "(d$d) " | tail -n 1 | cut -c1-70);" \
-                "console ($(wc -c < "$log" 2>/dev/null || echo 0) bytes):" \
-                "$(tr -d '\r' < "$log" 2>/dev/null | tail -n 1 | cut -c1-100)"
+            fw=$(xl dmesg 2>/dev/null | tr -d '\r' | grep "(d$d) " |
+                tail -n 1 | cut -c1-70)
+            con=$(tr -d '\r' < "$log" 2>/dev/null | tail -n 1 | cut -c1-100)
+            msg="HVM guest $name at +$el s: vCPU at $where,"
+            msg="$msg $(_hvm_cpu "$d") s of CPU; firmware: $fw;"
+            msg="$msg console ($(wc -c < "$log" 2>/dev/null || echo 0)"
+            diag "$msg bytes): $con"
             case "$where" in
             "cs:eip f000:0000ff53") stuck=$((stuck + 1)) ;;
             *) stuck=0 ;;
             esac
             if [ "$stuck" -ge 3 ]; then
-                diag "HVM guest $name: its vCPU has sat at SeaBIOS's" \
-                    "default interrupt handler (f000:ff53) for 3 minutes:" \
-                    "the firmware loops on an exception and will not boot"
+                msg="HVM guest $name: its vCPU has sat at SeaBIOS's default"
+                msg="$msg interrupt handler (f000:ff53) for 3 minutes: the"
+                diag "$msg firmware loops on an exception and will not boot"
                 diag "$(/usr/lib/xen-*/bin/xenctx -a "$d" 0 2>&1 |
                     head -n 30)"
                 break
@@ -582,10 +584,10 @@ hvm_boot()
         [ "$el" -ge "$limit" ] && break
         sleep 2
     done
-    diag "HVM guest $name boot, seconds after xl create:" \
-        "firmware to 'Booting from ROM' ${t_rom:-?}," \
-        "Linux running by ${t_linux:-?}, its /init by ${t_init:-?}," \
-        "first report ${t_rep:-? (not within $limit s)}"
+    msg="HVM guest $name boot, seconds after xl create: firmware to"
+    msg="$msg 'Booting from ROM' ${t_rom:-?}, Linux running by"
+    msg="$msg ${t_linux:-?}, its /init by ${t_init:-?}, first report"
+    diag "$msg ${t_rep:-? (none within $el s)}"
     [ -n "$t_rep" ]
 }
 
