@@ -463,9 +463,9 @@ _nvme_vfs_live()
 # timer_mode: under TCG the guest runs far slower than the wall clock, so
 # Xen's default mode (no_delay_for_missed_ticks) queues the virtual PIT's
 # missed ticks and delivers them back to back; SeaBIOS's 16-bit code then
-# took one timer interrupt after another and, in three boots of four,
-# ended up executing its own data (an invalid-opcode loop at its default
-# handler, f000:ff53: tests/vm/README.md).  One late tick at a time
+# took one timer interrupt after another and, in both boots tried so on
+# an idle host, ended up executing its own data (an invalid-opcode loop
+# at its default handler, f000:ff53: tests/vm/README.md).  One late tick at a time
 # (one_missed_tick_pending) is what the firmware can digest.  edd=off
 # spares the kernel's real-mode setup its BIOS disk probes (no disk).
 hvm_cfg()
@@ -524,16 +524,18 @@ _hvm_cpu()
 # PCI report (minutes under TCG: SeaBIOS, then Linux without KVM).  Every
 # minute a diagnostic says where the guest is (its vCPU's registers, its
 # CPU time, the firmware's last line in Xen's log, the console's last
-# line); at the end, how long each phase took from xl create's return:
+# line); at the end, how long each phase took from xl create's return
+# (each looked for every 10 s):
 # the firmware to "Booting from ROM" (the kernel's load from fw_cfg
 # starts), the kernel in long mode, its /init, the first report.  A vCPU
-# found three minutes in a row at SeaBIOS's default interrupt handler
-# (f000:ff53, an iret) loops on an exception in the firmware and will
-# never boot: that ends the wait at once, with the registers.
+# found at SeaBIOS's default interrupt handler (f000:ff53, an iret) at
+# three minutely looks in a row loops on an exception in the firmware and
+# will never boot: that ends the wait at once, with the registers.
 HVM_BOOT_WAIT=${HVM_BOOT_WAIT:-900}
 hvm_boot()
 {
-    local name=$1 log d start el limit next=60 stuck=0 where fw con msg
+    local name=$1 log d start el limit next=60 probe=0 stuck=0
+    local where fw con msg
     local t_rom= t_linux= t_init= t_rep=
     _GUESTS="$_GUESTS $name"
     timed "xl create $name (HVM)" xl create "/tmp/$name.cfg" || return 1
@@ -547,6 +549,12 @@ hvm_boot()
             t_rep=$el
             break
         fi
+        [ "$el" -ge "$limit" ] && break
+        if [ "$el" -lt "$probe" ]; then
+            sleep 2
+            continue
+        fi
+        probe=$((el + 10))
         if [ -z "$t_rom" ] &&
                 xl dmesg 2>/dev/null | grep -q "(d$d) Booting from ROM"; then
             t_rom=$el
@@ -573,15 +581,15 @@ hvm_boot()
             *) stuck=0 ;;
             esac
             if [ "$stuck" -ge 3 ]; then
-                msg="HVM guest $name: its vCPU has sat at SeaBIOS's default"
-                msg="$msg interrupt handler (f000:ff53) for 3 minutes: the"
-                diag "$msg firmware loops on an exception and will not boot"
+                msg="HVM guest $name: its vCPU was at SeaBIOS's default"
+                msg="$msg interrupt handler (f000:ff53) at 3 looks in a row,"
+                msg="$msg a minute apart: the firmware loops on an exception"
+                diag "$msg and will not boot"
                 diag "$(/usr/lib/xen-*/bin/xenctx -a "$d" 0 2>&1 |
                     head -n 30)"
                 break
             fi
         fi
-        [ "$el" -ge "$limit" ] && break
         sleep 2
     done
     msg="HVM guest $name boot, seconds after xl create: firmware to"

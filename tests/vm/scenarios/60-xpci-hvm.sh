@@ -67,6 +67,23 @@ evidence()
     tail -n 8 "/var/log/xen/qemu-dm-$H.log" 2>&1
     echo "serial console of $H (end):"
     guest_console "$H" | tail -n 12
+    guest_died
+}
+
+# guest_died: the guest kernel's first fatal fault or panic and where it
+# came from (the process, the interrupted contexts), status 1 when there
+# is none (a soft-lockup warning under load is not a death).
+guest_died()
+{
+    local c
+    c=$(guest_console "$H" | grep -m1 -E \
+        'Kernel panic|Oops|BUG: (unable to handle|kernel NULL|ENTRY_TRAMP)') ||
+        return 1
+    echo "the guest's kernel died: $c"
+    guest_console "$H" | grep -m1 'Comm:'
+    guest_console "$H" |
+        grep -E '^\[ *[0-9.]+\]  *(RIP: 0033|[a-z_]*sysvec[a-z_]*\+)' |
+        head -n 4
 }
 
 # check_run DESC NAME CMD...: a test point, CMD must exit 0.
@@ -138,7 +155,14 @@ net_ok()
     echo "$l" | grep -q 'dhcp=[0-9]' && echo "$l" | grep -q 'ping=ok' &&
         ! echo "$l" | grep -q 'irqs=0$'
 }
-alive() { xl list "$H" > /dev/null 2>&1 && ! xl dmesg | grep -q 'Triple fault'; }
+# The guest runs: listed, not crashed (on_crash="preserve" keeps a
+# panicked guest listed, state "c"), no triple fault, no kernel BUG.
+alive()
+{
+    xl list "$H" 2>/dev/null | awk 'NR == 2 && $5 !~ /c/ { ok = 1 }
+        END { exit !ok }' && ! xl dmesg | grep -q 'Triple fault' &&
+        ! guest_died > /dev/null
+}
 
 # The BAR frames (iomem, hex), I/O ports (ioport, hex) and legacy IRQ of
 # a function, as "iomem S E" / "ioport S E" / "irq N" lines.
