@@ -41,8 +41,8 @@
 #   XPCI_VM_SLOW       factor for the scenarios' deadlines (default 1, 2 for amd)
 #   XPCI_VM_HVM_CYCLES attach/detach cycles of 60-xpci-hvm with each tool
 #                      (default 1)
-#   XPCI_VM_OPTIONAL   1 also runs the scenarios marked optional (none
-#                      is, today) when none are named
+#   XPCI_VM_OPTIONAL   1 also runs the scenarios marked optional
+#                      (60-xpci-hvm) when none are named
 #   XPCI_VM_LOAD       0 leaves out the load section of 70-xpci-crash (the
 #                      PV handshake with the guest starved of CPU; default 1)
 #   XPCI_VM_KERNEL_PKG the kernel package (default: what linux-image-amd64

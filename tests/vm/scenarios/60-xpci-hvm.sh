@@ -15,9 +15,10 @@
 # attach/detach cycles with xpci and with xl; a two-function slot
 # (BB:DD.*); a device model that answers an error and one that does not
 # answer (stopped): nothing left.  Last, the cold-plugged e1000e's detach,
-# a TODO (the guest's kernel faults in that eject, with xl as with xpci:
-# tests/vm/README.md), and xl destroy of the guest holding it leaves it
-# quarantined and attachable.  Every TAP line starts with "HVM:".  Needs
+# a TODO (the guest's kernel faults in that eject, with xl as with xpci,
+# of an interrupt the nested SVM under TCG delivers twice; it also comes
+# without any detach: tests/vm/README.md), and xl destroy of the guest
+# holding it leaves it quarantined and attachable.  Every TAP line starts with "HVM:".  Needs
 # the xpci stage and a boot with the SVM CPU (the line above).
 #
 # XPCI_VM_HVM_CYCLES (default 1): attach/detach cycles with each tool.
