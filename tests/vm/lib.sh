@@ -462,12 +462,12 @@ _nvme_vfs_live()
 #
 # timer_mode: under TCG the guest runs far slower than the wall clock, so
 # Xen's default mode (no_delay_for_missed_ticks) queues the virtual PIT's
-# missed ticks and delivers them back to back; SeaBIOS's 16-bit code then
-# took one timer interrupt after another and, in both boots tried so on
-# an idle host, ended up executing its own data (an invalid-opcode loop
-# at its default handler, f000:ff53: tests/vm/README.md).  One late tick at a time
-# (one_missed_tick_pending) is what the firmware can digest.  edd=off
-# spares the kernel's real-mode setup its BIOS disk probes (no disk).
+# missed ticks and delivers them back to back; in both boots tried with
+# it on an idle host, SeaBIOS's 16-bit code ended up executing its own
+# data (an invalid-opcode loop through its default handler, f000:ff53;
+# tests/vm/README.md).  One late tick at a time (one_missed_tick_pending)
+# is what the firmware can digest.  edd=off spares the kernel's real-mode
+# setup its BIOS disk probes (there is no disk).
 hvm_cfg()
 {
     local name=$1 spec list=
