@@ -120,7 +120,9 @@ check_wait()
     fi
 }
 
-hcheck() { local d=$1; shift; tap_check "HVM: $d" "$@"; }
+# (Not "local d": sh's locals are seen by the functions called, and the
+# checks read the guest's domid from the global d.)
+hcheck() { local desc=$1; shift; tap_check "HVM: $desc" "$@"; }
 
 driver_is() { [ "$(dev_driver "$1")" = "$2" ]; }
 no_domid() { ! xenstore-exists "/libxl/pci/$(bdf_key "$1")/domid"; }
