@@ -159,12 +159,21 @@ net_ok()
         ! echo "$l" | grep -q 'irqs=0$'
 }
 # The guest runs: listed, not crashed (on_crash="preserve" keeps a
-# panicked guest listed, state "c"), no triple fault, no kernel BUG.
+# panicked guest listed, state "c"), no triple fault, no kernel death;
+# otherwise says which.
 alive()
 {
-    xl list "$H" 2>/dev/null | awk 'NR == 2 && $5 !~ /c/ { ok = 1 }
-        END { exit !ok }' && ! xl dmesg | grep -q 'Triple fault' &&
-        ! guest_died > /dev/null
+    local st
+    st=$(xl list "$H" 2>/dev/null | awk 'NR == 2 { print $5 }')
+    case "$st" in
+    "") echo "xl list does not list $H"; return 1 ;;
+    *c*) echo "$H crashed (xl list: $st)" ;;
+    esac
+    if xl dmesg | grep -q 'Triple fault'; then
+        echo "Xen logged a triple fault"
+        return 1
+    fi
+    ! guest_died && [ "${st#*c}" = "$st" ]
 }
 
 # The BAR frames (iomem, hex), I/O ports (ioport, hex) and legacy IRQ of
