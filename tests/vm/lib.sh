@@ -530,7 +530,8 @@ _hvm_cpu()
 # starts), the kernel in long mode, its /init, the first report.  A vCPU
 # found at SeaBIOS's default interrupt handler (f000:ff53, an iret) at
 # three minutely looks in a row loops on an exception in the firmware and
-# will never boot: that ends the wait at once, with the registers.
+# will never boot: that ends the wait at once, with the registers, and
+# status 2 (1: no report within the wait, or xl create failed).
 HVM_BOOT_WAIT=${HVM_BOOT_WAIT:-900}
 hvm_boot()
 {
@@ -596,7 +597,9 @@ hvm_boot()
     msg="$msg 'Booting from ROM' ${t_rom:-?}, Linux running by"
     msg="$msg ${t_linux:-?}, its /init by ${t_init:-?}, first report"
     diag "$msg ${t_rep:-? (none within $el s)}"
-    [ -n "$t_rep" ]
+    [ -n "$t_rep" ] && return 0
+    [ "$stuck" -ge 3 ] && return 2
+    return 1
 }
 
 # guest_net NAME BDF: the guest's last network test of its function at
