@@ -466,8 +466,8 @@ _nvme_vfs_live()
 # it on an idle host, SeaBIOS's 16-bit code ended up executing its own
 # data (an invalid-opcode loop through its default handler, f000:ff53;
 # tests/vm/README.md).  One late tick at a time (one_missed_tick_pending)
-# is what the firmware can digest.  edd=off spares the kernel's real-mode
-# setup its BIOS disk probes (there is no disk).
+# made that rare (one boot in six since).  edd=off spares the kernel's
+# real-mode setup its BIOS disk probes (there is no disk).
 hvm_cfg()
 {
     local name=$1 spec list=
