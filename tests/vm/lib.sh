@@ -548,6 +548,7 @@ hvm_boot()
         el=$(($(date +%s) - start))
         if grep -q 'xpci-guest: pci-end' "$log" 2>/dev/null; then
             t_rep=$el
+            [ -n "$t_init" ] || t_init=$el
             break
         fi
         [ "$el" -ge "$limit" ] && break
