@@ -229,6 +229,12 @@ perms_there()
 attached_vdev()
 {
     local bdf=$1 addr=$2 slot fn want
+    # (An empty or odd address would end the whole scenario in $((...)).)
+    case "$addr" in
+    [0-9a-f][0-9a-f][0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7]) ;;
+    *) echo "no guest address for $bdf in the guest's report: '$addr'"
+       return 1 ;;
+    esac
     run attached xpci attached "$H" --json || return 1
     slot=$(echo "$addr" | cut -d: -f3 | cut -d. -f1)
     fn=${addr##*.}
