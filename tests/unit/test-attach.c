@@ -1809,6 +1809,66 @@ static void test_answer_at_the_deadline_goes_forward(void **state)
     assert_false(answer_at_deadline);
 }
 
+static void check_grant(struct fixture *f, const char *grant, bool want)
+{
+    if (fake_hv_has_grant(f->hv, GUEST, grant) != want)
+        fail_msg("d%d %s %s", GUEST, want ? "lacks" : "still has", grant);
+}
+
+/* The guest enables MSI through pciback: dom0's config space says MSI
+ * is on and the kernel's irq attribute shows the MSI's IRQ. */
+static void guest_enables_msi(struct fixture *f, const char *bdf, int irq)
+{
+    char path[600];
+    unsigned char cfg[256];
+    unsigned ptr;
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/config",
+             fake_sysfs_sys(f->t), bdf);
+    assert_non_null(fp = fopen(path, "r+b"));
+    assert_int_equal(fread(cfg, 1, sizeof(cfg), fp), sizeof(cfg));
+    for (ptr = cfg[0x34]; ptr >= 0x40 && cfg[ptr] != 0x05; ptr = cfg[ptr + 1])
+        ;
+    assert_true(ptr >= 0x40);
+    cfg[ptr + 2] |= 1;
+    assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
+    assert_int_equal(fwrite(cfg, 1, sizeof(cfg), fp), sizeof(cfg));
+    fclose(fp);
+    snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/irq",
+             fake_sysfs_sys(f->t), bdf);
+    assert_non_null(fp = fopen(path, "w"));
+    fprintf(fp, "%d\n", irq);
+    fclose(fp);
+}
+
+/* While the guest has MSI on, the kernel shows the MSI's IRQ, not the
+ * legacy one attach granted: detach revokes no IRQ it never granted (Xen
+ * would refuse, and the undo of that could not map it back) and says the
+ * legacy one stays the domain's. */
+static void test_detach_with_msi_on_revokes_no_msi_irq(void **state)
+{
+    struct fixture *f = *state;
+    struct xpci_result *res = NULL;
+
+    assert_int_equal(attach1(f, NIC, &res), 0);
+    xpci_result_free(res);
+    check_grant(f, "irq 16", true);
+    guest_enables_msi(f, NIC, 52);
+    assert_int_equal(detach1(f, NIC, false, &res), 0);
+    assert_null(res->error);
+    assert_int_equal(res->n_notes, 1);
+    assert_non_null(strstr(res->notes[0], "MSI is on"));
+    assert_non_null(strstr(res->notes[0], NIC));
+    xpci_result_free(res);
+    assert_int_equal(fake_xs_count(f->xs, BE), 0);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    /* the BARs are revoked, the legacy IRQ stays */
+    check_grant(f, "iomem 0xfebc0+0x20", false);
+    check_grant(f, "irq 16", true);
+    check_grant(f, "irq 52", false);
+}
+
 /* pcifront dropped the function, pciback never answers: it is left
  * Closing ("detaching"), never put back, and a later detach finishes. */
 static void test_dropped_function_is_left_detaching(void **state)
@@ -2018,6 +2078,8 @@ int main(void)
             test_silent_guest_times_out_and_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_answer_at_the_deadline_goes_forward, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_detach_with_msi_on_revokes_no_msi_irq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_that_keeps_a_function,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),

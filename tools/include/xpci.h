@@ -311,6 +311,10 @@ enum xpci_tristate {
  * Everything xpci knows about one PCI function.  Read-only for callers;
  * owned by the host snapshot it came from.
  */
+/* xpci_device.irq while the function's MSI is enabled: its legacy IRQ is
+ * not known. */
+#define XPCI_IRQ_UNKNOWN (-1)
+
 struct xpci_device {
     struct xpci_bdf bdf;
     char bdf_str[XPCI_BDF_STRLEN];
@@ -332,7 +336,9 @@ struct xpci_device {
     char *driver_override; /* or NULL when "(null)" / absent */
     int iommu_group;       /* -1 when absent */
     int numa_node;         /* -1 when unknown */
-    int irq;               /* legacy IRQ, 0 when none */
+    int irq;               /* legacy IRQ, 0 when none, XPCI_IRQ_UNKNOWN
+                            * while MSI is enabled (the kernel then shows
+                            * the MSI's IRQ instead) */
     struct xpci_bar bars[XPCI_NUM_RESOURCES];
     /* Another function with a memory BAR in a page that one of this
      * function's memory BARs uses (its bdf_str, owned by the same host

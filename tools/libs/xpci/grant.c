@@ -445,6 +445,17 @@ int xpci__grant_plan(struct xpci__plan *plan, const struct xpci_device *d,
                                      res)) < 0)
             return r;
     }
+    if (d->irq == XPCI_IRQ_UNKNOWN)
+        return give ? xpci__result_note(
+                          res, "%s: MSI is on, so the kernel does not show "
+                               "the legacy IRQ: none is granted to d%s",
+                          dev, domid_str)
+                    : xpci__result_note(
+                          res, "%s: MSI is on (the guest's, through "
+                               "pciback), so the kernel does not show the "
+                               "legacy IRQ: d%s keeps the permission it was "
+                               "given for it until it is destroyed",
+                          dev, domid_str);
     if (!xpci__grant_irq(d))
         return 0;
     snprintf(val, sizeof(val), "%d", d->irq);

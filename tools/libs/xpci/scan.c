@@ -356,28 +356,36 @@ static int parse_uevent(struct xpci_device *dev, char *buf, ssize_t r,
     return 0;
 }
 
-/* Whether the kernel's "irq" attribute can be non-zero: a function without
- * an interrupt pin gets irq 0 (drivers/pci/probe.c pci_read_irq), and
- * irq_show (drivers/pci/pci-sysfs.c) shows another number only while MSI
- * is enabled.  cfg is the whole readable config space. */
-static bool may_have_irq(const uint8_t *cfg, size_t len)
+/* The MSI capability's enable bit (Message Control bit 0): 1 on, 0 off
+ * or no MSI, -1 when the config space read ends before it tells.  cfg is
+ * the whole readable config space. */
+static int msi_on(const uint8_t *cfg, size_t len)
 {
     unsigned ptr;
 
-    if (len <= 0x40 || cfg[0x3d])
-        return true;
+    if (len <= 0x40)
+        return -1;
     if (!(cfg[0x06] & 0x10))
-        return false;
+        return 0;
     ptr = cfg[(cfg[0x0e] & 0x7f) == 2 ? 0x14 : 0x34];
     for (int ttl = 48; ptr >= 0x40 && ttl > 0; ttl--) {
         ptr &= ~3U;
         if (ptr + 4 > len)
-            return true;
-        if (cfg[ptr] == 0x05) /* MSI: Message Control bit 0, enable */
+            return -1;
+        if (cfg[ptr] == 0x05)
             return cfg[ptr + 2] & 1;
         ptr = cfg[ptr + 1];
     }
-    return false;
+    return 0;
+}
+
+/* Whether the kernel's "irq" attribute can be non-zero: a function without
+ * an interrupt pin gets irq 0 (drivers/pci/probe.c pci_read_irq), and
+ * irq_show (drivers/pci/pci-sysfs.c) shows another number only while MSI
+ * is enabled. */
+static bool may_have_irq(const uint8_t *cfg, size_t len)
+{
+    return len <= 0x40 || cfg[0x3d] || msi_on(cfg, len) != 0;
 }
 
 /* Config space, already read into cfg (r: length or -errno).  Returns
@@ -660,9 +668,14 @@ static int read_device(int d, const struct group_set *gs, unsigned flags,
     xpci__read_attrs(d, reqs, n, fds_r);
     if (parse_uevent(dev, uevent, reqs[0].len, &ue) < 0)
         return -ENOMEM;
+    /* While MSI is on (a driver in dom0, or pciback for a guest), the
+     * attribute is the MSI's IRQ: the legacy one is not known then. */
     if (parse_config(dev, d, cfg, reqs[1].len, &ue) &&
         xpci__read_long_at(d, "irq", &v) == 0)
-        dev->irq = (int)v;
+        dev->irq = v != 0 && reqs[1].len > 0 &&
+                           msi_on(cfg, (size_t)reqs[1].len) == 1
+                       ? XPCI_IRQ_UNKNOWN
+                       : (int)v;
     dev->is_bridge = dev->header_type == 1 || dev->header_type == 2;
     dev->is_host_bridge = (dev->class_code >> 8) == 0x0600;
     dev->is_platform_bridge = !dev->is_bridge && !dev->is_host_bridge &&
