@@ -31,6 +31,18 @@ failed=0
 
 ok() { passed=$((passed + 1)); echo "ok - $*"; }
 not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# rebinds WHAT: every give-back in the fake xpci's log passed --rebind,
+# and there was at least one
+rebinds() {
+    local n_gb n_rb
+    n_gb=$(grep -c '^assignable-remove ' "$XPCI_FAKE_LOG")
+    n_rb=$(grep '^assignable-remove ' "$XPCI_FAKE_LOG" | grep -c -- '--rebind')
+    if [ "$n_gb" -gt 0 ] && [ "$n_gb" = "$n_rb" ]; then
+        ok "ansible: $1 gives back with --rebind ($n_gb calls)"
+    else
+        not_ok "ansible: $1: $n_rb of $n_gb give-back calls rebind"
+    fi
+}
 
 mkdir "$work/host"
 "$MKTREE" host "$work/host" || not_ok "mktree host"
@@ -70,13 +82,7 @@ playbook "round trip: hide, attach, detach, give back, each idempotent" \
 
 # giving back returns the functions to dom0's drivers (xl's -r): without
 # --rebind a real host leaves them with no driver at all
-n_gb=$(grep -c '^assignable-remove ' "$XPCI_FAKE_LOG")
-n_rb=$(grep '^assignable-remove ' "$XPCI_FAKE_LOG" | grep -c -- '--rebind')
-if [ "$n_gb" -gt 0 ] && [ "$n_gb" = "$n_rb" ]; then
-    ok "ansible: scenario.yml gives back with --rebind ($n_gb calls)"
-else
-    not_ok "ansible: scenario.yml: $n_rb of $n_gb give-back calls rebind"
-fi
+rebinds "scenario.yml"
 
 # check mode: only --dry-run calls reach a mutating command
 if grep -E '^(assignable-add|attach) ' "$XPCI_FAKE_LOG" | head -n 1 |
@@ -142,13 +148,7 @@ cmp -s "$XPCI_FAKE_STATE" "$work/held.json" &&
     not_ok "ansible: state.yml want=absent --check changed the state"
 : >"$XPCI_FAKE_LOG"
 state absent some
-n_gb=$(grep -c '^assignable-remove ' "$XPCI_FAKE_LOG")
-n_rb=$(grep '^assignable-remove ' "$XPCI_FAKE_LOG" | grep -c -- '--rebind')
-if [ "$n_gb" -gt 0 ] && [ "$n_gb" = "$n_rb" ]; then
-    ok "ansible: state.yml want=absent gives back with --rebind"
-else
-    not_ok "ansible: state.yml want=absent: $n_rb of $n_gb give-back calls rebind"
-fi
+rebinds "state.yml want=absent"
 state absent none
 
 echo "$passed passed, $failed failed"

@@ -407,19 +407,16 @@ if [ -n "$vf" ]; then
     {
         local tool=$1 i=$2 ta td
         ta=$(now_s)
-        if [ "$tool" = xpci ]; then
-            run "cycle-$tool-$i-a" xpci attach "$H" "$vf"
-        else
-            run "cycle-$tool-$i-a" xl pci-attach "$H" "$vf"
-        fi || { echo "attach: $OUTPUT"; return 1; }
+        # xpci attach / xl pci-attach, xpci detach / xl pci-detach
+        set -- xpci ""
+        [ "$tool" = xpci ] || set -- xl pci-
+        run "cycle-$tool-$i-a" "$1" "${2}attach" "$H" "$vf" ||
+            { echo "attach: $OUTPUT"; return 1; }
         wait_for 120 "nvme in the guest" vf_live || return 1
         ta=$(since "$ta")
         td=$(now_s)
-        if [ "$tool" = xpci ]; then
-            run "cycle-$tool-$i-d" xpci detach "$H" "$vf"
-        else
-            run "cycle-$tool-$i-d" xl pci-detach "$H" "$vf"
-        fi || { echo "detach: $OUTPUT"; return 1; }
+        run "cycle-$tool-$i-d" "$1" "${2}detach" "$H" "$vf" ||
+            { echo "detach: $OUTPUT"; return 1; }
         wait_for 60 "the VF gone" lacks "$NVME_ID" || return 1
         echo "attach to nvme live $ta s, detach to gone $(since "$td") s"
         alive && quarantined "$vf"
