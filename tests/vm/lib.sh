@@ -579,7 +579,7 @@ hvm_boot()
             msg="$msg console ($(wc -c < "$log" 2>/dev/null || echo 0)"
             diag "$msg bytes): $con"
             case "$where" in
-            "cs:eip f000:0000ff53") stuck=$((stuck + 1)) ;;
+            "cs:eip f000:0000ff53"|"cs:eip d980:0000f15d") stuck=$((stuck + 1)) ;;
             *) stuck=0 ;;
             esac
             if [ "$stuck" -ge 3 ]; then
