@@ -494,6 +494,7 @@ passthrough = "enabled"
 pci = [ $list ]
 on_crash = "preserve"
 on_reboot = "preserve"
+on_poweroff = "preserve"
 EOC
 }
 
@@ -562,6 +563,14 @@ hvm_boot()
             t_rom=$el
         fi
         where=$(_hvm_where "$d")
+        if ! xl list "$d" > /dev/null 2>&1; then
+            diag "HVM guest $name (domain $d) is gone at +$el s"
+            diag "$(tail -n 40 "/var/log/xen/xl-$name.log" 2>&1)"
+            diag "$(tail -n 40 /var/log/xen/qemu-dm-"$name".log 2>&1)"
+            diag "$(xl dmesg 2>&1 | tail -n 30)"
+            diag "$(tail -c 2000 "$log" 2>&1)"
+            break
+        fi
         case "$where" in
         "rip ffffffff"*) [ -n "$t_linux" ] || t_linux=$el ;;
         esac
