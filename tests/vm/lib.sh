@@ -537,7 +537,7 @@ HVM_BOOT_WAIT=${HVM_BOOT_WAIT:-900}
 hvm_boot()
 {
     local name=$1 log d start el limit next=60 probe=0 stuck=0
-    local where fw con msg
+    local where fw con msg st
     local t_rom= t_linux= t_init= t_rep=
     _GUESTS="$_GUESTS $name"
     timed "xl create $name (HVM)" xl create "/tmp/$name.cfg" || return 1
@@ -563,8 +563,12 @@ hvm_boot()
             t_rom=$el
         fi
         where=$(_hvm_where "$d")
-        if ! xl list "$d" > /dev/null 2>&1; then
-            diag "HVM guest $name (domain $d) is gone at +$el s"
+        st=$(xl list "$d" 2>/dev/null | awk 'NR == 2 { print $5 }')
+        if [ -z "$st" ] || [ "${st#*s}" != "$st" ] || [ "${st#*c}" != "$st" ]
+        then
+            diag "HVM guest $name (domain $d) is gone or shut down ($st) at +$el s"
+            diag "$(xl list -v 2>&1)"
+            diag "$(/usr/lib/xen-*/bin/xenctx -a "$d" 0 2>&1 | head -n 30)"
             diag "$(tail -n 40 "/var/log/xen/xl-$name.log" 2>&1)"
             diag "$(tail -n 40 /var/log/xen/qemu-dm-"$name".log 2>&1)"
             diag "$(xl dmesg 2>&1 | tail -n 30)"
