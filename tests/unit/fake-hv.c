@@ -36,6 +36,7 @@ struct hv_domain {
     uint32_t domid;
     bool passthrough; /* created with an IOMMU context */
     bool hvm;
+    bool shutdown; /* crashed or powered off, not destroyed yet */
 };
 
 /* A permission a domain holds: "iomem 0xfebc0+0x20", "irq 11", "pirq 11". */
@@ -673,11 +674,15 @@ static int hv_irq_permission(void *priv, uint32_t domid, int pirq, bool allow)
 static int hv_domain_exists(void *priv, uint32_t domid)
 {
     struct fake_hv *hv = priv;
+    const struct hv_domain *dom;
     int r = enter(hv, "domain_exists", "%u", domid);
 
     if (r)
         return r;
-    return domid == 0 || find_domain(hv, domid) ? 0 : -ESRCH;
+    if (domid == 0)
+        return 0;
+    dom = find_domain(hv, domid);
+    return !dom ? -ESRCH : dom->shutdown ? -ESHUTDOWN : 0;
 }
 
 static int hv_domain_type(void *priv, uint32_t domid)
@@ -694,6 +699,17 @@ static int hv_domain_type(void *priv, uint32_t domid)
     if (!dom)
         return -ESRCH;
     return dom->hvm ? XPCI_DOMAIN_HVM : XPCI_DOMAIN_PV;
+}
+
+/* What Xen does when a guest crashes or powers off: it runs no more, and
+ * keeps what it holds until it is destroyed. */
+void fake_hv_shutdown_domain(struct fake_hv *hv, uint32_t domid)
+{
+    struct hv_domain *dom = find_domain(hv, domid);
+
+    if (!dom)
+        die("domain %u not added", domid);
+    dom->shutdown = true;
 }
 
 void fake_hv_set_hvm(struct fake_hv *hv, uint32_t domid, bool hvm)

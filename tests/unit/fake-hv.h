@@ -46,6 +46,8 @@ void fake_hv_set_hvm(struct fake_hv *hv, uint32_t domid, bool hvm);
 /* Destroy an added domain as Xen does: its devices go to quarantine, its
  * permissions with it; domctls naming it then fail with -ESRCH. */
 void fake_hv_destroy_domain(struct fake_hv *hv, uint32_t domid);
+/* The domain crashed or powered off: domain_exists says -ESHUTDOWN. */
+void fake_hv_shutdown_domain(struct fake_hv *hv, uint32_t domid);
 /* Permissions domid holds now (iomem / ioport ranges, irqs, mapped
  * pirqs); allow adds one, revoke / unmap removes it. */
 unsigned fake_hv_grants(const struct fake_hv *hv, uint32_t domid);

@@ -988,6 +988,7 @@ struct fake_dm {
     bool hold_del;         /* device_del answered; the guest never ejects */
     char die_on_del[32];   /* device_del of this id: the domain is destroyed
                               (and its device model with it) */
+    bool die_shut_down;    /* ... or only shut down (crashed, kept) */
     struct fake_hv *hv;
     size_t hv_calls_at_del; /* hypervisor calls made before device_del */
     char ids[4][32];
@@ -1078,7 +1079,10 @@ static void dm_serve(struct fake_dm *dm, int fd)
                     snprintf(reply, sizeof(reply),
                              "{\"return\": {}, \"id\": %s}\n", id);
                     dm_send(fd, reply);
-                    fake_hv_destroy_domain(dm->hv, OTHER);
+                    if (dm->die_shut_down)
+                        fake_hv_shutdown_domain(dm->hv, OTHER);
+                    else
+                        fake_hv_destroy_domain(dm->hv, OTHER);
                     shutdown(dm->lfd, SHUT_RDWR);
                     return;
                 }
@@ -1355,6 +1359,51 @@ static void test_hvm_undo_after_the_domain_is_gone(void **state)
     assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
     /* no record names the gone domain */
     assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
+    dm_stop(&dm);
+}
+
+/*
+ * The guest crashes while xpci takes a function back and its device model
+ * goes, but the domain is kept (on_crash="preserve", or not destroyed
+ * yet): it runs no more, so nothing is put back into it and that is no
+ * undo failure.  What it still holds stays its own until it is destroyed;
+ * nothing new goes into it.
+ */
+static void test_hvm_undo_after_the_guest_crashed(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC, HIDDEN}, *devs[] = {NIC, HIDDEN};
+    struct xpci_result *res = NULL;
+    bool noted = false;
+    int r;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 2, &patient, &res), 0);
+    xpci_result_free(res);
+    snprintf(dm.die_on_del, sizeof(dm.die_on_del), "pci-pt-09_00.0");
+    dm.die_shut_down = true;
+    r = xpci_detach(f->ctx, "6", devs, 2, &patient, &res);
+    assert_true(r < 0);
+    assert_int_equal(res->n_undo_errors, 0);
+    for (unsigned i = 0; i < res->n_notes; i++)
+        noted |= strstr(res->notes[i], "domain 6 has shut down") != NULL;
+    assert_true(noted);
+    xpci_result_free(res);
+    /* the device model let NIC go: it went all the way to quarantine */
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+    assert_false(fake_hv_has_grant(f->hv, OTHER, "iomem 0xfebc0+0x20"));
+    /* HIDDEN is the crashed guest's until it is destroyed */
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), OTHER);
+
+    r = xpci_attach(f->ctx, "6", specs, 1, &patient, &res);
+    assert_int_equal(r, -ESHUTDOWN);
+    assert_non_null(strstr(res->error, "has shut down"));
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
+
+    fake_hv_destroy_domain(f->hv, OTHER);
+    assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
     dm_stop(&dm);
 }
 
@@ -2108,6 +2157,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_hvm_attached_shows_the_device_model_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hvm_undo_after_the_domain_is_gone,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hvm_undo_after_the_guest_crashed,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_pvh_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -136,7 +136,10 @@ struct xpci_hv_ops {
     int (*map_pirq)(void *priv, uint32_t domid, int irq, int *pirq_r);
     int (*unmap_pirq)(void *priv, uint32_t domid, int pirq);
     int (*irq_permission)(void *priv, uint32_t domid, int pirq, bool allow);
-    /* 0 if the domain exists, -ESRCH if not. */
+    /* 0 if the domain exists, -ESRCH if not (or while it is being
+     * destroyed), -ESHUTDOWN if it has shut down for good (crashed,
+     * powered off, rebooted: it runs no more, its toolstack destroys or
+     * keeps it). */
     int (*domain_exists)(void *priv, uint32_t domid);
     /* enum xpci_domain_type of a running domain, or -ESRCH. */
     int (*domain_type)(void *priv, uint32_t domid);

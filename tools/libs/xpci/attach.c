@@ -82,6 +82,15 @@ int xpci__att_begin(struct xpci__att *at, xpci_ctx *ctx, const char *domain,
                                     "assignable-remove", domain);
         return -EINVAL;
     }
+    /* Nothing goes into a guest that runs no more; what one holds can
+     * still be taken back. */
+    if (!strcmp(op_name, "attach") && ctx->hv && ctx->hv->domain_exists &&
+        ctx->hv->domain_exists(ctx->hv_priv, at->domid) == -ESHUTDOWN) {
+        xpci__result_error(at->res, "domain '%s' (d%u) has shut down "
+                                    "(crashed, powered off or rebooted): it "
+                                    "runs no more", domain, at->domid);
+        return -ESHUTDOWN;
+    }
     snprintf(at->domid_str, sizeof(at->domid_str), "%u", at->domid);
     at->plan.has_guest = true;
     at->plan.guest = at->domid;

@@ -45,8 +45,10 @@ int xpci_domain_resolve(xpci_ctx *ctx, const char *domain, uint32_t *domid_r,
 
         if (id >= XPCI_DOMID_IO)
             return -ESRCH;
+        /* a domain that has shut down is still there */
         if (ctx->hv && ctx->hv->domain_exists &&
-            (r = ctx->hv->domain_exists(ctx->hv_priv, (uint32_t)id)) < 0)
+            (r = ctx->hv->domain_exists(ctx->hv_priv, (uint32_t)id)) < 0 &&
+            r != -ESHUTDOWN)
             return r;
         r = ctx->xs ? xpci__domain_name(ctx, (uint32_t)id, &name) : -ENOENT;
         if (r < 0 && r != -ENOENT)

@@ -218,11 +218,30 @@ static int domain_info(struct hv_xc *hv, uint32_t domid,
     return r == 0 || info->domain != domid ? -ESRCH : 0;
 }
 
+/*
+ * A dying domain is being destroyed: Xen has released (or is releasing)
+ * its devices to quarantine, so it counts as gone.  One that has shut
+ * down for good (crashed, powered off, rebooted, its watchdog fired) runs
+ * no more until its toolstack destroys it; a suspended one may resume
+ * (a failed save or migration), and a soft reset keeps it.
+ */
 static int hv_domain_exists(void *priv, uint32_t domid)
 {
     xc_domaininfo_t info;
+    unsigned reason;
+    int r = domain_info(priv, domid, &info);
 
-    return domain_info(priv, domid, &info);
+    if (r < 0)
+        return r;
+    if (info.flags & XEN_DOMINF_dying)
+        return -ESRCH;
+    if (!(info.flags & XEN_DOMINF_shutdown))
+        return 0;
+    reason = (info.flags >> XEN_DOMINF_shutdownshift) &
+             XEN_DOMINF_shutdownmask;
+    return reason == SHUTDOWN_suspend || reason == SHUTDOWN_soft_reset
+               ? 0
+               : -ESHUTDOWN;
 }
 
 static int hv_domain_type(void *priv, uint32_t domid)

@@ -510,19 +510,31 @@ static bool function_present(xpci_ctx *ctx, const char *dev)
  * domain): Xen released its functions to quarantine with it
  * (pci_release_devices), its permissions died with it, and its device
  * model went too.  Nothing can be put back into it, and failing to is no
- * undo failure.
+ * undo failure.  A guest that has shut down for good (crashed and kept,
+ * or not destroyed yet) runs no more either: what it still holds Xen
+ * takes back when it is destroyed, and its device model may be gone.
  */
 static bool guest_gone(xpci_ctx *ctx, const struct xpci__plan *plan,
                        struct xpci_result *res)
 {
-    char note[128];
+    char note[160];
+    int r;
 
-    if (!plan->has_guest || !ctx->hv || !ctx->hv->domain_exists ||
-        ctx->hv->domain_exists(ctx->hv_priv, plan->guest) != -ESRCH)
+    if (!plan->has_guest || !ctx->hv || !ctx->hv->domain_exists)
         return false;
-    snprintf(note, sizeof(note), "domain %u no longer exists: Xen took its "
-                                 "functions back to quarantine; nothing to "
-                                 "put back into it", plan->guest);
+    r = ctx->hv->domain_exists(ctx->hv_priv, plan->guest);
+    if (r == -ESRCH)
+        snprintf(note, sizeof(note), "domain %u no longer exists: Xen took "
+                                     "its functions back to quarantine; "
+                                     "nothing to put back into it",
+                 plan->guest);
+    else if (r == -ESHUTDOWN)
+        snprintf(note, sizeof(note), "domain %u has shut down: Xen takes the "
+                                     "functions it holds back to quarantine "
+                                     "when it is destroyed; nothing to put "
+                                     "back into it", plan->guest);
+    else
+        return false;
     if (!xpci__strv_contains(res->notes, res->n_notes, note))
         xpci__strv_push(&res->notes, &res->n_notes, note);
     return true;
