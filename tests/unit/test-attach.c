@@ -989,6 +989,7 @@ struct fake_dm {
     char die_on_del[32];   /* device_del of this id: the domain is destroyed
                               (and its device model with it) */
     bool die_shut_down;    /* ... or only shut down (crashed, kept) */
+    volatile bool stopped; /* kill -STOP: connections wait, no greeting */
     struct fake_hv *hv;
     size_t hv_calls_at_del; /* hypervisor calls made before device_del */
     char ids[4][32];
@@ -1140,7 +1141,16 @@ static void *dm_thread(void *arg)
     int fd;
 
     while ((fd = accept(dm->lfd, NULL, NULL)) >= 0) {
-        dm_serve(dm, fd);
+        char c;
+
+        if (dm->stopped) {
+            /* what a stopped QEMU's client sees: nothing, until it
+             * gives up and closes */
+            while (read(fd, &c, 1) > 0)
+                ;
+        } else {
+            dm_serve(dm, fd);
+        }
         close(fd);
     }
     return NULL;
@@ -1359,6 +1369,42 @@ static void test_hvm_undo_after_the_domain_is_gone(void **state)
     assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
     /* no record names the gone domain */
     assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
+    dm_stop(&dm);
+}
+
+/*
+ * A detach that cannot reach the device model (stopped: no QMP greeting)
+ * sent it nothing: there is nothing to plug back, and trying to would
+ * only fail the same way (UNDO FAILED).  The function stays the guest's,
+ * all of it, and a detach once the model runs again takes it.
+ */
+static void test_hvm_detach_with_the_model_stopped_undoes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC}, *devs[] = {NIC};
+    struct xpci_result *res = NULL;
+    int r;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+    dm.stopped = true;
+    r = xpci_detach(f->ctx, "6", devs, 1, &quick, &res);
+    assert_true(r < 0);
+    assert_int_equal(res->n_undo_errors, 0);
+    assert_true(res->rolled_back);
+    assert_non_null(strstr(res->error, "device_del"));
+    xpci_result_free(res);
+    assert_null(strstr(dm.log, "device_del"));
+    assert_int_equal(fake_hv_owner(f->hv, NIC), OTHER);
+    assert_true(fake_hv_has_grant(f->hv, OTHER, "iomem 0xfebc0+0x20"));
+    assert_non_null(fake_xs_get(f->xs, HBE "/dev-0"));
+
+    dm.stopped = false;
+    assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+    assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
     dm_stop(&dm);
 }
 
@@ -2160,6 +2206,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_hvm_undo_after_the_guest_crashed,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hvm_detach_with_the_model_stopped_undoes_nothing, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_pvh_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_shared_irq_survives_rollback_and_detach, setup, teardown),

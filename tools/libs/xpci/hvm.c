@@ -38,6 +38,8 @@ static int qmp_connect(xpci_ctx *ctx, uint32_t domid, struct xpci__qmp **q_r)
         return -ENOMEM;
     r = xpci__qmp_open(path, xpci__guest_timeout(ctx), q_r, &err);
     if (r < 0) {
+        /* nothing was sent: a stopped or gone model was asked nothing */
+        ctx->step_untouched = true;
         free(ctx->step_detail);
         ctx->step_detail = xpci__sprintf("device model of d%u at %s: %s",
                                          domid, path,

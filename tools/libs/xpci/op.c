@@ -737,14 +737,19 @@ int xpci__plan_run(xpci_ctx *ctx, struct xpci__plan *plan,
             r = journal_intent(&j, i, st);
             if (r == 0) {
                 st->applied = -1;
+                ctx->step_untouched = false;
                 r = act(ctx, st->dev, &st->fwd);
+                if (r < 0 && ctx->step_untouched)
+                    st->applied = 0;
             }
         }
         if (r < 0) {
             _cleanup_free_ char *d = xpci__action_describe(st->dev, &st->fwd);
 
             xpci__result_error(res, "%s: %s", d ? d : st->dev, strerror(-r));
-            /* The failed step may have half-happened: undo it too. */
+            /* The failed step may have half-happened: undo it too
+             * (undo_steps passes over it when it says it changed
+             * nothing). */
             res->n_done = i;
             /* -EINPROGRESS: the step started something that cannot be
              * taken back (a guest asked to unplug): leave it, undo the

@@ -84,6 +84,7 @@ struct xpci_ctx {
     int guest_timeout_ms;
     char *step_detail;
     char *step_note;   /* what a step that went on anyway wants said */
+    bool step_untouched; /* the step that failed changed nothing */
     bool no_syslog;
 };
 
