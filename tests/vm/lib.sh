@@ -515,6 +515,35 @@ _hvm_where()
     echo "?"
 }
 
+# hvm_stuck_report NAME: what an HVM guest that stopped reporting is
+# doing: its CPU time over 10 s (spinning or idle), vCPU 0's registers and
+# stack with the kernel's symbols (xenctx), and what the guest's kernel
+# says to sysrq w (blocked tasks) and l (the CPU's backtrace) on its
+# console, if it still takes events.
+hvm_stuck_report()
+{
+    local d x c0 c1 map=/opt/xpci-vm/System.map
+    d=$(xl domid "$1" 2>/dev/null) || { echo "no domain $1"; return 0; }
+    c0=$(_hvm_cpu "$d")
+    sleep 10
+    c1=$(_hvm_cpu "$d")
+    echo "$1 (domain $d): $c0 -> $c1 s of CPU in 10 s"
+    for x in /usr/lib/xen-*/bin/xenctx; do
+        [ -x "$x" ] || continue
+        if [ -f "$map" ]; then
+            "$x" -s "$map" -S "$d" 0 2>&1 | head -n 60
+        else
+            "$x" "$d" 0 2>&1 | head -n 30
+        fi
+        break
+    done
+    xl sysrq "$1" w 2>&1
+    xl sysrq "$1" l 2>&1
+    sleep 20
+    echo "the guest's console after sysrq w, l:"
+    guest_console "$1" | tail -n 60
+}
+
 # _hvm_cpu DOMID: the domain's CPU time in seconds (xl list).
 _hvm_cpu()
 {

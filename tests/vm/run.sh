@@ -42,7 +42,11 @@
 #   XPCI_VM_HVM_CYCLES attach/detach cycles of 60-xpci-hvm with each tool
 #                      (default 1)
 #   XPCI_VM_OPTIONAL   1 also runs the scenarios marked optional
-#                      (60-xpci-hvm) when none are named
+#                      when none are named
+#   XPCI_VM_SKIP       scenarios left out when none are named
+#                      (space-separated prefixes, e.g. "60 80")
+#   XPCI_VM_SVM_VCPUS  vCPUs of an SVM boot (default 1; see README.md,
+#                      "An interrupt delivered twice")
 #   XPCI_VM_LOAD       0 leaves out the load section of 70-xpci-crash (the
 #                      PV handshake with the guest starved of CPU; default 1)
 #   XPCI_VM_KERNEL_PKG the kernel package (default: what linux-image-amd64
@@ -62,6 +66,7 @@ CACHE=${XPCI_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xpci-vm}
 IOMMU=${XPCI_VM_IOMMU:-intel}
 ACCEL=${XPCI_VM_ACCEL:-tcg}
 TCG_THREAD=${XPCI_VM_TCG_THREAD:-single}
+SVM_VCPUS=${XPCI_VM_SVM_VCPUS:-1}
 BOOT_TIMEOUT=${XPCI_VM_TIMEOUT:-600}
 SUITE_TIMEOUT=${XPCI_VM_SUITE_TIMEOUT:-5400}
 HOST_PKGS=(qemu-system-x86 debootstrap zstd cpio busybox-static kmod xz-utils)
@@ -95,6 +100,7 @@ amd) SLOW=${XPCI_VM_SLOW:-2} ;;
 esac
 case "$ACCEL" in tcg | kvm) ;; *) die "XPCI_VM_ACCEL must be tcg or kvm" ;; esac
 case "$TCG_THREAD" in single | multi) ;; *) die "XPCI_VM_TCG_THREAD must be single or multi" ;; esac
+case "$SVM_VCPUS" in [1-8]) ;; *) die "XPCI_VM_SVM_VCPUS must be 1-8" ;; esac
 
 # ---------------------------------------------------------------- scenarios
 # XPCI_VM_SCENARIO_DIR picks another directory of scenarios (the
@@ -117,9 +123,22 @@ for a in "$@"; do
     scenarios+=("$n")
 done
 # Without names: every scenario but those marked optional (an
-# "# xpci-vm: ... optional" line), unless XPCI_VM_OPTIONAL=1.
+# "# xpci-vm: ... optional" line), unless XPCI_VM_OPTIONAL=1, and but
+# those XPCI_VM_SKIP names (space-separated unique prefixes: 60).
+skipped()
+{
+    local s
+    for s in ${XPCI_VM_SKIP:-}; do
+        case "$1" in "$s"*) return 0 ;; esac
+    done
+    return 1
+}
 if [ ${#scenarios[@]} -eq 0 ]; then
     while IFS= read -r f; do
+        if skipped "$(basename "$f")"; then
+            say "$(basename "$f"): not run (XPCI_VM_SKIP)"
+            continue
+        fi
         if [ "${XPCI_VM_OPTIONAL:-0}" != 1 ] &&
             grep -qm1 '^# xpci-vm:.* optional' "$f"; then
             say "$(basename "$f"): optional, not run (XPCI_VM_OPTIONAL=1 or its name runs it)"
@@ -319,7 +338,7 @@ if [ -z "${XPCI_VM_RESULTS:-}" ]; then
 fi
 say "results: $RESULTS"
 
-XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2"
+XEN_ARGS="console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M"
 XEN_ARGS="$XEN_ARGS iommu=verbose,debug loglvl=all guest_loglvl=all conring_size=1M"
 DOM0_ARGS="console=hvc0"
 
@@ -340,7 +359,8 @@ DOM0_ARGS="console=hvc0"
 # would run iPXE from a passed-through NIC, for many minutes under TCG.
 qemu_cmd()
 {
-    local share=$1 serial=$2 cpu=$3 nic=rp1
+    local share=$1 serial=$2 cpu=$3 nic=rp1 vcpus=2
+    [ "$cpu" = svm ] && vcpus=$SVM_VCPUS
     QEMU=(qemu-system-x86_64)
     if [ "$ACCEL" = kvm ]; then
         QEMU+=(-accel kvm -cpu host)
@@ -354,7 +374,7 @@ qemu_cmd()
     else
         QEMU+=(-machine q35 -device amd-iommu)
     fi
-    QEMU+=(-smp 2 -m 3072 -nic none -no-reboot -display none -monitor none
+    QEMU+=(-smp "$vcpus" -m 3072 -nic none -no-reboot -display none -monitor none
         -serial "file:$serial"
         -device pcie-root-port,id=rp1,chassis=1,slot=1)
     if [ "$cpu" = svm ]; then
@@ -373,7 +393,7 @@ qemu_cmd()
         -device e1000,bus=rp4,addr=00.0,multifunction=on,mac=52:54:00:12:34:41,romfile=
         -device e1000,bus=rp4,addr=00.1,mac=52:54:00:12:34:42,romfile=)
     QEMU+=(-virtfs "local,path=$share,mount_tag=xpcishare,security_model=none"
-        -kernel "$IMG/xen" -append "$XEN_ARGS"
+        -kernel "$IMG/xen" -append "$XEN_ARGS dom0_max_vcpus=$vcpus"
         -initrd "$IMG/vmlinuz $DOM0_ARGS,$IMG/dom0.cpio.zst")
 }
 

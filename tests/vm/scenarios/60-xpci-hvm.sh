@@ -71,6 +71,14 @@ evidence()
     guest_died
 }
 
+# stuck_once: the first time the guest does not report, what it does
+# (hvm_stuck_report; in $XPCI_VM_OUT/60-stuck.txt too).
+stuck_once()
+{
+    [ ! -f "$XPCI_VM_OUT/60-stuck.txt" ] || return 0
+    hvm_stuck_report "$H" | tee "$XPCI_VM_OUT/60-stuck.txt"
+}
+
 # guest_died: the guest kernel's first fatal fault or panic and where it
 # came from (the process, the interrupted contexts), status 1 when there
 # is none (a soft-lockup warning under load is not a death).
@@ -116,7 +124,7 @@ check_wait()
         tap_ok "HVM: $desc [$(since "$t0") s]"
     else
         tap_fail "HVM: $desc" "last PCI report of $H:" "$(guest_pci "$H")" \
-            "$(evidence)"
+            "$(evidence)" "$(stuck_once)"
     fi
 }
 
