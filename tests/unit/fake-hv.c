@@ -37,6 +37,7 @@ struct hv_domain {
     bool passthrough; /* created with an IOMMU context */
     bool hvm;
     bool shutdown; /* crashed or powered off, not destroyed yet */
+    bool pirqs;    /* XEN_X86_EMU_USE_PIRQ (HVM) */
 };
 
 /* A permission a domain holds: "iomem 0xfebc0+0x20", "irq 11", "pirq 11". */
@@ -712,6 +713,28 @@ void fake_hv_shutdown_domain(struct fake_hv *hv, uint32_t domid)
     dom->shutdown = true;
 }
 
+static int hv_domain_pirqs(void *priv, uint32_t domid)
+{
+    struct fake_hv *hv = priv;
+    const struct hv_domain *dom;
+    int r = enter(hv, "domain_pirqs", "%u", domid);
+
+    if (r)
+        return r;
+    if (!(dom = find_domain(hv, domid)))
+        return -ESRCH;
+    return dom->hvm && dom->pirqs;
+}
+
+void fake_hv_set_pirqs(struct fake_hv *hv, uint32_t domid, bool pirqs)
+{
+    struct hv_domain *dom = find_domain(hv, domid);
+
+    if (!dom)
+        die("domain %u not added", domid);
+    dom->pirqs = pirqs;
+}
+
 void fake_hv_set_hvm(struct fake_hv *hv, uint32_t domid, bool hvm)
 {
     for (size_t i = 0; i < hv->n_doms; i++)
@@ -734,6 +757,7 @@ const struct xpci_hv_ops fake_hv_ops = {
     .irq_permission = hv_irq_permission,
     .domain_exists = hv_domain_exists,
     .domain_type = hv_domain_type,
+    .domain_pirqs = hv_domain_pirqs,
 };
 
 /* What Xen does on domain destruction: the domain and its permissions go,

@@ -43,6 +43,8 @@ void fake_hv_set_passthrough(struct fake_hv *hv, uint32_t domid,
                              bool enabled);
 /* Make an added domain HVM (domain_type answers XPCI_DOMAIN_HVM). */
 void fake_hv_set_hvm(struct fake_hv *hv, uint32_t domid, bool hvm);
+/* Make an HVM domain route interrupts over event channels (pirqs). */
+void fake_hv_set_pirqs(struct fake_hv *hv, uint32_t domid, bool pirqs);
 /* Destroy an added domain as Xen does: its devices go to quarantine, its
  * permissions with it; domctls naming it then fail with -ESRCH. */
 void fake_hv_destroy_domain(struct fake_hv *hv, uint32_t domid);

@@ -1372,6 +1372,41 @@ static void test_hvm_undo_after_the_domain_is_gone(void **state)
     dm_stop(&dm);
 }
 
+static bool has_note(const struct xpci_result *res, const char *what)
+{
+    for (unsigned i = 0; i < res->n_notes; i++)
+        if (strstr(res->notes[i], what))
+            return true;
+    return false;
+}
+
+/*
+ * A legacy IRQ hot-plugged into an HVM guest that takes its interrupts
+ * over event channels becomes its pirq of the same number, which a Linux
+ * guest may have given one of its emulated devices: said, only then.
+ */
+static void test_hvm_pirq_clash_noted(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_dm dm = {0};
+    const char *specs[] = {NIC}, *devs[] = {NIC};
+    struct xpci_result *res = NULL;
+
+    dm_start(f, &dm);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
+    assert_false(has_note(res, "pirq"));
+    xpci_result_free(res);
+    assert_int_equal(xpci_detach(f->ctx, "6", devs, 1, &patient, &res), 0);
+    xpci_result_free(res);
+
+    fake_hv_set_pirqs(f->hv, OTHER, true);
+    assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
+    assert_true(has_note(res, NIC ": its IRQ 16 becomes d6's pirq 16"));
+    assert_true(has_note(res, "pci=[...]"));
+    xpci_result_free(res);
+    dm_stop(&dm);
+}
+
 /*
  * A detach that cannot reach the device model (stopped: no QMP greeting)
  * sent it nothing: there is nothing to plug back, and trying to would
@@ -2209,6 +2244,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_hvm_detach_with_the_model_stopped_undoes_nothing, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(test_hvm_pirq_clash_noted, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pvh_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_shared_irq_survives_rollback_and_detach, setup, teardown),

@@ -143,6 +143,10 @@ struct xpci_hv_ops {
     int (*domain_exists)(void *priv, uint32_t domid);
     /* enum xpci_domain_type of a running domain, or -ESRCH. */
     int (*domain_type)(void *priv, uint32_t domid);
+    /* 1 if an HVM domain routes interrupts over event channels
+     * (XEN_X86_EMU_USE_PIRQ: Xen up to 4.18 by default, hvm_pirq=1
+     * since 4.19), 0 if not, -errno. */
+    int (*domain_pirqs)(void *priv, uint32_t domid);
 };
 
 enum xpci_domain_type {

@@ -348,6 +348,36 @@ static void wants_free(struct want *wants, unsigned n)
     free(wants);
 }
 
+/*
+ * A legacy IRQ hot-plugged into an HVM guest that takes its interrupts
+ * over event channels becomes the guest's pirq of the same number (libxl
+ * and the device model both map pirq == IRQ).  A Linux guest numbers the
+ * pirqs of its emulated devices from 16 up (Xen's get_free_pirq), and at
+ * the detach the device model unmaps that pirq: PHYSDEVOP_unmap_pirq on
+ * an HVM domain drops the guest's own binding of the number too, and the
+ * emulated device (its serial port, say) gets no interrupt again.  A
+ * function given at creation had its pirq before the guest's kernel
+ * numbered anything.
+ */
+static void note_pirq_clash(struct xpci__att *at, const struct xpci_device *d)
+{
+    const struct xpci_hv_ops *hv = at->ctx->hv;
+
+    if (at->type != XPCI_DOMAIN_HVM || !xpci__grant_irq(d) || d->irq < 16 ||
+        !hv || !hv->domain_pirqs ||
+        hv->domain_pirqs(at->ctx->hv_priv, at->domid) != 1)
+        return;
+    xpci__result_note(at->res,
+                      "%s: its IRQ %d becomes d%u's pirq %d (as with xl); "
+                      "this guest takes interrupts over event channels and "
+                      "a Linux guest numbers its emulated devices' pirqs "
+                      "from 16: if %d is one of them, that device's "
+                      "interrupt dies when the device model unmaps it at "
+                      "the detach; a function given at creation (pci=[...]) "
+                      "is safe", d->bdf_str, d->irq, at->domid, d->irq,
+                      d->irq);
+}
+
 /* d's permissions, with respect to what the domain's other functions
  * need. */
 static int plan_grants(struct xpci__att *at, const struct xpci_device *d,
@@ -359,6 +389,8 @@ static int plan_grants(struct xpci__att *at, const struct xpci_device *d,
 
     if (r < 0)
         return r;
+    if (give)
+        note_pirq_clash(at, d);
     return xpci__grant_plan(&at->plan, d, at->domid_str, give, others, n,
                             at->res);
 }

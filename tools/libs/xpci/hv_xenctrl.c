@@ -255,6 +255,17 @@ static int hv_domain_type(void *priv, uint32_t domid)
                                              : XPCI_DOMAIN_PV;
 }
 
+static int hv_domain_pirqs(void *priv, uint32_t domid)
+{
+    xc_domaininfo_t info;
+    int r = domain_info(priv, domid, &info);
+
+    if (r < 0)
+        return r;
+    return (info.flags & XEN_DOMINF_hvm_guest) &&
+           (info.arch_config.emulation_flags & XEN_X86_EMU_USE_PIRQ);
+}
+
 static const struct xpci_hv_ops xenctrl_ops = {
     .close = hv_close,
     .physinfo = hv_physinfo,
@@ -270,6 +281,7 @@ static const struct xpci_hv_ops xenctrl_ops = {
     .irq_permission = hv_irq_permission,
     .domain_exists = hv_domain_exists,
     .domain_type = hv_domain_type,
+    .domain_pirqs = hv_domain_pirqs,
 };
 
 int xpci__hv_xenctrl_open(const char *dev_root, const char *proc_root,
