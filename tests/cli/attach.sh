@@ -245,8 +245,12 @@ lacks out "seize=1 in one entry leaves the others" "09:00.0  (seize)"
 "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/slot.cfg" >"$work/out" \
     2>"$work/err"
 has out "a slot entry lists each function of the slot" \
-    "0000:04:00.0  pci[0] 04:00.*" "0000:04:00.1  pci[0] 04:00.*" \
+    "0000:04:00.0  pci[0] 04:00.*@5" "0000:04:00.1  pci[0] 04:00.*@5" \
     ": 2 function(s) for pci passthrough"
+expect_exit 1 "prepare of a slot entry without a guest slot" \
+    "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/slot-no-vslot.cfg"
+has err "the entry and libxl's refusal are named" \
+    "pci entry 0 '04:00.*'" "'04:00.*@5'" "Must specify a v-slot"
 
 # Malformed entries are named with their index
 expect_exit 1 "prepare of a config with a malformed pci entry" \

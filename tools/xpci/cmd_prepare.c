@@ -146,6 +146,15 @@ static int entry_functions(struct prep *p, const struct xpci_host *host,
         xpci_bdf_format(&spec->bdf, bdf);
         return add_fn(p, bdf, i, text, spec, force);
     }
+    /* libxl places a slot's functions together at the slot it is given
+     * (device_pci_add_stubdom_done) and refuses the entry without one. */
+    if (spec->vslot < 0)
+        return prep_error(p,
+                          "%s: pci entry %u '%s': every function of a slot "
+                          "goes to a guest slot named with @SLOT ('%s@5', "
+                          "say): xl create fails without one (\"Must "
+                          "specify a v-slot for multi-function devices\")",
+                          p->path, i, text, text);
     for (size_t k = 0; k < xpci_host_count(host); k++) {
         const struct xpci_device *d = xpci_host_device(host, k);
 
