@@ -247,6 +247,9 @@ lacks out "seize=1 in one entry leaves the others" "09:00.0  (seize)"
 has out "a slot entry lists each function of the slot" \
     "0000:04:00.0  pci[0] 04:00.*@5" "0000:04:00.1  pci[0] 04:00.*@5" \
     ": 2 function(s) for pci passthrough"
+has err "a slot entry is warned about: libxl adds only its last function" \
+    "pci entry 0 '04:00.*@5': xl gives the guest only 0000:04:00.1" \
+    "an entry of its own"
 expect_exit 1 "prepare of a slot entry without a guest slot" \
     "${XPCI[@]}" "${H[@]}" prepare --dry-run "$CFG/slot-no-vslot.cfg"
 has err "the entry and libxl's refusal are named" \

@@ -127,6 +127,7 @@ static int entry_functions(struct prep *p, const struct xpci_host *host,
                            const struct xpci_spec *spec, bool force)
 {
     char bdf[XPCI_BDF_STRLEN];
+    struct xpci_bdf last = {0};
     unsigned found = 0;
     int r;
 
@@ -163,7 +164,8 @@ static int entry_functions(struct prep *p, const struct xpci_host *host,
             continue;
         if ((r = add_fn(p, d->bdf_str, i, text, spec, force)) < 0)
             return r;
-        found++;
+        if (!found++ || d->bdf.func > last.func)
+            last = d->bdf;
     }
     if (!found)
         return prep_error(p,
@@ -171,6 +173,18 @@ static int entry_functions(struct prep *p, const struct xpci_host *host,
                           "%04x:%02x:%02x",
                           p->path, i, text, spec->bdf.domain, spec->bdf.bus,
                           spec->bdf.dev);
+    /* libxl 4.17 and 4.20 (device_pci_add_stubdom_done) add the slot's
+     * highest function and report the entry done: the guest gets no
+     * function 0, so it sees none of them. */
+    if (found > 1) {
+        xpci_bdf_format(&last, bdf);
+        fprintf(stderr,
+                "xpci prepare: warning: %s: pci entry %u '%s': xl gives "
+                "the guest only %s of it (libxl adds a slot's last "
+                "function and stops): give each function an entry of its "
+                "own\n",
+                p->path, i, text, bdf);
+    }
     return 0;
 }
 
