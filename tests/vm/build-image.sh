@@ -9,8 +9,7 @@
 #                   tools, or 13 with Xen 4.20's: XPCI_VM_SUITE and
 #                   XPCI_VM_XEN, default bookworm and 4.17),
 #                   the kernel modules dom0 needs, image/dom0-init as /init
-#                   and the guest's kernel (with its System.map) and
-#                   initramfs under /opt/xpci-vm
+#                   and the guest's kernel and initramfs under /opt/xpci-vm
 #   versions        what went in
 #
 # Usage: build-image.sh OUTDIR XEN_DEB KERNEL_DEB DEBOOTSTRAP_CACHE
@@ -180,8 +179,6 @@ copy_modules "$r" $dom0_mods
 # /var/run is an absolute link to /run: never create through it here.
 mkdir -p "$r/opt/xpci-vm" "$r/mnt/share" "$r/var/log/xen" "$r/var/lib/xen"
 cp "$out/vmlinuz" "$r/opt/xpci-vm/vmlinuz"
-# The guests' kernel symbols: xenctx names where a stuck HVM guest is.
-cp "$work/kernel/boot/System.map-$kver" "$r/opt/xpci-vm/System.map"
 cp "$work/guest.cpio.zst" "$r/opt/xpci-vm/guest.cpio.zst"
 cp "$here/image/dom0-init" "$r/init"
 chmod 755 "$r/init"

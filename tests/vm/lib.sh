@@ -482,7 +482,7 @@ type = "hvm"
 device_model_version = "qemu-xen"
 kernel = "$GUEST_KERNEL"
 ramdisk = "$GUEST_RAMDISK"
-extra = "console=ttyS0,115200 earlyprintk=ttyS0,115200 edd=off loglevel=4 xpci.nettest=1"
+extra = "console=ttyS0,115200 earlyprintk=ttyS0,115200 edd=off loglevel=4 sysrq_always_enabled xpci.nettest=1"
 serial = "file:$CONSOLE_DIR/hvm-$name.log"
 vga = "none"
 vnc = 0
