@@ -376,6 +376,41 @@ static void test_hvm_msix_and_pirq_notes(void **state)
         assert_null(strstr(r->checks[i].id, "hvm."));
 }
 
+static bool has_check(const struct xpci_report *r, const char *id)
+{
+    for (unsigned i = 0; i < r->n_checks; i++)
+        if (!strcmp(r->checks[i].id, id))
+            return true;
+    return false;
+}
+
+/* A legacy IRQ of 16 or more may be an HVM guest's own pirq: noted, with
+ * the remedy; not for an IRQ below 16, 255 (not connected) or none. */
+static void test_hvm_intx_note(void **state)
+{
+    struct fixture *f = *state;
+    struct fake_pci p = fake_pci_default(0x8086, 0x100e, 0x020000);
+    const struct xpci_report *r;
+
+    topo_host_bridge(f->t);
+    p.iommu_group = 40;
+    p.irq = 21;
+    fake_sysfs_add_device(f->t, "0000:00:04.0", NULL, &p);
+    p.iommu_group = 41;
+    p.irq = 11;
+    fake_sysfs_add_device(f->t, "0000:00:05.0", NULL, &p);
+    p.iommu_group = 42;
+    p.irq = 255;
+    fake_sysfs_add_device(f->t, "0000:00:06.0", NULL, &p);
+    scan(f, true);
+
+    r = check(f, "0000:00:04.0");
+    expect(r, "hvm.intx", XPCI_LEVEL_PASS, "IRQ 21", "pirq 21");
+    assert_non_null(strstr(find_check(r, "hvm.intx")->remedy, "pci=[...]"));
+    assert_false(has_check(check(f, "0000:00:05.0"), "hvm.intx"));
+    assert_false(has_check(check(f, "0000:00:06.0"), "hvm.intx"));
+}
+
 static void test_bridges_are_refused(void **state)
 {
     struct fixture *f = *state;
@@ -1193,6 +1228,7 @@ int main(void)
         T(test_vf_whose_pf_has_no_driver_fails),
         T(test_device_without_reset_method_warns),
         T(test_hvm_msix_and_pirq_notes),
+        T(test_hvm_intx_note),
         T(test_bridges_are_refused),
         T(test_device_already_in_pciback_passes),
         T(test_pciback_bound_but_not_in_slots_warns),

@@ -1008,6 +1008,30 @@ static void check_hvm_pirq(struct checker *c)
                                   : "MSI");
 }
 
+/*
+ * Legacy INTx: libxl and the device model map the IRQ as an HVM guest's
+ * pirq of the same number.  A Linux guest taking its interrupts over event
+ * channels numbers its emulated devices' pirqs from 16 up, and at a
+ * hot-plugged function's detach the device model's unmap drops the
+ * guest's own binding of that number too (Xen's physdev_unmap_pirq).
+ */
+static void check_hvm_intx(struct checker *c)
+{
+    const struct xpci_device *d = c->dev;
+
+    if (d->irq < 16 || d->irq == 255)
+        return;
+    add(c, "hvm.intx", XPCI_LEVEL_PASS,
+        "for an HVM guest give it at creation (pci=[...]); on Xen 4.19+ "
+        "leave hvm_pirq off",
+        "legacy INTx, IRQ %d: hot-plugged into a running HVM guest that "
+        "takes interrupts over event channels (Xen up to 4.18, "
+        "hvm_pirq=1 since 4.19) it becomes the guest's pirq %d, which a "
+        "Linux guest may have given one of its emulated devices: that "
+        "device's interrupt dies at the detach",
+        d->irq, d->irq);
+}
+
 int xpci_check_device(const struct xpci_host *host,
                       const struct xpci_device *dev,
                       struct xpci_report **report_r)
@@ -1040,6 +1064,7 @@ int xpci_check_device(const struct xpci_host *host,
         add_finding(&c, xpci__check_pv_e820);
         check_hvm_msix(&c);
         check_hvm_pirq(&c);
+        check_hvm_intx(&c);
         check_state(&c);
     }
     if (c.err) {
