@@ -516,13 +516,13 @@ _hvm_where()
 }
 
 # hvm_stuck_report NAME: what an HVM guest that stopped reporting is
-# doing: its CPU time over 10 s (spinning or idle), vCPU 0's registers and
-# stack with the kernel's symbols (xenctx), and what the guest's kernel
-# says to sysrq w (blocked tasks) and l (the CPU's backtrace) on its
-# console, if it still takes events.
+# doing: its CPU time over 10 s (spinning or idle), vCPU 0's registers
+# and stack (xenctx; Debian ships no usable System.map), and what the
+# guest's kernel says to sysrq w (blocked tasks) and l (the CPU's
+# backtrace) on its console, if it still takes events.
 hvm_stuck_report()
 {
-    local d x c0 c1 map=/opt/xpci-vm/System.map
+    local d x c0 c1
     d=$(xl domid "$1" 2>/dev/null) || { echo "no domain $1"; return 0; }
     c0=$(_hvm_cpu "$d")
     sleep 10
@@ -530,11 +530,7 @@ hvm_stuck_report()
     echo "$1 (domain $d): $c0 -> $c1 s of CPU in 10 s"
     for x in /usr/lib/xen-*/bin/xenctx; do
         [ -x "$x" ] || continue
-        if [ -f "$map" ]; then
-            "$x" -s "$map" -S "$d" 0 2>&1 | head -n 60
-        else
-            "$x" "$d" 0 2>&1 | head -n 30
-        fi
+        "$x" -S "$d" 0 2>&1 | head -n 40
         break
     done
     xl sysrq "$1" w 2>&1
