@@ -360,7 +360,7 @@ void fake_hv_add_domain(struct fake_hv *hv, uint32_t domid)
     if (!dom) {
         hv->doms = xrealloc(hv->doms, (hv->n_doms + 1) * sizeof(*hv->doms));
         dom = &hv->doms[hv->n_doms++];
-        dom->domid = domid;
+        *dom = (struct hv_domain){.domid = domid};
     }
     dom->passthrough = true;
 }
