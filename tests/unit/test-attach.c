@@ -354,6 +354,15 @@ static const struct xpci_attach_opts quick = {.timeout_ms = 50};
  * run. */
 static const struct xpci_attach_opts patient = {.timeout_ms = 1000};
 
+/* Whether one of res's notes says what. */
+static bool has_note(const struct xpci_result *res, const char *what)
+{
+    for (unsigned i = 0; i < res->n_notes; i++)
+        if (strstr(res->notes[i], what))
+            return true;
+    return false;
+}
+
 static int attach1(struct fixture *f, const char *spec,
                    struct xpci_result **res_r)
 {
@@ -1357,27 +1366,13 @@ static void test_hvm_undo_after_the_domain_is_gone(void **state)
     r = xpci_detach(f->ctx, "6", devs, 2, &patient, &res);
     assert_true(r < 0);
     assert_int_equal(res->n_undo_errors, 0);
-    {
-        bool noted = false;
-
-        for (unsigned i = 0; i < res->n_notes; i++)
-            noted |= strstr(res->notes[i], "no longer exists") != NULL;
-        assert_true(noted);
-    }
+    assert_true(has_note(res, "no longer exists"));
     xpci_result_free(res);
     assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
     assert_int_equal(fake_hv_owner(f->hv, HIDDEN), XPCI_DOMID_IO);
     /* no record names the gone domain */
     assert_null(fake_xs_get(f->xs, "/libxl/pci/0000-01-00-0/domid"));
     dm_stop(&dm);
-}
-
-static bool has_note(const struct xpci_result *res, const char *what)
-{
-    for (unsigned i = 0; i < res->n_notes; i++)
-        if (strstr(res->notes[i], what))
-            return true;
-    return false;
 }
 
 /*
@@ -1456,7 +1451,6 @@ static void test_hvm_undo_after_the_guest_crashed(void **state)
     struct fake_dm dm = {0};
     const char *specs[] = {NIC, HIDDEN}, *devs[] = {NIC, HIDDEN};
     struct xpci_result *res = NULL;
-    bool noted = false;
     int r;
 
     dm_start(f, &dm);
@@ -1467,9 +1461,7 @@ static void test_hvm_undo_after_the_guest_crashed(void **state)
     r = xpci_detach(f->ctx, "6", devs, 2, &patient, &res);
     assert_true(r < 0);
     assert_int_equal(res->n_undo_errors, 0);
-    for (unsigned i = 0; i < res->n_notes; i++)
-        noted |= strstr(res->notes[i], "domain 6 has shut down") != NULL;
-    assert_true(noted);
+    assert_true(has_note(res, "domain 6 has shut down"));
     xpci_result_free(res);
     /* the device model let NIC go: it went all the way to quarantine */
     assert_int_equal(fake_hv_owner(f->hv, NIC), XPCI_DOMID_IO);
@@ -1540,15 +1532,11 @@ static void test_hvm_notes_msitranslate_and_power_mgmt(void **state)
     struct fake_dm dm = {0};
     const char *specs[] = {NIC ",msitranslate=1,power_mgmt=1"};
     struct xpci_result *res = NULL;
-    bool msi = false, pm = false;
 
     dm_start(f, &dm);
     assert_int_equal(xpci_attach(f->ctx, "other", specs, 1, &patient, &res), 0);
-    for (unsigned i = 0; i < res->n_notes; i++) {
-        msi |= strstr(res->notes[i], "msitranslate=1 has no effect") != NULL;
-        pm |= strstr(res->notes[i], "power_mgmt=1 has no effect") != NULL;
-    }
-    assert_true(msi && pm);
+    assert_true(has_note(res, "msitranslate=1 has no effect"));
+    assert_true(has_note(res, "power_mgmt=1 has no effect"));
     xpci_result_free(res);
     dm_stop(&dm);
 }
@@ -1562,7 +1550,6 @@ static void test_irq_255_is_not_connected(void **state)
     const char *specs[] = {"0000:00:0a.0"};
     struct xpci_result *res = NULL;
     const char *const *c;
-    bool noted = false;
 
     p.pcie_type = 9; /* root complex integrated endpoint */
     p.iommu_group = 22;
@@ -1574,9 +1561,7 @@ static void test_irq_255_is_not_connected(void **state)
     fake_hv_set_owner(f->hv, "0000:00:0a.0", XPCI_DOMID_IO);
     fake_hv_clear_calls(f->hv);
     assert_int_equal(xpci_attach(f->ctx, "guest", specs, 1, &quick, &res), 0);
-    for (unsigned i = 0; i < res->n_notes; i++)
-        noted |= strstr(res->notes[i], "IRQ 255") != NULL;
-    assert_true(noted);
+    assert_true(has_note(res, "IRQ 255"));
     xpci_result_free(res);
     for (c = fake_hv_calls(f->hv); *c; c++) {
         assert_null(strstr(*c, "map_pirq"));

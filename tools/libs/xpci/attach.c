@@ -363,7 +363,7 @@ static void note_pirq_clash(struct xpci__att *at, const struct xpci_device *d)
 {
     const struct xpci_hv_ops *hv = at->ctx->hv;
 
-    if (at->type != XPCI_DOMAIN_HVM || !xpci__grant_irq(d) || d->irq < 16 ||
+    if (at->type != XPCI_DOMAIN_HVM || !xpci__irq_may_be_guest_pirq(d) ||
         !hv || !hv->domain_pirqs ||
         hv->domain_pirqs(at->ctx->hv_priv, at->domid) != 1)
         return;

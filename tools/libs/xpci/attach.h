@@ -65,10 +65,6 @@ char *xpci__guest_opts_format(int msitranslate, int power_mgmt,
 int xpci__step_domid(const struct xpci__action *a, uint32_t *domid_r);
 
 /* ---- hypervisor grants (grant.c) ---- */
-/* The interrupt line value that means "not connected" (PCI Local Bus
- * spec, Interrupt Line register); some firmware leaves it as a
- * function's legacy IRQ. */
-#define XPCI__IRQ_NOT_CONNECTED 0xff
 /* Whether d has a legacy IRQ to grant: not none (0), not 0xff. */
 bool xpci__grant_irq(const struct xpci_device *d);
 /* Plan the guest's iomem, ioport and IRQ permissions on d: granted with

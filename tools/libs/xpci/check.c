@@ -1019,7 +1019,7 @@ static void check_hvm_intx(struct checker *c)
 {
     const struct xpci_device *d = c->dev;
 
-    if (d->irq < 16 || d->irq == 255)
+    if (!xpci__irq_may_be_guest_pirq(d))
         return;
     add(c, "hvm.intx", XPCI_LEVEL_PASS,
         "for an HVM guest give it at creation (pci=[...]); on Xen 4.19+ "

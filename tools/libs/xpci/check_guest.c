@@ -299,3 +299,13 @@ int xpci__check_reset_quirk(const struct xpci_device *d,
     return set(f, "reset.quirk", XPCI_LEVEL_WARN, remedy, "%04x:%04x: %s",
                d->vendor, d->device, what);
 }
+
+/*
+ * Xen's get_free_pirq hands a guest that asks for a pirq of its own (a
+ * Linux HVM guest with XENFEAT_hvm_pirqs, for each emulated interrupt
+ * line) the first free one from 16 up; below 16 none is handed out.
+ */
+bool xpci__irq_may_be_guest_pirq(const struct xpci_device *dev)
+{
+    return dev->irq >= 16 && dev->irq != XPCI__IRQ_NOT_CONNECTED;
+}

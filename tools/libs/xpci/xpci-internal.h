@@ -448,6 +448,14 @@ int xpci__check_pv_e820(const struct xpci_device *dev,
                         struct xpci__finding *f);
 int xpci__check_reset_quirk(const struct xpci_device *dev,
                             struct xpci__finding *f);
+/* The interrupt line value that means "not connected" (PCI Local Bus
+ * spec, Interrupt Line register); some firmware leaves it as a
+ * function's legacy IRQ. */
+#define XPCI__IRQ_NOT_CONNECTED 0xff
+/* Whether dev's legacy IRQ, mapped as an HVM guest's pirq of the same
+ * number (libxl, the device model), may be one the guest's kernel took
+ * for its own emulated devices: Xen hands those out from 16 up. */
+bool xpci__irq_may_be_guest_pirq(const struct xpci_device *dev);
 /* What breaks when dev is reset, from the known quirks, or NULL; the
  * source that says so in *source_r. */
 const char *xpci__reset_quirk(const struct xpci_device *dev,
